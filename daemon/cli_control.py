@@ -1,0 +1,262 @@
+"""``rugsd pause|resume|flatten|status``: operator commands over the control socket.
+
+``status`` falls back to the files when the daemon is unreachable: the kill latch /
+kill file (``DATA_DIR/run``), the pid file and the journal (read-only). ``pause``,
+``resume`` and ``flatten`` need the running daemon and say so plainly otherwise.
+
+Exit codes: 0 done; 1 the daemon refused the command; 3 the daemon is not reachable
+(``status``: not running).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sqlite3
+import sys
+from pathlib import Path
+from typing import Any
+
+from daemon.control.client import (
+    ControlError,
+    ControlUnavailable,
+    answer_ok,
+    default_who,
+    send_command_sync,
+)
+from daemon.control.protocol import Command, socket_path
+
+EXIT_REFUSED = 1
+EXIT_UNREACHABLE = 3
+JOURNAL_NAME = "journal.sqlite"
+_LAMPORTS = 1_000_000_000
+_NANO = 1_000_000_000
+
+_HELP = {
+    "pause": "stop sending orders (HALTED by operator) until resume",
+    "resume": "clear an operator pause / flatten / execution-error hold (not a kill)",
+    "flatten": "sell everything, then stay REDUCING (exits only) until resume",
+}
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``pause``, ``resume``, ``flatten`` and ``status``."""
+    for name, text in _HELP.items():
+        p = subparsers.add_parser(name, help=text, description=text)
+        _common(p)
+        if name != "resume":
+            p.add_argument("--reason", default="operator", help="note for the journal")
+        p.set_defaults(func=run_command, control_cmd=name)
+    p = subparsers.add_parser(
+        "status", help="trading state, position and health of the daemon",
+        description="Ask the running daemon; if it is not running, read the kill latch "
+        "and the journal instead (exit 3).",
+    )
+    _common(p)
+    p.set_defaults(func=run_status)
+
+
+def _common(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="data directory (default: general.data_dir from config)")
+    p.add_argument("--json", action="store_true", help="machine-readable output")
+    p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the daemon")
+
+
+def resolve_data_dir(arg: Path | None) -> Path:
+    """``--data-dir`` or the configured ``general.data_dir``."""
+    if arg is not None:
+        return arg
+    from daemon.config import load_settings  # only when needed: config errors are the CLI's
+
+    return load_settings().general.data_dir
+
+
+def run_command(args: argparse.Namespace) -> int:
+    """``rugsd pause|resume|flatten``: send the command, print the resulting state."""
+    data_dir = resolve_data_dir(args.data_dir)
+    cmd = Command(args.control_cmd)
+    cmd_args = {"reason": args.reason} if getattr(args, "reason", None) else {}
+    sock = socket_path(data_dir)
+    try:
+        answer = send_command_sync(sock, cmd, cmd_args, default_who("cli"), args.timeout)
+    except (ControlUnavailable, ControlError) as err:
+        if args.json:
+            print(json.dumps({"ok": False, "cmd": cmd.value, "daemon_running": False,
+                              "error": str(err)}))
+        print(f"rugsd {cmd}: daemon not reachable: {err}; nothing was sent", file=sys.stderr)
+        return EXIT_UNREACHABLE
+    ok = answer_ok(answer)
+    state = _state_of(answer.get("risk"))
+    if args.json:
+        print(json.dumps({"ok": ok, "cmd": cmd.value, "trading_state": state, "answer": answer}))
+    elif answer.get("type") == "error":
+        print(f"rugsd {cmd}: refused: {answer.get('error')}", file=sys.stderr)
+    else:
+        detail = answer.get("detail") or ""
+        line = f"{cmd}: {'ok' if ok else 'refused'} — trading state {state}"
+        print(line + (f" ({detail})" if detail else ""), file=sys.stdout if ok else sys.stderr)
+    return 0 if ok else EXIT_REFUSED
+
+
+def _state_of(risk: Any) -> str | None:
+    if isinstance(risk, dict) and isinstance(risk.get("state"), str):
+        return risk["state"].upper()
+    return None
+
+
+def run_status(args: argparse.Namespace) -> int:
+    """``rugsd status``: live from the daemon, else from the latch, pid file and journal."""
+    data_dir = resolve_data_dir(args.data_dir)
+    try:
+        answer = send_command_sync(socket_path(data_dir), Command.STATUS, None,
+                                   default_who("cli"), args.timeout)
+    except (ControlUnavailable, ControlError) as err:
+        report = offline_status(data_dir, str(err))
+        print(json.dumps(report, indent=2) if args.json else format_offline(report))
+        return EXIT_UNREACHABLE
+    if answer.get("type") != "result":
+        print(f"rugsd status: refused: {answer.get('error')}", file=sys.stderr)
+        return EXIT_REFUSED
+    snap = answer.get("snapshot") or {}
+    risk = answer.get("risk") or {}
+    report = {
+        "daemon_running": True,
+        "trading_state": _state_of(risk),
+        "kill_latched": bool(risk.get("kill_latched")),
+        "snapshot": snap,
+    }
+    print(json.dumps(report, indent=2) if args.json else format_live(snap))
+    return 0
+
+
+# --- offline status (daemon not reachable) ----------------------------------------------
+
+
+def offline_status(data_dir: Path, error: str) -> dict[str, Any]:
+    """What the files say when the daemon cannot be asked (never raises)."""
+    from risk.killswitch import current_kill, pid_alive, read_pid
+
+    run = socket_path(data_dir).parent
+    kill = current_kill(run)
+    pid = read_pid(run)
+    alive = pid is not None and pid_alive(pid)
+    journal = read_journal(Path(data_dir) / JOURNAL_NAME)
+    return {
+        "daemon_running": False,
+        "pid_file_process_alive": alive,
+        "pid": pid,
+        "trading_state": "KILLED" if kill is not None else None,
+        "kill_latched": kill is not None,
+        "kill": None if kill is None else {"ts_ms": kill.ts_ms, "who": kill.who,
+                                           "reason": kill.reason, "detail": kill.detail},
+        "journal": journal,
+        "error": error,
+    }
+
+
+def read_journal(path: Path) -> dict[str, Any] | None:
+    """The latest risk event, kill event, operator command and position, read-only.
+
+    Tolerates an absent or foreign journal: missing tables give None entries.
+    """
+    if not path.is_file():
+        return None
+    try:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return None
+    conn.row_factory = sqlite3.Row
+    out: dict[str, Any] = {}
+    try:
+        for key, table in (("last_risk_event", "risk_events"), ("last_kill_event", "kill_events"),
+                           ("last_operator_command", "operator_commands"),
+                           ("last_position", "positions")):
+            out[key] = _latest(conn, table)
+    finally:
+        conn.close()
+    pos = out.get("last_position")
+    if pos:
+        pos["balance_sol"] = _scaled(pos.get("balance"), _LAMPORTS)
+        pos["qty_tokens"] = _scaled(pos.get("qty"), _NANO)
+        pos["realised_sol"] = _scaled(pos.get("realised"), _LAMPORTS)
+    return out
+
+
+def _latest(conn: sqlite3.Connection, table: str) -> dict[str, Any] | None:
+    try:
+        row = conn.execute(f"SELECT * FROM {table} ORDER BY rowid DESC LIMIT 1").fetchone()
+    except sqlite3.Error:  # no such table / locked / not a database
+        return None
+    return None if row is None else {k: row[k] for k in row.keys()}
+
+
+def _scaled(value: Any, unit: int) -> float | None:
+    return value / unit if isinstance(value, int) else None
+
+
+def format_offline(report: dict[str, Any]) -> str:
+    """Human text for the offline status."""
+    lines = []
+    if report["pid_file_process_alive"]:
+        lines.append(f"daemon     process {report['pid']} is alive but its control socket is "
+                     f"unreachable ({report['error']})")
+    else:
+        lines.append(f"daemon     NOT RUNNING ({report['error']})")
+    kill = report.get("kill")
+    if kill:
+        lines.append(f"state      KILLED (latched) — by {kill['who']} ({kill['reason']}) "
+                     f"at ts_ms={kill['ts_ms']}; clear with `rugsd arm`")
+    else:
+        lines.append("state      not trading (no kill latch)")
+    journal = report.get("journal")
+    if journal is None:
+        lines.append("journal    none")
+    else:
+        ev = journal.get("last_risk_event")
+        if ev:
+            lines.append(f"last state {ev.get('new_state')} ({ev.get('reason')}) at "
+                         f"ts_ms={ev.get('ts_ms')}")
+        pos = journal.get("last_position")
+        if pos:
+            lines.append(f"position   balance {_fmt(pos.get('balance_sol'))} SOL, qty "
+                         f"{_fmt(pos.get('qty_tokens'))} (game {pos.get('game_id')}, "
+                         f"tick {pos.get('tick')})")
+    return "\n".join(lines)
+
+
+def _fmt(value: Any, digits: int = 4) -> str:
+    return f"{value:.{digits}f}" if isinstance(value, int | float) else "-"
+
+
+def format_live(snap: dict[str, Any]) -> str:
+    """Human text for the live status (tolerates missing fields)."""
+    d = snap.get("daemon") or {}
+    risk = snap.get("risk") or {}
+    flags = risk.get("flags") or {}
+    game = snap.get("game") or {}
+    acct = snap.get("account") or {}
+    feed = snap.get("feed") or {}
+    ex = snap.get("execution") or {}
+    lines = [
+        f"daemon     running (pid {d.get('pid')}, run {d.get('run_id')}, {d.get('mode')}, "
+        f"strategy {d.get('strategy')}, bundle {d.get('bundle_version') or '-'})",
+        f"state      {_state_of(risk)}  (kill latch: {'YES' if risk.get('kill_latched') else 'no'}"
+        f", paused: {'yes' if flags.get('operator_paused') else 'no'}, feed stale: "
+        f"{'yes' if flags.get('feed_stale') else 'no'}, exec errors: {flags.get('exec_errors', 0)})",
+        f"game       {game.get('game_id') or '-'} {game.get('phase', '?')} tick "
+        f"{game.get('tick', '-')} price {_fmt(game.get('price'), 4)}x",
+        f"account    balance {_fmt(acct.get('balance_sol'))} SOL, position "
+        f"{_fmt(acct.get('qty'))} @ {_fmt(acct.get('avg_entry'))}, session P&L "
+        f"{_fmt(acct.get('session_pnl_sol'))} SOL",
+        f"feed       {'connected' if feed.get('connected') else 'DISCONNECTED'}"
+        f"{', STALE' if feed.get('stale') else ''}, last tick "
+        f"{feed.get('last_tick_age_ms', '-')} ms ago, reconnects {feed.get('reconnects', 0)}",
+        f"execution  {ex.get('executor') or '-'}, pending {ex.get('pending_orders', 0)}, errors "
+        f"{ex.get('errors', 0)}" + (f" (last: {ex['last_error']})" if ex.get("last_error") else ""),
+    ]
+    for lim in risk.get("limits") or []:
+        used, limit = lim.get("used"), lim.get("limit")
+        pct = f" ({100 * used / limit:.0f}%)" if isinstance(used, int | float) and limit else ""
+        lines.append(f"limit      {lim.get('name')}: {used}/{limit} {lim.get('unit', '')}{pct}")
+    return "\n".join(lines)

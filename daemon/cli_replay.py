@@ -1,0 +1,54 @@
+"""``rugsd replay PATH...``: drive the decision core from recordings and report."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from daemon.config import load_settings
+from daemon.journal.report import build_report
+from daemon.runtime.build import data_dir_of
+from daemon.runtime.replay import NothingToReplay, replay
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``replay``."""
+    p = sub.add_parser("replay", help="replay recordings through the decision core (paper)")
+    p.add_argument("paths", nargs="+", metavar="PATH", help="recording file or folder")
+    p.add_argument("--data-dir", help="where the journal and dataset go")
+    p.add_argument("--strategy", help="strategy name (default: strategy.name from config)")
+    p.add_argument("--decision-log", type=Path, help="also write the decision log (JSONL)")
+    p.add_argument("--json", action="store_true", help="print the summary as JSON")
+    p.set_defaults(func=run_replay)
+
+
+def run_replay(args: argparse.Namespace) -> int:
+    """Replay, print the summary and the report; exit 1 when nothing could be read."""
+    overrides = {"strategy": {"name": args.strategy}} if args.strategy else {}
+    settings = load_settings(**overrides) if overrides else load_settings()
+    if args.strategy:
+        settings.strategy.name = args.strategy
+    data_dir = data_dir_of(settings, args.data_dir)
+    for path in args.paths:
+        if not Path(path).exists():
+            print(f"rugsd replay: no such file or folder: {path}", file=sys.stderr)
+            return 1
+    try:
+        summary = replay(args.paths, settings, data_dir, decision_log=args.decision_log)
+    except NothingToReplay as err:
+        print(f"rugsd replay: {err}", file=sys.stderr)
+        return 1
+    report = build_report(data_dir)
+    if args.json:
+        print(json.dumps({"summary": summary.as_dict(), "report": report}, default=str))
+        return 0
+    s = summary
+    print(f"replayed {s.files} files, {s.lines} lines: {s.events} events, "
+          f"{s.malformed} malformed and {s.skipped} skipped lines")
+    print(f"run {s.run_id}: {s.decisions} decisions, {s.orders} orders, {s.fills} fills, "
+          f"{s.games} games; P&L {s.pnl_sol:+.9f} SOL; state {s.trading_state}")
+    print(f"decision log sha256 {s.decision_log_sha256}")
+    print(f"journal and dataset in {data_dir}; `rugsd report --data-dir {data_dir}` for more")
+    return 0

@@ -1,0 +1,49 @@
+"""``rugsd run --paper``: the daemon. Paper mode on the embedded simulator by default."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from daemon.config import load_settings
+from daemon.logs import configure
+from daemon.runtime.build import data_dir_of
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``run``."""
+    p = sub.add_parser("run", help="run the trading daemon (paper by default)")
+    mode = p.add_mutually_exclusive_group()
+    mode.add_argument("--paper", action="store_true", help="paper fills (the default)")
+    mode.add_argument("--live", action="store_true", help="real orders through the browser")
+    p.add_argument("--feed", metavar="URL", help="feed URL (default: start/use the simulator)")
+    p.add_argument("--data-dir", help="journal, dataset and run dir")
+    p.add_argument("--executor", choices=["paper", "browser"], default="paper",
+                   help="how orders are executed (browser: clicks on the venue page)")
+    p.add_argument("--strategy", help="override strategy.name")
+    p.add_argument("--yes-i-mean-it", action="store_true",
+                   help="live mode without the interactive confirmation")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    """Start the daemon in the foreground until SIGINT/SIGTERM."""
+    settings = load_settings()
+    if args.strategy:
+        settings.strategy.name = args.strategy
+    configure(settings.logging.format, settings.logging.level)
+    if args.live or args.executor == "browser":
+        try:
+            from daemon.execution.live import run_with_browser
+        except ModuleNotFoundError:
+            print("rugsd run: browser execution is not available in this build", file=sys.stderr)
+            return 2
+        return run_with_browser(settings, args)
+    from daemon.runtime.daemon import DaemonError, run_daemon
+    from strategy.registry import StrategyError
+
+    try:
+        return run_daemon(settings, data_dir_of(settings, args.data_dir), feed_url=args.feed)
+    except (DaemonError, StrategyError) as err:
+        print(f"rugsd run: {err}", file=sys.stderr)
+        return 1

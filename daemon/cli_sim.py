@@ -1,0 +1,65 @@
+"""``rugsd sim``: serve the local game simulator until SIGINT/SIGTERM."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import signal
+import sys
+
+import structlog
+
+from daemon.config import load_settings
+from daemon.logs import configure
+
+log = structlog.get_logger(__name__)
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``sim``."""
+    parser = sub.add_parser("sim", help="run the local game server (same protocol as Rugs.fun)")
+    parser.add_argument("--host", default=None, help="listen address (default: config sim.host)")
+    parser.add_argument("--port", type=int, default=None, help="port, 0 = any free port")
+    parser.add_argument("--speed", type=float, default=None, help="run N times faster")
+    parser.add_argument("--seed", type=int, default=None, help="repeatable games from a seed")
+    parser.set_defaults(func=run_sim)
+
+
+def run_sim(args: argparse.Namespace) -> int:
+    """Serve until SIGINT/SIGTERM; print the URL once listening; exit 0 on a clean stop."""
+    settings = load_settings()
+    configure(settings.logging.format, settings.logging.level)
+    cfg = settings.sim
+    host = args.host if args.host is not None else cfg.host
+    port = args.port if args.port is not None else cfg.port
+    if args.speed is not None and not 0 < args.speed <= 1000:
+        print(f"rugsd: --speed must be in (0, 1000], got {args.speed}", file=sys.stderr)
+        return 2
+    if not 0 <= port <= 65535:
+        print(f"rugsd: --port must be in [0, 65535], got {port}", file=sys.stderr)
+        return 2
+    return asyncio.run(_serve(cfg, host, port, args.speed, args.seed))
+
+
+async def _serve(cfg, host: str, port: int, speed: float | None, seed: int | None) -> int:
+    from daemon.sim.server import SimServer  # imported here: keeps `rugsd --help` fast
+
+    server = SimServer(cfg, seed=seed, speed=speed)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        bound = await server.start(host, port)
+    except OSError as err:
+        print(f"rugsd: cannot listen on {host}:{port}: {err}", file=sys.stderr)
+        return 1
+    print(
+        f"rugsd sim listening on http://{host}:{bound} (speed {server.speed}, seed {server.seed})",
+        flush=True,
+    )
+    try:
+        await stop.wait()
+    finally:
+        await server.stop()
+    return 0

@@ -1,0 +1,11 @@
+"""The control plane: a local Unix-socket endpoint, its clients and the metrics endpoint.
+
+- ``protocol``: the versioned line-delimited JSON protocol (pure; clients may import it),
+- ``server``:   ``ControlServer`` the daemon embeds (injected snapshot provider and
+  command handler),
+- ``client``:   async and blocking clients, ``try_control_command`` for CLI fallbacks,
+- ``metrics``:  Prometheus metrics in a private registry and the loopback endpoint,
+- ``testing``:  ``ScriptedDaemon``, a deterministic stand-in daemon for tests and demos.
+
+Kept import-light on purpose: the TUI imports ``client``/``protocol`` only.
+"""

@@ -1,0 +1,497 @@
+"""The control server: a Unix socket (mode 0600) in the run directory.
+
+An edge component: the daemon injects a ``snapshot_provider`` (returns the snapshot
+dict, cheap and synchronous) and a ``command_handler`` (applies kill/pause/... and
+returns ``{"ok", "detail", "risk"}``; may be async). The server never blocks on a
+client: each connection has its own writer task, answers are bounded per connection,
+and a subscriber that cannot keep up has snapshots dropped (only the newest unsent one
+is kept). Every command is logged with who/when and handed to the handler, which
+journals it.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import inspect
+import os
+import socket
+import stat
+import time
+from collections import Counter, deque
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+from daemon.control.protocol import (
+    MAX_REQUEST_BYTES,
+    PROTOCOL_VERSION,
+    Command,
+    CommandRequest,
+    ErrorKind,
+    RequestError,
+    encode_line,
+    error_line,
+    parse_request,
+)
+from daemon.control.sockpath import SocketPathError, peer_credentials, short_address
+
+if TYPE_CHECKING:
+    from daemon.control.metrics import RugsdMetrics
+
+log = structlog.get_logger(__name__)
+
+SnapshotProvider = Callable[[], dict[str, Any]]
+CommandHandler = Callable[[CommandRequest], "Awaitable[dict[str, Any]] | dict[str, Any]"]
+
+MAX_PENDING_ANSWERS = 32  # unread answers before a client counts as stuck and is dropped
+WRITE_BUFFER_HIGH = 256 << 10  # above this, snapshots for that client are dropped
+_REDACT = frozenset({"token"})
+
+
+class ControlSocketInUse(SocketPathError):
+    """Another live process already serves the control socket."""
+
+
+@dataclass
+class ControlCounters:
+    """What the server has seen (shell state, read by tests, status and metrics)."""
+
+    connections_total: int = 0
+    commands_total: int = 0
+    snapshots_sent: int = 0
+    snapshots_dropped: int = 0
+    errors: Counter[str] = field(default_factory=Counter)
+
+
+def _now_ms() -> int:
+    return time.time_ns() // 1_000_000
+
+
+class _Connection:
+    """One client: a bounded queue of answers, one snapshot slot and a writer task."""
+
+    def __init__(self, writer: asyncio.StreamWriter, counters: ControlCounters) -> None:
+        self.writer = writer
+        self.counters = counters
+        self.answers: deque[bytes] = deque()
+        self.snapshot: bytes | None = None
+        self.subscribed = False
+        self.closed = False
+        self.wake = asyncio.Event()
+        self.writer_task = asyncio.create_task(self._write_loop())
+        self.reader_task: asyncio.Task[Any] | None = asyncio.current_task()
+
+    def send(self, line: bytes) -> bool:
+        """Queue an answer; False (and the connection is dropped) if the client is stuck."""
+        if self.closed:
+            return False
+        if len(self.answers) >= MAX_PENDING_ANSWERS:
+            self.abort()
+            return False
+        self.answers.append(line)
+        self.wake.set()
+        return True
+
+    def offer_snapshot(self, line: bytes) -> None:
+        """Keep only the newest unsent snapshot; skip it while the socket buffer is full."""
+        if self.closed:
+            return
+        if self.writer.transport.get_write_buffer_size() > WRITE_BUFFER_HIGH:
+            self.counters.snapshots_dropped += 1  # the client is not reading: skip this one
+            return
+        if self.snapshot is not None:
+            self.counters.snapshots_dropped += 1  # replaced by a newer one before it went out
+        self.snapshot = line
+        self.wake.set()
+
+    async def _write_loop(self) -> None:
+        try:
+            while not self.closed:
+                await self.wake.wait()
+                self.wake.clear()
+                while self.answers or self.snapshot is not None:
+                    if self.answers:
+                        data = self.answers.popleft()
+                    else:
+                        data, self.snapshot = self.snapshot, None
+                        self.counters.snapshots_sent += 1
+                    self.writer.write(data)
+                    await self.writer.drain()
+        except (ConnectionError, OSError):
+            self.abort()  # the client went away mid-write: nothing to tell anyone
+
+    def abort(self) -> None:
+        """Drop the connection now (no flushing)."""
+        if self.closed:
+            return
+        self.closed = True
+        self.writer.transport.abort()
+        self.wake.set()
+
+    async def flush_and_close(self, timeout: float = 1.0) -> None:
+        """Send what is queued (bounded in time), then close."""
+        if not self.closed:
+            self.wake.set()
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self._drained(), timeout)
+        self.abort()
+        self.writer_task.cancel()
+        with contextlib.suppress(asyncio.CancelledError, Exception):
+            await self.writer_task
+
+    async def _drained(self) -> None:
+        while self.answers and not self.closed:
+            await asyncio.sleep(0.005)
+        await self.writer.drain()
+
+
+class ControlServer:
+    """Serve the control protocol on ``sock_path`` (see ``docs/control-protocol.md``)."""
+
+    def __init__(
+        self,
+        sock_path: Path | str,
+        snapshot_provider: SnapshotProvider,
+        command_handler: CommandHandler,
+        interval_s: float = 0.25,
+        *,
+        metrics: RugsdMetrics | None = None,
+        max_clients: int = 32,
+        command_timeout_s: float = 10.0,
+        clock_ms: Callable[[], int] = _now_ms,
+        allowed_uid: int | None = None,
+    ) -> None:
+        self.sock_path = Path(sock_path)
+        self._provider = snapshot_provider
+        self._handler = command_handler
+        self.interval_s = interval_s
+        self._metrics = metrics
+        self._max_clients = max_clients
+        self._command_timeout_s = command_timeout_s
+        self._clock_ms = clock_ms
+        # peers must run as this uid (SO_PEERCRED); default: the daemon's own uid
+        self._allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
+        self.counters = ControlCounters()
+        self._conns: set[_Connection] = set()
+        self._server: asyncio.AbstractServer | None = None
+        self._broadcast_task: asyncio.Task[None] | None = None
+        self._poke = asyncio.Event()
+        self._seq = 0
+        self._inode: int | None = None
+
+    # --- life cycle ------------------------------------------------------------------
+
+    async def start(self) -> None:
+        """Bind the socket (0600, stale file replaced) and start serving."""
+        path = self.sock_path
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _clear_stale(path)
+        sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        try:
+            with short_address(path) as addr:
+                old_umask = os.umask(0o177)  # no window where the file is group/world usable
+                try:
+                    sock.bind(addr)
+                finally:
+                    os.umask(old_umask)
+                os.chmod(addr, 0o600)
+            sock.listen(64)
+            sock.setblocking(False)
+            self._inode = os.stat(path).st_ino
+            self._server = await asyncio.start_unix_server(
+                self._on_client, sock=sock, limit=MAX_REQUEST_BYTES
+            )
+        except BaseException:
+            sock.close()
+            raise
+        self._broadcast_task = asyncio.create_task(self._broadcast_loop())
+        log.info("control socket listening", path=str(path), protocol=PROTOCOL_VERSION)
+
+    async def stop(self) -> None:
+        """Stop serving: drop every client, remove the socket file (if still ours)."""
+        if self._server is not None:
+            self._server.close()
+        if self._broadcast_task is not None:
+            self._broadcast_task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._broadcast_task
+        conns = list(self._conns)
+        for conn in conns:
+            conn.abort()
+        tasks = [c.reader_task for c in conns if c.reader_task is not None]
+        tasks += [c.writer_task for c in conns]
+        if tasks:
+            await asyncio.wait(tasks, timeout=2.0)
+        if self._server is not None:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+            self._server = None
+        self._remove_socket_file()
+        self._broadcast_task = None
+        log.info("control socket closed", path=str(self.sock_path))
+
+    async def __aenter__(self) -> ControlServer:
+        await self.start()
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.stop()
+
+    def _remove_socket_file(self) -> None:
+        try:
+            if self._inode is not None and os.lstat(self.sock_path).st_ino == self._inode:
+                os.unlink(self.sock_path)
+        except FileNotFoundError:
+            pass
+        self._inode = None
+
+    # --- public helpers -------------------------------------------------------------
+
+    @property
+    def client_count(self) -> int:
+        """Connected clients right now."""
+        return len(self._conns)
+
+    @property
+    def subscriber_count(self) -> int:
+        """Connected clients that subscribed to snapshots."""
+        return sum(1 for c in self._conns if c.subscribed)
+
+    def poke(self) -> None:
+        """Send subscribers a fresh snapshot now (after a command or a state change)."""
+        self._poke.set()
+
+    # --- snapshots -------------------------------------------------------------------
+
+    async def _broadcast_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._poke.wait(), self.interval_s)
+            self._poke.clear()
+            subscribers = [c for c in self._conns if c.subscribed and not c.closed]
+            if not subscribers:
+                continue
+            line = self._snapshot_line()
+            if line is None:
+                continue
+            for conn in subscribers:
+                conn.offer_snapshot(line)
+
+    def _snapshot(self) -> dict[str, Any] | None:
+        try:
+            snap = self._provider()
+            if not isinstance(snap, dict):
+                raise TypeError(f"snapshot provider returned {type(snap).__name__}, not dict")
+        except Exception as err:  # the daemon's bug must not take the control plane down
+            self._count(ErrorKind.PROVIDER_ERROR)
+            log.warning("snapshot provider failed", error=f"{type(err).__name__}: {err}")
+            return None
+        return snap
+
+    def _snapshot_line(self) -> bytes | None:
+        snap = self._snapshot()
+        if snap is None:
+            return None
+        self._seq += 1
+        msg = dict(snap)
+        msg["type"] = "snapshot"
+        msg["v"] = PROTOCOL_VERSION
+        msg["seq"] = self._seq
+        if not isinstance(msg.get("ts_ms"), int):
+            msg["ts_ms"] = self._clock_ms()
+        try:
+            return encode_line(msg)
+        except Exception as err:  # e.g. a circular structure
+            self._count(ErrorKind.PROVIDER_ERROR)
+            log.warning("snapshot not serialisable", error=f"{type(err).__name__}: {err}")
+            return None
+
+    # --- connections -----------------------------------------------------------------
+
+    def _count(self, kind: ErrorKind) -> None:
+        self.counters.errors[kind.value] += 1
+        if self._metrics is not None:
+            self._metrics.control_errors_total.labels(kind=kind.value).inc()
+
+    async def _on_client(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        sock = writer.get_extra_info("socket")
+        pid, uid = peer_credentials(sock) if sock is not None else (None, None)
+        if uid is not None and uid != self._allowed_uid:
+            self._count(ErrorKind.PEER_REJECTED)
+            log.warning("control client rejected: other uid", peer_uid=uid, peer_pid=pid)
+            await _refuse(writer, f"permission denied: peer uid {uid} is not the daemon's uid")
+            return
+        if len(self._conns) >= self._max_clients:
+            self._count(ErrorKind.TOO_MANY_CLIENTS)
+            await _refuse(writer, f"too many control clients (max {self._max_clients})")
+            return
+        writer.transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
+        conn = _Connection(writer, self.counters)
+        self._conns.add(conn)
+        self.counters.connections_total += 1
+        try:
+            while not conn.closed:
+                try:
+                    line = await _read_line(reader)
+                except _LineTooLong:
+                    self._count(ErrorKind.TOO_LONG)
+                    conn.send(error_line(f"request longer than {MAX_REQUEST_BYTES} bytes"))
+                    continue
+                if line is None:
+                    break
+                if line.strip():
+                    await self._handle_line(conn, line, pid, uid)
+        except (ConnectionError, OSError):
+            pass  # vanished client: nothing to do
+        finally:
+            self._conns.discard(conn)
+            if not conn.closed:
+                await conn.flush_and_close()
+            else:
+                conn.writer_task.cancel()
+
+    async def _handle_line(
+        self, conn: _Connection, line: bytes, pid: int | None, uid: int | None
+    ) -> None:
+        try:
+            req = parse_request(line)
+        except RequestError as err:
+            self._count(err.kind)
+            log.info("control request refused", kind=err.kind.value, error=str(err))
+            conn.send(error_line(str(err), err.request_id))
+            return
+        if req.cmd is Command.SUBSCRIBE:
+            conn.subscribed = True
+            first = self._snapshot_line()
+            if first is not None:
+                conn.offer_snapshot(first)
+            return
+        if req.cmd is Command.STATUS:
+            conn.send(self._status_answer(req.id))
+            return
+        request = CommandRequest(
+            id=req.id,
+            cmd=req.cmd,
+            args=req.args,
+            who=req.who,
+            ts_ms=self._clock_ms(),
+            peer_pid=pid,
+            peer_uid=uid,
+        )
+        conn.send(await self._run_command(request))
+        self.poke()
+
+    def _status_answer(self, rid: Any) -> bytes:
+        snap = self._snapshot()
+        if snap is None:
+            return error_line("status unavailable: the daemon could not build a snapshot", rid)
+        risk = snap.get("risk") if isinstance(snap.get("risk"), dict) else None
+        state = str((risk or {}).get("state", "UNKNOWN")).upper()
+        answer = {
+            "type": "result", "v": PROTOCOL_VERSION, "id": rid, "ok": True, "cmd": "status",
+            "risk": risk, "detail": state, "snapshot": snap,
+        }
+        return encode_line(answer)
+
+    async def _run_command(self, request: CommandRequest) -> bytes:
+        self.counters.commands_total += 1
+        shown = {k: ("***" if k in _REDACT else v) for k, v in request.args.items()}
+        log.info(
+            "control command", cmd=request.cmd.value, who=request.who, args=shown,
+            ts_ms=request.ts_ms, peer_pid=request.peer_pid,
+        )
+        if self._metrics is not None:
+            self._metrics.control_commands_total.labels(cmd=request.cmd.value).inc()
+        try:
+            out = self._handler(request)
+            if inspect.isawaitable(out):
+                out = await asyncio.wait_for(out, self._command_timeout_s)
+        except TimeoutError:
+            self._count(ErrorKind.HANDLER_TIMEOUT)
+            log.warning("control command timed out", cmd=request.cmd.value, who=request.who)
+            return error_line(
+                f"{request.cmd} timed out after {self._command_timeout_s:g}s", request.id
+            )
+        except Exception as err:
+            self._count(ErrorKind.HANDLER_ERROR)
+            log.warning("control command failed", cmd=request.cmd.value,
+                        error=f"{type(err).__name__}: {err}")
+            one_line = " ".join(str(err).split())[:200]
+            return error_line(f"{request.cmd} failed: {type(err).__name__}: {one_line}", request.id)
+        if not isinstance(out, dict):
+            self._count(ErrorKind.HANDLER_ERROR)
+            return error_line(f"{request.cmd} failed: handler returned no result", request.id)
+        risk = out.get("risk")
+        if not isinstance(risk, dict):
+            snap = self._snapshot()
+            risk = snap.get("risk") if snap is not None else None
+        answer = {
+            "type": "result", "v": PROTOCOL_VERSION, "id": request.id,
+            "ok": bool(out.get("ok", True)), "cmd": request.cmd.value,
+            "risk": risk, "detail": str(out.get("detail", "")),
+        }
+        log.info("control command done", cmd=request.cmd.value, who=request.who,
+                 ok=answer["ok"], detail=answer["detail"])
+        return encode_line(answer)
+
+
+class _LineTooLong(Exception):
+    pass
+
+
+async def _read_line(reader: asyncio.StreamReader) -> bytes | None:
+    """The next line, None at EOF; an over-long line is skipped up to its newline."""
+    try:
+        return await reader.readuntil(b"\n")
+    except asyncio.IncompleteReadError as err:
+        return err.partial or None  # a last line without newline still counts
+    except asyncio.LimitOverrunError as err:
+        consumed = err.consumed
+    # resynchronise: drop everything up to and including the next newline
+    while True:
+        if consumed:
+            await reader.readexactly(consumed)
+        try:
+            await reader.readuntil(b"\n")
+        except asyncio.IncompleteReadError:
+            raise _LineTooLong from None  # EOF while skipping; the next read sees it
+        except asyncio.LimitOverrunError as err:
+            consumed = err.consumed
+            continue
+        raise _LineTooLong
+
+
+async def _refuse(writer: asyncio.StreamWriter, message: str) -> None:
+    with contextlib.suppress(Exception):
+        writer.write(error_line(message))
+        await asyncio.wait_for(writer.drain(), 1.0)
+    writer.transport.abort()
+
+
+def _clear_stale(path: Path) -> None:
+    """Remove a left-over socket file; refuse if it is live or not a socket."""
+    try:
+        st = os.lstat(path)
+    except FileNotFoundError:
+        return
+    if not stat.S_ISSOCK(st.st_mode):
+        raise SocketPathError(f"{path} exists and is not a socket; refusing to replace it")
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+    probe.settimeout(0.5)
+    try:
+        with short_address(path) as addr:
+            probe.connect(addr)
+    except (ConnectionRefusedError, FileNotFoundError):
+        with contextlib.suppress(FileNotFoundError):
+            os.unlink(path)
+        log.info("replaced stale control socket", path=str(path))
+        return
+    except OSError as err:
+        raise ControlSocketInUse(f"control socket {path} is busy: {err}") from None
+    finally:
+        probe.close()
+    raise ControlSocketInUse(f"another process is serving the control socket {path}")

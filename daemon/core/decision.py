@@ -1,0 +1,456 @@
+"""``DecisionCore``: (state, event) → (new state, orders + journal records).
+
+Synchronous and deterministic: no clock reads (time is each input's ``ts_ms``), no I/O,
+no randomness. The shell feeds it feed events, operator inputs, timer ticks and executor
+reports, then journals the records and sends the orders. Replaying the same inputs gives
+the same records byte for byte (the decision log).
+
+Per game update the core: (1) marks the feed fresh, (2) advances the game-state machine,
+(3) settles each new tick through the venue rule (paper mode: ``PaperVenue``; external
+executors report fills back as ``ExecReport``), (4) marks equity and checks the loss
+limits, (5) on every new live tick (and every presale update) asks the strategy — or the
+risk shell's flattening sell while killed/flattening — for an intent, passes it through
+the risk gate and records the decision.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from daemon.core.inputs import (
+    ClockTick,
+    ExecReport,
+    ExecStatus,
+    OperatorAction,
+    OperatorInput,
+    VenueAccount,
+)
+from daemon.core.paper import PaperVenue
+from daemon.events import GameUpdate, Phase
+from daemon.game import accounting
+from daemon.game.accounting import Account, Fill, Reject
+from daemon.game.matching import MatchReject, Outcome, PendingOrder
+from daemon.journal.records import (
+    DecisionRecord,
+    FillRecord,
+    GameRecord,
+    KillEvent,
+    OperatorCommand,
+    OrderRecord,
+    OrderStatus,
+    PositionSnapshot,
+    RiskEvent,
+    TickRecord,
+    Verdict,
+    features_hash,
+)
+from daemon.state.machine import GameStateMachine
+from daemon.state.transitions import (
+    Anomaly,
+    GameFinished,
+    HistoryRevealed,
+    NewGame,
+    Rugged,
+    TickAdvanced,
+)
+from daemon.state.view import GameView
+from risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
+from risk.gate import check, flatten_intent
+from risk.ratelimit import RateWindow
+from risk.reasons import ReasonCode
+from risk.states import RiskState, StateChange, TradingState
+from risk.verdicts import Order, Refusal
+from strategy.base import ModelOutputs, Strategy
+from strategy.features import FeatureBuilder
+
+
+@dataclass(frozen=True, slots=True)
+class CoreSettings:
+    """Fixed parameters of one core.
+
+    ``run_id`` names the run in the journal; ``order_prefix`` starts every order id and
+    stays the same across restarts of one venue account, so a re-decided order after a
+    crash collides with the journaled one instead of being sent twice.
+    ``paper_latency_ms`` None means an external executor reports fills (browser mode).
+    """
+
+    run_id: str
+    limits: RiskLimits
+    order_prefix: str = "paper"
+    paper_latency_ms: int | None = 0
+    stale_after_ms: int = 2000
+    keep_features: bool = True
+
+
+@dataclass(slots=True)
+class StepOutput:
+    """What one step asks the shell to do: send ``orders`` (journal them first)."""
+
+    orders: list[Order] = field(default_factory=list)
+    records: list = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class LastDecision:
+    """The latest decision, for snapshots and the TUI."""
+
+    ts_ms: int
+    game_id: str
+    tick: int
+    intent: str
+    verdict: str
+    reason: str
+    order_id: str | None
+
+
+class DecisionCore:
+    """The one decision core shared by live, paper, replay, backtest and the gym env."""
+
+    def __init__(
+        self,
+        strategy: Strategy,
+        cfg: CoreSettings,
+        account: Account,
+        risk: RiskState | None = None,
+        figures: SessionFigures | None = None,
+        order_seq: int = 0,
+    ) -> None:
+        self.strategy = strategy
+        self.cfg = cfg
+        self.account = account
+        self.risk = risk if risk is not None else RiskState()
+        self.figures = figures
+        self.order_seq = order_seq
+        self.machine = GameStateMachine()
+        self.builder = FeatureBuilder()
+        self.paper = PaperVenue(cfg.paper_latency_ms) if cfg.paper_latency_ms is not None else None
+        self.counters = GameCounters()
+        self.rate = RateWindow()
+        self.open_orders: dict[str, Order] = {}
+        self.decision_seq = 0
+        self.last_outputs: ModelOutputs | None = None
+        self.last_decision: LastDecision | None = None
+        self.last_features: np.ndarray | None = None
+        self.markers: list[tuple[str, int, float, str]] = []  # (game_id, tick, price, kind)
+        self.stats: Counter[str] = Counter()
+
+    # -- entry point ---------------------------------------------------------------------
+
+    def step(self, event: object) -> StepOutput:
+        """Apply one input; return what the shell must journal and send."""
+        out = StepOutput()
+        if isinstance(event, GameUpdate):
+            self._on_update(event, out)
+        elif isinstance(event, ClockTick):
+            self._risk_to(self.risk.check_feed(event.ts_ms, self.cfg.stale_after_ms), out)
+        elif isinstance(event, OperatorInput):
+            self._on_operator(event, out)
+        elif isinstance(event, ExecReport):
+            self._on_exec_report(event, out)
+        elif isinstance(event, VenueAccount):
+            self._set_account(event.account, event.ts_ms, out)
+        else:
+            self.stats["ignored_inputs"] += 1  # trades/sidebets of others, player updates
+        return out
+
+    @property
+    def view(self) -> GameView:
+        """The current game view."""
+        return self.machine.view
+
+    @property
+    def trading_state(self) -> TradingState:
+        """The state the gate enforces now."""
+        return self.risk.trading_state
+
+    # -- game updates ----------------------------------------------------------------------
+
+    def _on_update(self, ev: GameUpdate, out: StepOutput) -> None:
+        self._risk_to(self.risk.on_feed_event(ev.ts_ms), out)
+        transitions = self.machine.apply(ev)
+        view = self.machine.view
+        decide = view.phase == Phase.PRESALE
+        for tr in transitions:
+            if isinstance(tr, TickAdvanced):
+                self.stats["ticks"] += 1
+                out.records.append(
+                    TickRecord(self.cfg.run_id, ev.ts_ms, view.game_id or "", tr.tick, tr.price,
+                               Phase.ACTIVE.value)
+                )
+                self._settle(view, tr.tick, tr.price, False, ev.ts_ms, out)
+                decide = decide or tr.tick == view.tick
+            elif isinstance(tr, Rugged):
+                out.records.append(
+                    TickRecord(self.cfg.run_id, ev.ts_ms, tr.game_id, tr.rug_tick, tr.rug_price,
+                               Phase.RUGGED.value)
+                )
+                self._settle(view, tr.rug_tick, tr.rug_price, True, ev.ts_ms, out)
+                decide = False
+            elif isinstance(tr, NewGame):
+                self._on_new_game(ev.ts_ms, out)
+            elif isinstance(tr, GameFinished):
+                s = tr.summary
+                out.records.append(
+                    GameRecord(self.cfg.run_id, s.game_id, s.rug_tick, s.peak, None, ev.ts_ms)
+                )
+            elif isinstance(tr, HistoryRevealed):
+                g = tr.game
+                self.stats["seeds_revealed"] += 1
+                if g.server_seed and g.prices:
+                    out.records.append(
+                        GameRecord(self.cfg.run_id, g.game_id, len(g.prices) - 1, g.peak,
+                                   g.server_seed, ev.ts_ms)
+                    )
+            elif isinstance(tr, Anomaly):
+                self.stats[f"anomaly_{tr.kind}"] += 1
+        self._mark(view, ev.ts_ms, out)
+        if decide and view.game_id is not None:
+            self._decide(view, ev.ts_ms, out)
+
+    def _on_new_game(self, ts_ms: int, out: StepOutput) -> None:
+        # orders of the previous game can no longer fill (the rug refused them already;
+        # this covers a game that ended without its rug being seen)
+        if self.paper is not None:
+            for pending in self.paper.drop_all():
+                self._close_order(pending.order_id, OrderStatus.REJECTED, "game ended", ts_ms, out)
+        self.markers = [m for m in self.markers if m[0] == self.view.game_id]
+
+    def _settle(
+        self, view: GameView, tick: int, price: float, rugged: bool, ts_ms: int, out: StepOutput
+    ) -> None:
+        """Run one tick through the venue rule for our account."""
+        game_id = view.game_id or ""
+        if self.paper is not None:
+            match = self.paper.on_tick(self.account, tick, price, rugged, ts_ms)
+            changed = bool(match.settlements)
+            for fill in match.settlements:
+                self._fill_record(None, fill, game_id, ts_ms, out)
+            for pending, outcome in match.outcomes:
+                changed |= self._outcome(pending, outcome, game_id, ts_ms, out)
+            account = match.account
+        else:  # external venue: settle our belief by the rules; the venue's reports win
+            if rugged:
+                account, fills = accounting.settle_rug(self.account, tick, price)
+            else:
+                account, lost = accounting.settle_tick(self.account, tick)
+                fills = [lost] if lost is not None else []
+            for fill in fills:
+                self._fill_record(None, fill, game_id, ts_ms, out)
+            changed = bool(fills)
+        if changed:
+            self._set_account(account, ts_ms, out, tick=tick, price=price)
+        else:
+            self.account = account
+
+    def _outcome(
+        self, pending: PendingOrder, outcome: Outcome, game_id: str, ts_ms: int, out: StepOutput
+    ) -> bool:
+        """Journal one order's fill or refusal; True when money moved."""
+        if isinstance(outcome, tuple):
+            _, fill = outcome
+            self._fill_record(pending.order_id, fill, game_id, ts_ms, out)
+            self._close_order(pending.order_id, OrderStatus.FILLED, fill.kind.value, ts_ms, out)
+            self._risk_to(self.risk.on_execution_ok(ts_ms), out)
+            return True
+        assert isinstance(outcome, Reject | MatchReject)
+        self._close_order(
+            pending.order_id, OrderStatus.REJECTED, f"{outcome.reason}: {outcome.detail}",
+            ts_ms, out,
+        )
+        self.stats[f"venue_reject_{outcome.reason}"] += 1
+        return False
+
+    def _fill_record(
+        self, order_id: str | None, fill: Fill, game_id: str, ts_ms: int, out: StepOutput
+    ) -> None:
+        self.stats["fills"] += 1
+        out.records.append(
+            FillRecord(order_id, self.cfg.run_id, ts_ms, game_id, fill.tick, fill.kind.value,
+                       fill.price, fill.qty, fill.amount, fill.realised, fill.balance_after)
+        )
+        if fill.kind.value in ("buy", "sell", "rug_sell", "sidebet_place"):
+            kind = "sidebet" if fill.kind.value == "sidebet_place" else fill.kind.value
+            self.markers.append((game_id, fill.tick, fill.price, kind))
+            del self.markers[:-100]
+
+    def _close_order(
+        self, order_id: str, status: OrderStatus, detail: str, ts_ms: int, out: StepOutput
+    ) -> None:
+        order = self.open_orders.pop(order_id, None)
+        if order is None:
+            return
+        out.records.append(
+            OrderRecord(order_id, self.cfg.run_id, ts_ms, order.game_id, order.tick,
+                        order.action.value, order.amount, order.percentage, status.value, detail)
+        )
+
+    def _set_account(
+        self, account: Account, ts_ms: int, out: StepOutput,
+        tick: int | None = None, price: float | None = None,
+    ) -> None:
+        self.account = account
+        view = self.machine.view
+        out.records.append(
+            PositionSnapshot.of(
+                account, run_id=self.cfg.run_id, ts_ms=ts_ms, game_id=view.game_id or "",
+                tick=view.tick if tick is None else tick,
+                mark_price=view.price if price is None else price,
+            )
+        )
+        self._risk_to(self.risk.on_position(account.qty, ts_ms), out)
+
+    def _mark(self, view: GameView, ts_ms: int, out: StepOutput) -> None:
+        """Mark equity at the current price; the loss limits may kill."""
+        equity = accounting.equity(self.account, view.price)
+        if self.figures is None:
+            self.figures = SessionFigures.start(equity, ts_ms)
+        else:
+            self.figures = self.figures.observe(equity, ts_ms)
+        self._risk_to(self.risk.check_losses(self.figures, self.cfg.limits, ts_ms), out)
+
+    # -- deciding ------------------------------------------------------------------------
+
+    def _decide(self, view: GameView, ts_ms: int, out: StepOutput) -> None:
+        intent = flatten_intent(self.risk, self.account)
+        outputs: ModelOutputs | None = None
+        feats: np.ndarray | None = None
+        if intent is None:
+            feats = self.builder.build(view, self.account)
+            decision = self.strategy.decide(view, self.account, feats)
+            intent, outputs = decision.intent, decision.outputs
+            if outputs is not None:
+                self.last_outputs = outputs
+                if outputs.held_non_finite:
+                    self.stats["held_non_finite"] += 1
+        ctx = GateContext(
+            state=self.risk, limits=self.cfg.limits, account=self.account, view=view,
+            figures=self.figures or SessionFigures.start(0, ts_ms), ts_ms=ts_ms,
+            counters=self.counters.for_game(view.game_id), orders=self.rate,
+            run_id=self.cfg.order_prefix, order_seq=self.order_seq,
+            pending=len(self.open_orders),
+        )
+        verdict = check(intent, ctx)
+        order_id: str | None = None
+        reason = ""
+        if isinstance(verdict, Order):
+            after = ctx.after(verdict)
+            self.counters, self.rate, self.order_seq = after.counters, after.orders, after.order_seq
+            order_id = verdict.order_id
+            kind = Verdict.ORDER
+        elif isinstance(verdict, Refusal):
+            kind, reason = Verdict.REFUSED, verdict.reason.value
+            self.stats[f"refused_{reason}"] += 1
+        else:
+            kind = Verdict.NONE
+        self.decision_seq += 1
+        self.stats["decisions"] += 1
+        raw = feats.tobytes() if feats is not None else None
+        out.records.append(
+            DecisionRecord(
+                run_id=self.cfg.run_id, seq=self.decision_seq, ts_ms=ts_ms,
+                game_id=view.game_id or "", tick=view.tick, phase=view.phase.value,
+                price=view.price, features_hash=features_hash(raw),
+                features=raw if self.cfg.keep_features else None,
+                action_probs=outputs.action_probs if outputs else None,
+                p_rug=outputs.p_rug if outputs else None,
+                intent_action=intent.action.value, intent_amount=intent.amount,
+                intent_percentage=intent.percentage, verdict=kind.value, reason=reason,
+                order_id=order_id, trading_state=self.risk.trading_state.value,
+            )
+        )
+        self.last_features = feats
+        self.last_decision = LastDecision(
+            ts_ms, view.game_id or "", view.tick, _describe(intent.action.value, intent.amount,
+                                                            intent.percentage),
+            kind.value, reason, order_id,
+        )
+        if isinstance(verdict, Order):
+            self._send(verdict, view, ts_ms, out)
+
+    def _send(self, order: Order, view: GameView, ts_ms: int, out: StepOutput) -> None:
+        self.stats["orders"] += 1
+        self.open_orders[order.order_id] = order
+        out.records.append(
+            OrderRecord(order.order_id, self.cfg.run_id, ts_ms, order.game_id, order.tick,
+                        order.action.value, order.amount, order.percentage,
+                        OrderStatus.SENT.value, order.source)
+        )
+        out.orders.append(order)
+        if self.paper is not None:
+            account, outcome = self.paper.submit(self.account, order, view.phase, ts_ms)
+            if outcome is not None:
+                pending = PendingOrder(order.order_id, order.action.value, order.amount,
+                                       order.percentage, None)
+                if self._outcome(pending, outcome, view.game_id or "", ts_ms, out):
+                    self._set_account(account, ts_ms, out, price=view.price)
+
+    # -- operator and executor -------------------------------------------------------------
+
+    def _on_operator(self, cmd: OperatorInput, out: StepOutput) -> None:
+        ts = cmd.ts_ms
+        detail = f"{cmd.source}:{cmd.who} {cmd.reason}".strip()
+        if cmd.action is OperatorAction.KILL:
+            self._risk_to(self.risk.kill(ts, ReasonCode.OPERATOR_KILL, detail), out,
+                          kill_source=cmd.source, kill_reason=cmd.reason or "operator kill")
+        elif cmd.action is OperatorAction.PAUSE:
+            self._risk_to(self.risk.pause(ts, detail), out)
+        elif cmd.action is OperatorAction.RESUME:
+            self._risk_to(self.risk.resume(ts, detail), out)
+        elif cmd.action is OperatorAction.FLATTEN:
+            self._risk_to(self.risk.flatten(ts, detail), out)
+            self._risk_to(self.risk.on_position(self.account.qty, ts), out)
+        elif cmd.action is OperatorAction.ARM:
+            self._risk_to(self.risk.arm(ts, detail), out)
+        out.records.append(
+            OperatorCommand(self.cfg.run_id, ts, cmd.action.value, f"{cmd.source}:{cmd.who}",
+                            self.risk.trading_state.value)
+        )
+
+    def _on_exec_report(self, rep: ExecReport, out: StepOutput) -> None:
+        order = self.open_orders.get(rep.order_id)
+        game_id = order.game_id if order else (self.view.game_id or "")
+        for fill in rep.fills:
+            self._fill_record(rep.order_id, fill, game_id, rep.ts_ms, out)
+        if rep.status is ExecStatus.FILLED:
+            self._close_order(rep.order_id, OrderStatus.FILLED, rep.detail, rep.ts_ms, out)
+            self._risk_to(self.risk.on_execution_ok(rep.ts_ms), out)
+        elif rep.status is ExecStatus.REJECTED:
+            self._close_order(rep.order_id, OrderStatus.REJECTED, rep.detail, rep.ts_ms, out)
+        else:
+            self._close_order(rep.order_id, OrderStatus.FAILED, rep.detail, rep.ts_ms, out)
+            self.stats["exec_errors"] += 1
+            self._risk_to(
+                self.risk.on_execution_error(rep.ts_ms, self.cfg.limits.max_execution_errors,
+                                             rep.detail), out,
+            )
+        if rep.account is not None:
+            self._set_account(rep.account, rep.ts_ms, out)
+
+    def _risk_to(
+        self, transition: tuple[RiskState, StateChange | None], out: StepOutput,
+        kill_source: str = "auto", kill_reason: str | None = None,
+    ) -> None:
+        new, change = transition
+        self.risk = new
+        if change is None:
+            return
+        out.records.append(
+            RiskEvent(self.cfg.run_id, change.ts_ms, change.old.value, change.new.value,
+                      change.reason.value, change.detail)
+        )
+        if change.new is TradingState.KILLED and change.old is not TradingState.KILLED:
+            out.records.append(
+                KillEvent(self.cfg.run_id, change.ts_ms, kill_source,
+                          kill_reason or f"{change.reason.value}: {change.detail}")
+            )
+
+
+def _describe(action: str, amount: int, percentage: int) -> str:
+    if action in ("buy", "sidebet"):
+        return f"{action} {accounting.lamports_to_sol(amount):g}"
+    if action == "sell":
+        return f"sell {percentage}%"
+    return action

@@ -1,0 +1,1 @@
+"""The game itself: rules, the provably-fair price engine, money arithmetic."""

@@ -1,0 +1,126 @@
+"""The journal: sqlite WAL record of everything the daemon decides and does, the Parquet
+training dataset, crash recovery and ``rugsd report``.
+
+Layout of a data dir::
+
+    DATA_DIR/journal.sqlite     decisions, orders, fills, positions, risk/kill events...
+    DATA_DIR/dataset/           Parquet: ticks/, decisions/, games/
+    DATA_DIR/run/               pid file, kill latch, control socket (owned by the daemon)
+
+Typical use by the daemon shell::
+
+    journal = open_journal(settings.general.data_dir, settings)
+    state = restore(journal, data_paths(data_dir).run_dir, modes=("paper",))
+    journal.write(RunStarted(...))
+    ...
+    if journal.record_order_intent(order):   # on disk before it is sent
+        executor.send(order)
+    journal.close()
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from daemon.config import JournalConfig
+from daemon.journal.dataset import DATASET_DIR, DatasetWriter
+from daemon.journal.records import (
+    DecisionRecord,
+    FillRecord,
+    GameRecord,
+    KillEvent,
+    KillSource,
+    Mode,
+    OperatorCommand,
+    OrderRecord,
+    OrderStatus,
+    PositionSnapshot,
+    Record,
+    RiskEvent,
+    RunStarted,
+    TickRecord,
+    Verdict,
+    features_hash,
+)
+from daemon.journal.recovery import RecoveredState, SessionFigures, restore
+from daemon.journal.store import JOURNAL_FILE, Journal
+
+if TYPE_CHECKING:
+    from daemon.config import Settings
+
+RUN_DIR = "run"
+
+__all__ = [
+    "DataPaths",
+    "DatasetWriter",
+    "DecisionRecord",
+    "FillRecord",
+    "GameRecord",
+    "Journal",
+    "KillEvent",
+    "KillSource",
+    "Mode",
+    "OperatorCommand",
+    "OrderRecord",
+    "OrderStatus",
+    "PositionSnapshot",
+    "Record",
+    "RecoveredState",
+    "RiskEvent",
+    "RunStarted",
+    "SessionFigures",
+    "TickRecord",
+    "Verdict",
+    "data_paths",
+    "features_hash",
+    "open_journal",
+    "restore",
+]
+
+
+@dataclass(frozen=True, slots=True)
+class DataPaths:
+    """Where things live inside a data dir."""
+
+    data_dir: Path
+    journal: Path
+    dataset_dir: Path
+    run_dir: Path
+
+
+def data_paths(data_dir: str | Path) -> DataPaths:
+    """The standard paths inside ``data_dir`` (nothing is created)."""
+    root = Path(data_dir)
+    return DataPaths(root, root / JOURNAL_FILE, root / DATASET_DIR, root / RUN_DIR)
+
+
+def open_journal(
+    data_dir: str | Path, settings: Settings | None = None, *, dataset: bool = True
+) -> Journal:
+    """Open ``DATA_DIR/journal.sqlite`` with a ``DatasetWriter`` on ``DATA_DIR/dataset``.
+
+    ``settings.journal`` supplies ``parquet_games_per_file``,
+    ``decisions_keep_features``, ``fsync_orders``, ``decision_batch_size`` and
+    ``decision_flush_interval_ms`` (defaults when ``settings`` is None).
+    """
+    cfg = settings.journal if settings is not None else JournalConfig()
+    paths = data_paths(data_dir)
+    writer = (
+        DatasetWriter(
+            paths.dataset_dir,
+            cfg.parquet_games_per_file,
+            keep_features=cfg.decisions_keep_features,
+        )
+        if dataset
+        else None
+    )
+    return Journal(
+        paths.journal,
+        batch_size=cfg.decision_batch_size,
+        flush_interval_ms=cfg.decision_flush_interval_ms,
+        durable=cfg.fsync_orders,
+        keep_features=cfg.decisions_keep_features,
+        dataset=writer,
+    )

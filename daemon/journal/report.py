@@ -1,0 +1,379 @@
+"""``rugsd report``: performance and safety figures from the journal and the dataset.
+
+How it reads (offline): DuckDB can ATTACH sqlite only through its ``sqlite_scanner``
+extension, which is downloaded on first use — impossible offline (checked: DuckDB 2.0
+fails with "Failed to download extension sqlite_scanner"). So the journal is read with
+Python's ``sqlite3`` (read-only URI, safe while the daemon writes thanks to WAL) into
+Arrow tables with explicit types, the big ``decisions`` table pre-aggregated in sqlite
+with ``GROUP BY``; DuckDB then queries those Arrow tables and reads the Parquet dataset
+directly (its parquet reader is built in).
+
+``build_report(data_dir, since_ms)`` returns one JSON-ready dict. Keys:
+
+- ``empty`` (bool): the journal holds nothing in the window.
+- ``window``: ``since_ms``, ``since`` (ISO or null), ``first_ts_ms``, ``last_ts_ms``.
+- ``pnl_sol`` / ``pnl_lamports``: realised P&L = sum of ``realised`` over all fills
+  (trades and sidebets). ``trading_pnl_sol``: buys/sells/rug sells only.
+- ``staked_sol`` / ``roi``: total staked = buy amounts + sidebet stakes; ROI = P&L /
+  staked (null when nothing was staked).
+- ``win_rate``: games with a positive realised P&L / games traded (null if none).
+- ``trades``: ``buys``, ``sells``, ``rug_sells`` (forced sales at the rug), ``total``.
+- ``sidebets``: ``placed``, ``won``, ``lost``, ``staked_sol``, ``pnl_sol``.
+- ``games``: ``seen`` (games in decisions, fills or the games table), ``traded``
+  (games with a fill), ``won``, ``lost``.
+- ``action_distribution``: decisions per intent action (``wait`` included).
+- ``verdicts``: decisions per risk verdict; ``refusals_by_reason``: refused decisions
+  per reason code.
+- ``orders``: orders per status.
+- ``risk_events``: ``count``, ``by_transition`` ("old->new": n), ``recent`` (last 20).
+- ``kill_events``: list of ``{ts_ms, run_id, source, reason}``.
+- ``runs``: per-run breakdown (metadata + decisions, games, trades, P&L, ROI).
+- ``dataset``: Parquet files and rows per kind (ticks / decisions / games).
+"""
+
+from __future__ import annotations
+
+import re
+import sqlite3
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pyarrow as pa
+
+from daemon.game.accounting import FillKind, lamports_to_sol
+from daemon.journal.dataset import DATASET_DIR
+from daemon.journal.schema import TABLES
+from daemon.journal.store import JOURNAL_FILE
+
+_ARROW_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+_REL = re.compile(r"^\s*(\d{1,9}(?:\.\d{1,6})?)\s*([smhdw])\s*$", re.IGNORECASE)
+_UNIT_MS = {"s": 1000, "m": 60_000, "h": 3_600_000, "d": 86_400_000, "w": 604_800_000}
+_TS_COLUMN = {
+    "runs": "started_ts_ms",
+    "games": "ended_ts_ms",
+}
+# small tables loaded whole into Arrow (decisions are aggregated in sqlite instead)
+_LOADED = ("runs", "orders", "fills", "risk_events", "kill_events", "operator_commands", "games")
+_ENTRY_KINDS = (FillKind.BUY.value, FillKind.SIDEBET_PLACE.value)
+_TRADE_KINDS = (FillKind.BUY.value, FillKind.SELL.value, FillKind.RUG_SELL.value)
+_SIDEBET_KINDS = (
+    FillKind.SIDEBET_PLACE.value,
+    FillKind.SIDEBET_WIN.value,
+    FillKind.SIDEBET_LOSS.value,
+)
+
+
+class ReportError(Exception):
+    """The report cannot be built (missing data dir, unreadable journal)."""
+
+
+def parse_since(text: str, now_ms: int) -> int:
+    """``--since``: an ISO timestamp (naive = UTC) or a duration like ``30m``, ``2h``, ``1d``.
+
+    Returns the cutoff in ms since the epoch; raises ``ValueError`` with a clear message.
+    """
+    m = _REL.match(text)
+    if m:
+        return now_ms - int(float(m.group(1)) * _UNIT_MS[m.group(2).lower()])
+    try:
+        when = datetime.fromisoformat(text.strip())
+    except ValueError:
+        raise ValueError(
+            f"--since {text!r}: expected an ISO timestamp or a duration like 30m, 2h, 1d"
+        ) from None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return (when - _EPOCH) // timedelta(milliseconds=1)  # exact, no float rounding
+
+
+def iso(ts_ms: int | None) -> str | None:
+    """ms since the epoch as an ISO-8601 UTC string (None stays None)."""
+    if ts_ms is None:
+        return None
+    try:
+        return datetime.fromtimestamp(ts_ms / 1000, tz=UTC).isoformat(timespec="seconds")
+    except (OverflowError, OSError, ValueError):  # outside datetime's range
+        return None
+
+
+def _arrow(conn: sqlite3.Connection, sql: str, params: tuple, schema: pa.Schema) -> pa.Table:
+    rows = conn.execute(sql, params).fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.Table.from_arrays(
+        [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)],
+        schema=schema,
+    )
+
+
+def _load(conn: sqlite3.Connection, since_ms: int) -> dict[str, pa.Table]:
+    """The small journal tables (window-filtered) plus decision aggregates, as Arrow."""
+    specs = {spec.name: spec for spec in TABLES}
+    tables: dict[str, pa.Table] = {}
+    for name in _LOADED:
+        spec = specs[name]
+        cols = [c for c, t in spec.columns.items() if t is not bytes]
+        schema = pa.schema([(c, _ARROW_TYPES[spec.columns[c]]) for c in cols])
+        ts = _TS_COLUMN.get(name, "ts_ms")
+        # run metadata is loaded whole: a run started before the window may act in it
+        where = "" if name == "runs" else f" WHERE {ts} >= ?"
+        params = () if name == "runs" else (since_ms,)
+        tables[name] = _arrow(conn, f"SELECT {', '.join(cols)} FROM {name}{where}", params, schema)
+    tables["decision_counts"] = _arrow(
+        conn,
+        "SELECT run_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), MAX(ts_ms) "
+        "FROM decisions WHERE ts_ms >= ? GROUP BY run_id, intent_action, verdict, reason",
+        (since_ms,),
+        pa.schema(
+            [
+                ("run_id", pa.string()),
+                ("intent_action", pa.string()),
+                ("verdict", pa.string()),
+                ("reason", pa.string()),
+                ("n", pa.int64()),
+                ("first_ts", pa.int64()),
+                ("last_ts", pa.int64()),
+            ]
+        ),
+    )
+    tables["decision_games"] = _arrow(
+        conn,
+        "SELECT DISTINCT run_id, game_id FROM decisions WHERE ts_ms >= ?",
+        (since_ms,),
+        pa.schema([("run_id", pa.string()), ("game_id", pa.string())]),
+    )
+    return tables
+
+
+def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
+    return con.execute(sql, params or []).fetchall()
+
+
+def _one(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> Any:
+    return _q(con, sql, params)[0][0]
+
+
+def _sol(lamports: int | None) -> float:
+    return lamports_to_sol(int(lamports or 0))
+
+
+def _ratio(num: float, den: float) -> float | None:
+    return num / den if den else None
+
+
+_FILL_FIGURES = f"""
+    SELECT run_id,
+        COALESCE(SUM(realised), 0) AS pnl,
+        COALESCE(SUM(realised) FILTER (WHERE kind IN {_TRADE_KINDS}), 0) AS trading_pnl,
+        COALESCE(SUM(realised) FILTER (WHERE kind IN {_SIDEBET_KINDS}), 0) AS sidebet_pnl,
+        COALESCE(SUM(amount) FILTER (WHERE kind IN {_ENTRY_KINDS}), 0) AS staked,
+        COALESCE(SUM(amount) FILTER (WHERE kind = 'sidebet_place'), 0) AS sidebet_staked,
+        COUNT(*) FILTER (WHERE kind = 'buy') AS buys,
+        COUNT(*) FILTER (WHERE kind = 'sell') AS sells,
+        COUNT(*) FILTER (WHERE kind = 'rug_sell') AS rug_sells,
+        COUNT(*) FILTER (WHERE kind = 'sidebet_place') AS sb_placed,
+        COUNT(*) FILTER (WHERE kind = 'sidebet_win') AS sb_won,
+        COUNT(*) FILTER (WHERE kind = 'sidebet_loss') AS sb_lost
+    FROM fills GROUP BY ALL
+"""
+
+_GAME_FIGURES = """
+    WITH per_game AS (
+        SELECT run_id, game_id, SUM(realised) AS pnl FROM fills GROUP BY ALL
+    ), seen AS (
+        SELECT run_id, game_id FROM decision_games
+        UNION SELECT run_id, game_id FROM fills
+        UNION SELECT run_id, game_id FROM games
+    )
+    SELECT s.run_id,
+        COUNT(*) AS seen,
+        COUNT(p.game_id) AS traded,
+        COUNT(*) FILTER (WHERE p.pnl > 0) AS won,
+        COUNT(*) FILTER (WHERE p.pnl <= 0) AS lost
+    FROM seen s LEFT JOIN per_game p USING (run_id, game_id)
+    GROUP BY ALL
+"""
+
+
+def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
+    """Shared per-run / total figures from summed fill and game counts."""
+    return {
+        "pnl_sol": _sol(row["pnl"]),
+        "pnl_lamports": int(row["pnl"]),
+        "trading_pnl_sol": _sol(row["trading_pnl"]),
+        "staked_sol": _sol(row["staked"]),
+        "roi": _ratio(row["pnl"], row["staked"]),
+        "win_rate": _ratio(games["won"], games["traded"]),
+        "trades": {
+            "buys": int(row["buys"]),
+            "sells": int(row["sells"]),
+            "rug_sells": int(row["rug_sells"]),
+            "total": int(row["buys"] + row["sells"] + row["rug_sells"]),
+        },
+        "sidebets": {
+            "placed": int(row["sb_placed"]),
+            "won": int(row["sb_won"]),
+            "lost": int(row["sb_lost"]),
+            "staked_sol": _sol(row["sidebet_staked"]),
+            "pnl_sol": _sol(row["sidebet_pnl"]),
+        },
+        "games": {k: int(games[k]) for k in ("seen", "traded", "won", "lost")},
+    }
+
+
+def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
+    """Files and rows per dataset kind, read with DuckDB's built-in Parquet reader."""
+    out: dict[str, dict[str, int]] = {}
+    ts_cols = {"ticks": "ts_ms", "decisions": "ts_ms", "games": "ended_ts_ms"}
+    for kind, ts in ts_cols.items():
+        files = sorted((data_dir / DATASET_DIR / kind).glob("*.parquet"))
+        rows = 0
+        if files:
+            rows = duckdb.execute(
+                f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?",
+                [[str(f) for f in files], since_ms],
+            ).fetchone()[0]
+        out[kind] = {"files": len(files), "rows": int(rows)}
+    return out
+
+
+def _connect(journal: Path) -> sqlite3.Connection:
+    try:
+        conn = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.Error as err:
+        raise ReportError(f"cannot read journal {journal}: {err}") from None
+    return conn
+
+
+def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str, Any]:
+    """The report for ``data_dir`` (activity at or after ``since_ms``; None = all).
+
+    Raises ``ReportError`` if ``data_dir`` does not exist or the journal is unreadable.
+    A data dir without a journal yields an empty report.
+    """
+    root = Path(data_dir)
+    if not root.is_dir():
+        raise ReportError(f"data dir {root} does not exist")
+    cutoff = since_ms if since_ms is not None else -(2**62)
+    journal = root / JOURNAL_FILE
+    con = duckdb.connect()
+    if journal.exists():
+        conn = _connect(journal)
+        try:
+            tables = _load(conn, cutoff)
+        except sqlite3.Error as err:
+            raise ReportError(f"cannot read journal {journal}: {err}") from None
+        finally:
+            conn.close()
+    else:
+        tables = {}
+    for name, table in tables.items():
+        con.register(name, table)
+    if not tables:
+        return _empty(since_ms, _dataset(root, cutoff))
+    return _assemble(con, since_ms, _dataset(root, cutoff))
+
+
+def _empty(since_ms: int | None, dataset: dict) -> dict[str, Any]:
+    zero = dict.fromkeys(
+        ("pnl", "trading_pnl", "sidebet_pnl", "staked", "sidebet_staked", "buys", "sells",
+         "rug_sells", "sb_placed", "sb_won", "sb_lost"),
+        0,
+    )  # fmt: skip
+    games = {"seen": 0, "traded": 0, "won": 0, "lost": 0}
+    return {
+        "empty": True,
+        "window": {"since_ms": since_ms, "since": iso(since_ms), "first_ts_ms": None,
+                   "last_ts_ms": None},
+        **_figures(zero, games),
+        "action_distribution": {},
+        "verdicts": {},
+        "refusals_by_reason": {},
+        "orders": {},
+        "risk_events": {"count": 0, "by_transition": {}, "recent": []},
+        "kill_events": [],
+        "runs": [],
+        "dataset": dataset,
+    }  # fmt: skip
+
+
+def _assemble(con: duckdb.DuckDBPyConnection, since_ms: int | None, dataset: dict) -> dict:
+    fill_cols = [
+        "pnl", "trading_pnl", "sidebet_pnl", "staked", "sidebet_staked", "buys", "sells",
+        "rug_sells", "sb_placed", "sb_won", "sb_lost",
+    ]  # fmt: skip
+    per_run_fills = {r[0]: dict(zip(fill_cols, r[1:], strict=True)) for r in _q(con, _FILL_FIGURES)}
+    game_cols = ["seen", "traded", "won", "lost"]
+    per_run_games = {r[0]: dict(zip(game_cols, r[1:], strict=True)) for r in _q(con, _GAME_FIGURES)}
+    zero_f = dict.fromkeys(fill_cols, 0)
+    zero_g = dict.fromkeys(game_cols, 0)
+    total_f = {c: sum(r[c] for r in per_run_fills.values()) for c in fill_cols}
+    total_g = {c: sum(r[c] for r in per_run_games.values()) for c in game_cols}
+
+    decisions_by_run = dict(_q(con, "SELECT run_id, SUM(n) FROM decision_counts GROUP BY ALL"))
+    meta = {r[0]: r[1:] for r in _q(con, "SELECT run_id, started_ts_ms, mode, strategy, "
+                                         "bundle_version, git_commit FROM runs")}  # fmt: skip
+    active = set(per_run_fills) | set(per_run_games) | set(decisions_by_run)
+    active |= {r[0] for r in _q(con, "SELECT run_id FROM orders UNION SELECT run_id FROM "
+                                     "risk_events UNION SELECT run_id FROM kill_events")}  # fmt: skip
+    if since_ms is not None:
+        active |= {rid for rid, m in meta.items() if m[0] is not None and m[0] >= since_ms}
+    else:
+        active |= set(meta)
+    runs = []
+    for rid in sorted(active, key=lambda r: (meta.get(r, (0,))[0] or 0, r)):
+        started, mode, strategy, bundle, commit = meta.get(rid, (None,) * 5)
+        runs.append(
+            {
+                "run_id": rid,
+                "started": iso(started),
+                "mode": mode,
+                "strategy": strategy,
+                "bundle_version": bundle,
+                "git_commit": commit,
+                "decisions": int(decisions_by_run.get(rid, 0)),
+                **_figures(per_run_fills.get(rid, zero_f), per_run_games.get(rid, zero_g)),
+            }
+        )
+
+    span = _q(con, """
+        SELECT MIN(t), MAX(t) FROM (
+            SELECT first_ts AS t FROM decision_counts UNION ALL SELECT last_ts FROM decision_counts
+            UNION ALL SELECT ts_ms FROM fills UNION ALL SELECT ts_ms FROM orders
+            UNION ALL SELECT ts_ms FROM risk_events UNION ALL SELECT ts_ms FROM kill_events)
+    """)[0]  # fmt: skip
+    transitions = _q(con, "SELECT old_state || '->' || new_state, COUNT(*) FROM risk_events "
+                          "GROUP BY ALL ORDER BY 2 DESC, 1")  # fmt: skip
+    recent = _q(con, "SELECT ts_ms, run_id, old_state, new_state, reason FROM risk_events "
+                     "ORDER BY ts_ms DESC LIMIT 20")  # fmt: skip
+    kills = _q(con, "SELECT ts_ms, run_id, source, reason FROM kill_events ORDER BY ts_ms")
+    empty = not active and span[0] is None
+    return {
+        "empty": empty,
+        "window": {"since_ms": since_ms, "since": iso(since_ms), "first_ts_ms": span[0],
+                   "last_ts_ms": span[1]},
+        **_figures(total_f, total_g),
+        "action_distribution": _counts(con, "intent_action", ""),
+        "verdicts": _counts(con, "verdict", ""),
+        "refusals_by_reason": _counts(con, "reason", "WHERE verdict = 'refused'"),
+        "orders": dict(_q(con, "SELECT status, COUNT(*) FROM orders GROUP BY ALL ORDER BY 1")),
+        "risk_events": {
+            "count": sum(n for _, n in transitions),
+            "by_transition": dict(transitions),
+            "recent": [dict(zip(("ts_ms", "run_id", "old_state", "new_state", "reason"), r,
+                                strict=True)) for r in recent],
+        },
+        "kill_events": [dict(zip(("ts_ms", "run_id", "source", "reason"), r, strict=True))
+                        for r in kills],
+        "runs": runs,
+        "dataset": dataset,
+    }  # fmt: skip
+
+
+def _counts(con: duckdb.DuckDBPyConnection, col: str, where: str) -> dict[str, int]:
+    rows = _q(con, f"SELECT {col}, SUM(n) FROM decision_counts {where} GROUP BY ALL "
+                   "ORDER BY 2 DESC, 1")  # fmt: skip
+    return {str(k): int(v) for k, v in rows}

@@ -1,0 +1,1 @@
+"""The imperative shell around the decision core: the daemon process, replay, snapshots."""

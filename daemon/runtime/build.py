@@ -1,0 +1,90 @@
+"""Assemble a decision core from the configuration (shared by run, replay and backtests)."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import subprocess
+from pathlib import Path
+
+from daemon.config import ROOT_DIR, Settings
+from daemon.core.decision import CoreSettings, DecisionCore
+from daemon.game.accounting import Account, open_account, sol_to_lamports
+from daemon.journal.records import RunStarted
+from risk.context import RiskLimits, SessionFigures
+from risk.states import RiskState
+from strategy.base import Strategy
+from strategy.features import schema_hash
+from strategy.registry import build_strategy
+
+
+def git_commit() -> str:
+    """The checkout's commit (empty when not a git checkout)."""
+    try:
+        out = subprocess.run(
+            ["git", "-C", str(ROOT_DIR), "rev-parse", "--short", "HEAD"],
+            capture_output=True, text=True, timeout=2, check=False,
+        )
+        return out.stdout.strip()
+    except (OSError, subprocess.SubprocessError):
+        return ""
+
+
+def bundle_version(strategy: Strategy) -> str:
+    """The model bundle version behind a strategy ("" for rule strategies)."""
+    bundle = getattr(strategy, "bundle", None)
+    manifest = getattr(bundle, "manifest", None)
+    return str(getattr(manifest, "version", "")) if manifest is not None else ""
+
+
+def make_core(
+    settings: Settings,
+    *,
+    run_id: str,
+    order_prefix: str,
+    strategy: Strategy | None = None,
+    account: Account | None = None,
+    risk: RiskState | None = None,
+    figures: SessionFigures | None = None,
+    paper_latency_ms: int | None = None,
+    order_seq: int = 0,
+) -> DecisionCore:
+    """A ``DecisionCore`` wired from ``settings`` (paper fills unless told otherwise)."""
+    strategy = strategy if strategy is not None else build_strategy(settings)
+    cfg = CoreSettings(
+        run_id=run_id,
+        limits=RiskLimits.from_config(settings.risk),
+        order_prefix=order_prefix,
+        paper_latency_ms=settings.paper.latency_ms if paper_latency_ms is None
+        else paper_latency_ms,
+        stale_after_ms=int(settings.feed.stale_after_s * 1000),
+        keep_features=settings.journal.decisions_keep_features,
+    )
+    if account is None:
+        account = open_account(sol_to_lamports(settings.paper.starting_balance_sol))
+    return DecisionCore(strategy, cfg, account, risk=risk, figures=figures, order_seq=order_seq)
+
+
+def run_started(settings: Settings, core: DecisionCore, mode: str, ts_ms: int) -> RunStarted:
+    """The journal's record of this run."""
+    return RunStarted(
+        run_id=core.cfg.run_id,
+        started_ts_ms=ts_ms,
+        mode=mode,
+        strategy=core.strategy.name,
+        bundle_version=bundle_version(core.strategy),
+        feature_schema_hash=schema_hash(),
+        config_json=settings.model_dump_json(),
+        git_commit=git_commit(),
+    )
+
+
+def stable_id(*parts: object) -> str:
+    """A short deterministic id from its parts (replay run ids)."""
+    blob = json.dumps([str(p) for p in parts]).encode()
+    return hashlib.sha256(blob).hexdigest()[:12]
+
+
+def data_dir_of(settings: Settings, override: str | Path | None) -> Path:
+    """The data dir: ``--data-dir`` or the configured one."""
+    return Path(override) if override else Path(settings.general.data_dir)

@@ -1,0 +1,1 @@
+"""rugsd strategy package."""

@@ -1,0 +1,236 @@
+"""Model bundles: a folder with ``policy.onnx``, ``sidebet.onnx`` and ``manifest.json``.
+
+``load_bundle`` refuses, with one ``BundleError`` line, anything the running code cannot
+use safely: a feature schema hash or action list that differs from the code's, a missing
+or corrupt file, an ONNX graph onnxruntime cannot load, or inputs/outputs that break the
+graph contracts:
+
+- policy: input ``obs`` float32 [N, n_features] and input ``mask`` float32 or bool
+  [N, n_actions] (1/True = valid; the graph folds the mask in: invalid logits very
+  negative), output ``logits`` float32 [N, n_actions]; normalisation lives in the graph;
+- sidebet: input ``obs`` float32 [N, n_features] → output ``p_rug`` float32 [N, 1],
+  the probability of a rug within 40 ticks.
+
+Both graphs also get one probe run on a zero row at load, which catches graphs whose
+declared shapes lie. ``models_dir/current`` (a symlink to, or a text file naming, the
+promoted version folder; managed by training) is resolved by ``resolve_current``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from strategy.actions import ACTION_NAMES, N_ACTIONS
+from strategy.features import FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION, schema_hash
+from strategy.onnx_runtime import ModelSignatureError, PolicyModel, SidebetModel, make_session
+
+POLICY_FILE = "policy.onnx"
+SIDEBET_FILE = "sidebet.onnx"
+MANIFEST_FILE = "manifest.json"
+CURRENT = "current"
+
+
+class BundleError(Exception):
+    """A bundle cannot be used; the message is one line saying why."""
+
+
+class Manifest(BaseModel):
+    """``manifest.json``: what the models expect and how they were evaluated."""
+
+    model_config = ConfigDict(extra="allow")
+
+    manifest_version: Literal[1] = 1
+    version: str = Field(min_length=1)
+    created: datetime
+    feature_schema_version: int
+    feature_schema_hash: str
+    feature_names: list[str]
+    actions: list[str]
+    sidebet_usable: bool  # evaluation beat the constant-hazard baseline; else never bet
+    metrics: dict[str, Any] = {}
+    data_range: dict[str, Any] = {}
+    git_commit: str | None = None
+    obs_input: str = "obs"
+    mask_input: str = "mask"
+    logits_output: str = "logits"
+    p_rug_output: str = "p_rug"
+    # sizes the policy was trained with (informational: a difference is logged, not refused)
+    buy_sizes_sol: list[float] | None = None
+    sidebet_sol: float | None = None
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """A loaded, validated bundle: manifest plus ready-to-run models."""
+
+    path: Path
+    manifest: Manifest
+    policy: PolicyModel
+    sidebet: SidebetModel
+
+    @property
+    def obs_row(self) -> np.ndarray:
+        """The float32 [F] row both models read: build features straight into it."""
+        return self.policy.row
+
+    @property
+    def sidebet_usable(self) -> bool:
+        """Whether the sidebet model may be used to bet (see ``Manifest.sidebet_usable``)."""
+        return self.manifest.sidebet_usable
+
+
+def make_manifest(
+    version: str,
+    *,
+    sidebet_usable: bool,
+    metrics: dict[str, Any] | None = None,
+    data_range: dict[str, Any] | None = None,
+    created: datetime | None = None,
+    git_commit: str | None = None,
+    **extra: Any,
+) -> Manifest:
+    """A manifest for the running code's feature schema and action table."""
+    return Manifest(
+        version=version,
+        created=created or datetime.now(UTC),
+        feature_schema_version=SCHEMA_VERSION,
+        feature_schema_hash=schema_hash(),
+        feature_names=list(FEATURE_NAMES),
+        actions=list(ACTION_NAMES),
+        sidebet_usable=sidebet_usable,
+        metrics=metrics or {},
+        data_range=data_range or {},
+        git_commit=git_commit,
+        **extra,
+    )
+
+
+def save_bundle(path: str | Path, policy: bytes, sidebet: bytes, manifest: Manifest) -> Path:
+    """Write a bundle folder (manifest last, so a half-written folder fails to load)."""
+    folder = Path(path)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / POLICY_FILE).write_bytes(policy)
+    (folder / SIDEBET_FILE).write_bytes(sidebet)
+    tmp = folder / (MANIFEST_FILE + ".tmp")
+    tmp.write_text(manifest.model_dump_json(indent=2) + "\n")
+    os.replace(tmp, folder / MANIFEST_FILE)
+    return folder
+
+
+def resolve_current(models_dir: str | Path) -> Path | None:
+    """The promoted bundle folder: ``current`` as a symlink/folder, or a file naming one."""
+    cur = Path(models_dir) / CURRENT
+    if cur.is_dir():
+        return cur.resolve()
+    if cur.is_file():
+        name = cur.read_text().strip()
+        target = (Path(models_dir) / name) if name else None
+        if target is not None and target.is_dir():
+            return target.resolve()
+    return None
+
+
+def _first_line(err: BaseException) -> str:
+    text = str(err).strip().splitlines()
+    return text[0] if text else type(err).__name__
+
+
+def read_manifest(folder: Path) -> Manifest:
+    """Parse and validate ``manifest.json`` or raise ``BundleError``."""
+    path = folder / MANIFEST_FILE
+    if not path.is_file():
+        raise BundleError(f"bundle {folder}: missing {MANIFEST_FILE}")
+    try:
+        return Manifest.model_validate(json.loads(path.read_text()))
+    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as err:
+        raise BundleError(f"bundle {folder}: corrupt {MANIFEST_FILE}: {_first_line(err)}") from None
+    except ValidationError as err:
+        first = err.errors()[0]
+        loc = ".".join(str(p) for p in first["loc"]) or "manifest"
+        raise BundleError(
+            f"bundle {folder}: invalid {MANIFEST_FILE}: {loc}: {first['msg']}"
+        ) from None
+
+
+def check_manifest(folder: Path, man: Manifest) -> None:
+    """Refuse a manifest whose schema or action list differs from the code's."""
+    code_hash = schema_hash()
+    if man.feature_schema_hash != code_hash or man.feature_names != list(FEATURE_NAMES):
+        raise BundleError(
+            f"bundle {folder}: feature schema hash {man.feature_schema_hash} "
+            f"(v{man.feature_schema_version}, {len(man.feature_names)} features) != code's "
+            f"{code_hash} (v{SCHEMA_VERSION}, {N_FEATURES} features): retrain with `rugsd retrain`"
+        )
+    if man.actions != list(ACTION_NAMES):
+        raise BundleError(
+            f"bundle {folder}: action list {man.actions} != code's {list(ACTION_NAMES)}"
+        )
+
+
+def _session(folder: Path, name: str):
+    path = folder / name
+    if not path.is_file():
+        raise BundleError(f"bundle {folder}: missing {name}")
+    try:
+        return make_session(path)
+    except Exception as err:  # noqa: BLE001 -- onnxruntime raises many unrelated types
+        raise BundleError(f"bundle {folder}: cannot load {name}: {_first_line(err)}") from None
+
+
+def _probe(folder: Path, policy: PolicyModel, sidebet: SidebetModel) -> None:
+    """One run on a zero row: declared shapes can lie, outputs cannot."""
+    row = np.zeros(N_FEATURES, dtype=np.float32)
+    mask = np.ones(N_ACTIONS, dtype=bool)
+    try:
+        out = policy.session.run(
+            [policy.logits_name],
+            {policy.obs_name: row[None], policy.mask_name: mask[None].astype(policy.mask_dtype)},
+        )[0]
+    except Exception as err:  # noqa: BLE001 -- any failure means: refuse the bundle
+        raise BundleError(
+            f"bundle {folder}: {POLICY_FILE} fails on a probe row: {_first_line(err)}"
+        ) from None
+    if out.shape != (1, N_ACTIONS) or out.dtype != np.float32:
+        raise BundleError(
+            f"bundle {folder}: {POLICY_FILE} returned {out.dtype}{list(out.shape)}, "
+            f"want float32[1, {N_ACTIONS}]"
+        )
+    try:
+        p = sidebet.session.run([sidebet.p_rug_name], {sidebet.obs_name: row[None]})[0]
+    except Exception as err:  # noqa: BLE001 -- any failure means: refuse the bundle
+        raise BundleError(
+            f"bundle {folder}: {SIDEBET_FILE} fails on a probe row: {_first_line(err)}"
+        ) from None
+    if p.shape != (1, 1) or p.dtype != np.float32:
+        raise BundleError(
+            f"bundle {folder}: {SIDEBET_FILE} returned {p.dtype}{list(p.shape)}, want float32[1, 1]"
+        )
+
+
+def load_bundle(path: str | Path) -> Bundle:
+    """Load and validate a bundle folder, or raise a one-line ``BundleError``."""
+    folder = Path(path)
+    if not folder.is_dir():
+        raise BundleError(f"bundle {folder}: not a folder")
+    man = read_manifest(folder)
+    check_manifest(folder, man)
+    pol_sess = _session(folder, POLICY_FILE)
+    side_sess = _session(folder, SIDEBET_FILE)
+    row = np.zeros(N_FEATURES, dtype=np.float32)  # one obs row shared by both models
+    try:
+        policy = PolicyModel(
+            pol_sess, N_FEATURES, N_ACTIONS, man.obs_input, man.mask_input, man.logits_output, row
+        )
+        sidebet = SidebetModel(side_sess, N_FEATURES, man.obs_input, man.p_rug_output, row)
+    except ModelSignatureError as err:
+        raise BundleError(f"bundle {folder}: {err}") from None
+    _probe(folder, policy, sidebet)
+    return Bundle(folder, man, policy, sidebet)

@@ -1,0 +1,307 @@
+"""The one feature builder: live, replay, backtest and the gymnasium env all call it.
+
+Schema
+    ``FEATURE_NAMES`` (ordered) + ``SCHEMA_VERSION``; ``schema_hash()`` fingerprints both
+    and is written into every model bundle, so a model is never fed a vector it was not
+    trained on. Change a feature → bump ``SCHEMA_VERSION`` (the hash changes anyway).
+
+Inputs
+    A ``GameView`` (only ``prices[:tick]`` plus the current ``view.price`` are read, never a
+    later tick) and an ``Account``; nothing else. The vector has three blocks:
+    game (``GAME_SLICE``), account (``ACCOUNT_SLICE``) and session (``SESSION_SLICE``).
+
+Definitions (``x_t`` = current price, ``x_{t-k}`` = ``prices[t-k]``, clamped to tick 0)
+    - ``ret_k = log(x_t / x_{t-k})``; 0 at tick 0.
+    - ``vol_w`` = population std of the last ``min(t, w)`` one-tick log returns
+      ``log(x_i / x_{i-1})``, two-pass, summed oldest → newest; 0 when there are none.
+    - ``drawdown = 1 - x_t / peak``; ``peak = max(view.peak, x_t)``.
+    - ``time_since_start_s`` = ``(ts_ms - started_ts_ms) / 1000`` when the start time is
+      known, else ``tick * TICK_MS / 1000``; clipped to [0, 1e6].
+    - account: values in SOL from lamports; ``entry_price_ratio = avg_entry / x_t``;
+      ``upnl_rel = upnl / cost``; sidebet ticks left / 40 clipped to [0, 1].
+    - session: the last ``RECENT_GAMES`` finished games of ``view.recent`` and the room
+      statistics (counts / 100); zeros when absent (``stats_present`` tells which).
+
+Finiteness
+    Every float input is sanitised on the way in: prices (and peak, average multiplier)
+    that are NaN or ≤ ``PRICE_FLOOR`` become ``PRICE_FLOOR``, +inf or > ``PRICE_CEIL``
+    become ``PRICE_CEIL``; divisions by zero are guarded (the feature is 0). So every
+    feature is finite by construction for any int account below ~1e300 lamports.
+
+Exactness
+    ``strategy.features_batch.build_batch`` (numpy, a whole game at once) performs the
+    same IEEE operations in the same order as this per-tick builder, so both give
+    bit-identical float32 vectors.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import math
+from collections.abc import Sequence
+from itertools import pairwise
+
+import numpy as np
+
+from daemon.events import Phase, SessionStats
+from daemon.game.accounting import Account
+from daemon.game.rules import COOLDOWN_MS, LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
+from daemon.state.view import GameSummary, GameView
+
+SCHEMA_VERSION = 1
+
+RETURN_WINDOWS: tuple[int, ...] = (1, 5, 10, 20, 40)
+VOL_WINDOWS: tuple[int, ...] = (10, 40)
+MAX_WINDOW = 40  # longest look-back of any game feature
+RECENT_GAMES = 10  # session features use at most the last 10 finished games
+PRICE_FLOOR = 1e-9
+PRICE_CEIL = 1e9
+TIME_CEIL_S = 1e6
+
+_PHASES: tuple[Phase, ...] = (
+    Phase.UNKNOWN,
+    Phase.COOLDOWN,
+    Phase.PRESALE,
+    Phase.ACTIVE,
+    Phase.RUGGED,
+)
+
+GAME_FEATURES: tuple[str, ...] = (
+    "tick_per_100",
+    "price",
+    "log_price",
+    *(f"ret_{k}" for k in RETURN_WINDOWS),
+    *(f"vol_{w}" for w in VOL_WINDOWS),
+    "drawdown",
+    "log_peak",
+    *(f"phase_{p.value}" for p in _PHASES),
+    "cooldown_frac",
+    "time_since_start_s",
+)
+ACCOUNT_FEATURES: tuple[str, ...] = (
+    "has_position",
+    "position_value_sol",
+    "entry_price_ratio",
+    "upnl_sol",
+    "upnl_rel",
+    "ticks_in_position_per_100",
+    "sidebet_active",
+    "sidebet_ticks_left_frac",
+    "balance_log1p_sol",
+)
+SESSION_FEATURES: tuple[str, ...] = (
+    "recent_n_frac",
+    "recent_len_mean_per_100",
+    "recent_len_median_per_100",
+    "recent_log_peak_mean",
+    "recent_frac_2x",
+    "recent_frac_10x",
+    "stats_present",
+    "stats_avg_mult_log",
+    "stats_count2x_per_100",
+    "stats_count10x_per_100",
+    "stats_count50x_per_100",
+    "stats_count100x_per_100",
+)
+FEATURE_NAMES: tuple[str, ...] = GAME_FEATURES + ACCOUNT_FEATURES + SESSION_FEATURES
+N_FEATURES = len(FEATURE_NAMES)
+FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
+GAME_SLICE = slice(0, len(GAME_FEATURES))
+ACCOUNT_SLICE = slice(GAME_SLICE.stop, GAME_SLICE.stop + len(ACCOUNT_FEATURES))
+SESSION_SLICE = slice(ACCOUNT_SLICE.stop, N_FEATURES)
+
+_ONEHOT: dict[Phase, tuple[float, ...]] = {
+    p: tuple(1.0 if q is p else 0.0 for q in _PHASES) for p in _PHASES
+}
+_ACTIVE_ONEHOT = _ONEHOT[Phase.ACTIVE]
+_LAMPORTS = float(LAMPORTS_PER_SOL)
+_log = math.log
+_ZERO_RETS = [0.0] * len(RETURN_WINDOWS)
+_ZERO_VOLS = [0.0] * len(VOL_WINDOWS)
+
+
+def schema_hash(names: Sequence[str] = FEATURE_NAMES, version: int = SCHEMA_VERSION) -> str:
+    """Short hex fingerprint (sha256, 16 hex digits) of the schema version and names."""
+    text = f"{version}\n" + "\n".join(names)
+    return hashlib.sha256(text.encode()).hexdigest()[:16]
+
+
+def _clean(p: float) -> float:
+    """Sanitise a price-like float into [PRICE_FLOOR, PRICE_CEIL] (NaN → floor)."""
+    return min(p, PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR
+
+
+def _vol(r: list[float]) -> float:
+    """Population std of ``r``: two passes, plain sequential sums oldest → newest.
+
+    Explicit loops, not ``sum`` (compensated since Python 3.12): ``game_features_batch``
+    reproduces exactly this order of additions.
+    """
+    n = len(r)
+    if n == 0:
+        return 0.0
+    s = 0.0
+    for v in r:
+        s += v
+    mean = s / n
+    s2 = 0.0
+    for v in r:
+        d = v - mean
+        s2 += d * d
+    return math.sqrt(s2 / n)
+
+
+def game_features(view: GameView) -> list[float]:
+    """The game block for ``view`` (reads ``prices[:tick]`` and ``view.price`` only)."""
+    tick = view.tick
+    t = max(0, tick)
+    x = _clean(view.price)
+    m = min(t, len(view.prices))  # past prices usable (fewer when ticks were missed)
+    if m:
+        # inline _clean: this comprehension runs on every tick
+        chain = [
+            (p if p < PRICE_CEIL else PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR  # noqa: FURB136 -- min() call costs ~1.5 µs/tick here
+            for p in view.prices[max(m - MAX_WINDOW, 0) : m]
+        ]
+        n_past = len(chain)
+        rets = [_log(x / chain[n_past - k if n_past >= k else 0]) for k in RETURN_WINDOWS]
+        chain.append(x)
+        r = [_log(b / a) for a, b in pairwise(chain)]
+        vols = [_vol(r[-w:]) for w in VOL_WINDOWS]
+    else:
+        rets = _ZERO_RETS
+        vols = _ZERO_VOLS
+    peak = _clean(view.peak)
+    peak = max(peak, x)
+    started = view.started_ts_ms
+    if started is not None and tick >= 0:
+        elapsed = (view.ts_ms - started) / 1000
+    else:
+        elapsed = t * TICK_MS / 1000
+    elapsed = max(0.0, min(elapsed, TIME_CEIL_S))
+    cooldown = max(0.0, min(view.cooldown_ms / COOLDOWN_MS, 1.0))
+    return [
+        t / 100,
+        x,
+        _log(x),
+        *rets,
+        *vols,
+        1.0 - x / peak,
+        _log(peak),
+        *_ONEHOT.get(view.phase, _ONEHOT[Phase.UNKNOWN]),
+        cooldown,
+        elapsed,
+    ]
+
+
+def account_features(account: Account, price: float, tick: int) -> list[float]:
+    """The account block at ``price`` (sanitised like every price) and ``tick``."""
+    x = _clean(price)
+    qty = account.qty
+    cost = account.cost
+    if qty > 0:
+        val = qty * x
+        upnl = val - cost
+        entry = account.entry_tick
+        held = (tick - entry) / 100 if entry is not None and tick > entry else 0.0
+        pos = [
+            1.0,
+            val / _LAMPORTS,
+            (cost / qty) / x,
+            upnl / _LAMPORTS,
+            upnl / cost if cost > 0 else 0.0,
+            held,
+        ]
+    else:
+        pos = [0.0, 0.0, 0.0, 0.0, 0.0, 0.0]
+    bet = account.sidebet
+    if bet is not None and tick < bet.end_tick:
+        left = min((bet.end_tick - tick) / SIDEBET_WINDOW, 1.0)
+        pos += [1.0, left]
+    else:
+        pos += [0.0, 0.0]
+    bal = account.balance
+    pos.append(math.log1p(bal / _LAMPORTS) if bal > 0 else 0.0)
+    return pos
+
+
+def _finite_or(value: float | None, default: float) -> float:
+    return value if value is not None and math.isfinite(value) else default
+
+
+def session_features(recent: Sequence[GameSummary], stats: SessionStats | None) -> list[float]:
+    """The session block: last ``RECENT_GAMES`` finished games and the room statistics."""
+    games = list(recent)[-RECENT_GAMES:]
+    n = len(games)
+    if n:
+        lens = sorted(max(g.rug_tick, 0) for g in games)
+        mid = n // 2
+        median = lens[mid] if n % 2 else (lens[mid - 1] + lens[mid]) / 2
+        peaks = [_clean(g.peak) for g in games]
+        block = [
+            n / RECENT_GAMES,
+            sum(lens) / n / 100,
+            median / 100,
+            math.fsum(_log(p) for p in peaks) / n,
+            sum(1 for p in peaks if p >= 2.0) / n,
+            sum(1 for p in peaks if p >= 10.0) / n,
+        ]
+    else:
+        block = [0.0] * 6
+    if stats is None:
+        return block + [0.0] * 6
+    avg = stats.average_multiplier
+    counts = (stats.count2x, stats.count10x, stats.count50x, stats.count100x)
+    return block + [
+        1.0,
+        _log(_clean(_finite_or(avg, 1.0))),
+        *(max(0, c) / 100 if c is not None else 0.0 for c in counts),
+    ]
+
+
+def build_features(view: GameView, account: Account, out: np.ndarray | None = None) -> np.ndarray:
+    """The full float32 feature vector for one decision (a new array unless ``out``)."""
+    values = (
+        game_features(view)
+        + account_features(account, view.price, view.tick)
+        + session_features(view.recent, view.stats)
+    )
+    if out is None:
+        return np.array(values, dtype=np.float32)
+    out[:] = values
+    return out
+
+
+class FeatureBuilder:
+    """Per-tick builder for the hot path: a preallocated buffer and a session cache.
+
+    ``build`` returns the builder's buffer (overwritten by the next call; copy it to keep
+    it). Give it the models' input row (``Bundle.obs_row``) and the ONNX strategy reads
+    the features without a copy. The session block is recomputed only when ``view.recent`` or ``view.stats``
+    is a different object (both are immutable, and the cache holds references, so
+    identity implies equal content).
+    """
+
+    __slots__ = ("_recent", "_session", "_stats", "buffer")
+
+    def __init__(self, buffer: np.ndarray | None = None) -> None:
+        """Use ``buffer`` (float32 [N_FEATURES], e.g. ``Bundle.obs_row``) or allocate one."""
+        if buffer is None:
+            buffer = np.zeros(N_FEATURES, dtype=np.float32)
+        elif buffer.shape != (N_FEATURES,) or buffer.dtype != np.float32:
+            raise ValueError(f"feature buffer must be float32[{N_FEATURES}]")
+        self.buffer = buffer
+        self._recent: object = None
+        self._stats: object = None
+        self._session: list[float] = session_features((), None)
+
+    def build(self, view: GameView, account: Account) -> np.ndarray:
+        """Features of ``view``/``account`` written into (and returned as) ``buffer``."""
+        recent, stats = view.recent, view.stats
+        if recent is not self._recent or stats is not self._stats:
+            self._session = session_features(recent, stats)
+            self._recent, self._stats = recent, stats
+        self.buffer[:] = (
+            game_features(view) + account_features(account, view.price, view.tick) + self._session
+        )
+        return self.buffer

@@ -1,0 +1,133 @@
+"""The ONNX strategy: action mask → sidebet model → policy logits → greedy argmax → intent.
+
+Per tick (PRESALE and ACTIVE only; other phases WAIT without running the models):
+
+1. venue mask (``strategy.actions``);
+2. ``p_rug`` from the sidebet model. SIDEBET stays valid only if the manifest says the
+   sidebet model beat the constant-hazard baseline (``sidebet_usable``) *and*
+   ``p_rug >= strategy.sidebet_threshold``. An unusable sidebet model is still run, so
+   the journal and TUI show its output, but it can never cause a bet;
+3. policy logits with that mask (folded into the graph; applied again here, so an
+   invalid action can never be chosen even from a graph that ignores its mask);
+4. argmax over valid actions (ties → lowest index) — greedy, deterministic.
+
+A non-finite logit among the valid actions, a non-finite or out-of-[0, 1] ``p_rug``, or
+an onnxruntime error → WAIT for that tick, ``held_non_finite=True``, ``non_finite_count``
+(or ``error_count``) + 1 and a log line (the first, then every 100th).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import structlog
+
+from daemon.config import StrategyConfig
+from daemon.events import Phase
+from daemon.game.accounting import Account
+from daemon.state.view import GameView
+from strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, mask_values
+from strategy.base import Decision, ModelOutputs
+from strategy.bundle import Bundle
+from strategy.features import FeatureBuilder
+from strategy.intents import Action, Intent
+
+log = structlog.get_logger(__name__)
+
+_ENTRY_PHASES = (Phase.PRESALE, Phase.ACTIVE)
+_LOG_EVERY = 100
+
+
+class OnnxStrategy:
+    """Policy + sidebet ONNX models from a loaded ``Bundle``."""
+
+    name = "onnx"
+
+    def __init__(self, bundle: Bundle, cfg: StrategyConfig) -> None:
+        """Bind to ``bundle``'s models; sizes and the sidebet threshold from ``cfg``."""
+        self.bundle = bundle
+        source = f"onnx:{bundle.manifest.version}"
+        self.table = ActionTable.from_config(cfg, source=source)
+        self._idle = Decision(self.table.intents[0], ModelOutputs())
+        self._hold_intent = Intent(Action.WAIT, source=f"{source}:hold")
+        self.threshold = cfg.sidebet_threshold
+        self.sidebet_usable = bundle.sidebet_usable
+        self.features = FeatureBuilder(bundle.obs_row)  # writes straight into the models' input
+        self._policy = bundle.policy
+        self._sidebet = bundle.sidebet
+        self.non_finite_count = 0
+        self.error_count = 0
+        man = bundle.manifest
+        if man.buy_sizes_sol is not None and list(man.buy_sizes_sol) != list(cfg.buy_sizes_sol):
+            log.warning(
+                "bundle trained with other buy sizes",
+                bundle=man.version,
+                trained=man.buy_sizes_sol,
+                configured=cfg.buy_sizes_sol,
+            )
+
+    @property
+    def obs_row(self) -> np.ndarray:
+        """The models' float32 input row; features built into it are used without a copy."""
+        return self._policy.row
+
+    def _hold(self, p_rug: float | None, error: bool, detail: str) -> Decision:
+        if error:
+            self.error_count += 1
+            count = self.error_count
+        else:
+            self.non_finite_count += 1
+            count = self.non_finite_count
+        if count == 1 or count % _LOG_EVERY == 0:
+            log.warning(
+                "model output unusable, holding this tick",
+                detail=detail,
+                count=count,
+                kind="error" if error else "non_finite",
+            )
+        p = p_rug if p_rug is not None and math.isfinite(p_rug) else None
+        return Decision(self._hold_intent, ModelOutputs(None, p, None, True))
+
+    def decide(
+        self, view: GameView, account: Account, features: np.ndarray | None = None
+    ) -> Decision:
+        """Decide for this tick (builds the features itself when ``features`` is None)."""
+        if view.phase not in _ENTRY_PHASES:
+            return self._idle
+        if features is None:
+            features = self.features.build(view, account)
+        row = self._policy.row  # shared by both models (see load_bundle)
+        if features is not row:
+            row[:] = features
+        valid = mask_values(view, account, self.table)
+        try:
+            p_rug = self._sidebet.p_rug(row)
+        except Exception as err:  # noqa: BLE001 -- a model failure must never crash the daemon
+            return self._hold(None, True, f"sidebet: {err}")
+        if not 0.0 <= p_rug <= 1.0:  # also false for NaN
+            return self._hold(p_rug, False, f"p_rug={p_rug!r}")
+        if valid[SIDEBET_INDEX] and (not self.sidebet_usable or p_rug < self.threshold):
+            valid[SIDEBET_INDEX] = False
+        try:
+            logits = self._policy.logits(row, valid).tolist()
+        except Exception as err:  # noqa: BLE001 -- as above
+            return self._hold(p_rug, True, f"policy: {err}")
+        best = 0
+        top = -math.inf
+        for i in range(N_ACTIONS):
+            if valid[i]:
+                v = logits[i]
+                if not math.isfinite(v):
+                    return self._hold(p_rug, False, f"logit[{i}]={v!r}")
+                if v > top:
+                    best, top = i, v
+        total = 0.0
+        exps = [0.0] * N_ACTIONS
+        for i in range(N_ACTIONS):
+            if valid[i]:
+                e = math.exp(logits[i] - top)
+                exps[i] = e
+                total += e
+        probs = tuple(e / total for e in exps)
+        return Decision(self.table.intents[best], ModelOutputs(probs, p_rug, best, False))

@@ -1,0 +1,45 @@
+"""Build the strategy named in ``Settings.strategy.name``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from daemon.config import Settings
+from strategy.base import Strategy
+from strategy.rules import NeverStrategy, PresaleTargetStrategy
+
+STRATEGY_NAMES: tuple[str, ...] = ("onnx", "presale_target", "never")
+
+
+class StrategyError(Exception):
+    """The configured strategy cannot be built; the message is one line saying why."""
+
+
+def build_strategy(settings: Settings, bundle_dir: str | Path | None = None) -> Strategy:
+    """The configured strategy; "onnx" loads ``bundle_dir`` or ``models_dir/current``."""
+    cfg = settings.strategy
+    if cfg.name == "never":
+        return NeverStrategy()
+    if cfg.name == "presale_target":
+        return PresaleTargetStrategy(cfg)
+    if cfg.name != "onnx":
+        raise StrategyError(f"unknown strategy {cfg.name!r}; choose one of {STRATEGY_NAMES}")
+    # onnxruntime is imported only when an ONNX strategy is wanted (faster start otherwise)
+    from strategy.bundle import CURRENT, BundleError, load_bundle, resolve_current
+    from strategy.onnx_strategy import OnnxStrategy
+
+    if bundle_dir is None:
+        folder = resolve_current(cfg.models_dir)
+        if folder is None:
+            raise StrategyError(
+                f"no model bundle at {Path(cfg.models_dir) / CURRENT}: run `rugsd retrain` "
+                "or choose a rule strategy (strategy.name = presale_target | never)"
+            )
+    else:
+        folder = Path(bundle_dir)
+    try:
+        return OnnxStrategy(load_bundle(folder), cfg)
+    except BundleError as err:
+        raise StrategyError(str(err)) from None
+    except ValueError as err:  # e.g. buy_sizes_sol without 3 sizes
+        raise StrategyError(f"strategy config: {err}") from None

@@ -1,0 +1,36 @@
+"""Shared fixtures: where the real captured data lives, free loopback ports."""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+REAL_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "real"
+
+
+@pytest.fixture(scope="session")
+def real_data_dir() -> Path:
+    """``../shared/data/real`` next to the checkout (the outside truth; read only)."""
+    assert REAL_DATA_DIR.is_dir(), f"real data missing at {REAL_DATA_DIR}"
+    return REAL_DATA_DIR
+
+
+@pytest.fixture(scope="session")
+def repo_root() -> Path:
+    """The project root."""
+    return REPO_ROOT
+
+
+def _free_port() -> int:
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
+    return _free_port()

@@ -1,0 +1,1 @@
+"""rugsd training package."""

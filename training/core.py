@@ -1,0 +1,106 @@
+"""The daemon's ``DecisionCore``, stepped one decision at a time, plus the agent strategy.
+
+A gym step must show the agent the features *before* it chooses, while the core asks
+its strategy for an intent in the middle of ``step(event)``. ``SteppedCore`` keeps every
+line of the core and only defers the final ``_decide`` call of an update (it is the last
+thing ``DecisionCore._on_update`` does): ``feed(event)`` applies an update up to the
+decision and reports whether one is pending; ``complete()`` then runs the core's own
+``_decide`` — feature builder, strategy, risk gate, paper order — exactly as the daemon
+would. The features are built once and cached, so the strategy receives the same array
+the agent saw.
+
+``AgentStrategy`` is the strategy plugged into that core: ``decide`` returns the intent of
+the action the agent chose (``ActionTable.intent_for``) and records the features it was
+given.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from daemon.core.decision import CoreSettings, DecisionCore, StepOutput
+from daemon.game.accounting import Account
+from daemon.state.view import GameView
+from strategy.actions import WAIT_INDEX, ActionTable
+from strategy.base import Decision, Strategy
+from strategy.features import FeatureBuilder
+
+
+class AgentStrategy:
+    """Returns the intent of ``next_action``; records the features it was given."""
+
+    name = "agent"
+
+    def __init__(self, table: ActionTable) -> None:
+        """Intents come from ``table`` (the bundle's action table)."""
+        self.table = table
+        self.next_action = WAIT_INDEX
+        self.last_features: np.ndarray | None = None
+        self.calls = 0
+
+    def decide(
+        self, view: GameView, account: Account, features: np.ndarray | None = None
+    ) -> Decision:
+        """The intent for the agent's chosen action."""
+        self.calls += 1
+        self.last_features = features
+        return Decision(self.table.intent_for(self.next_action))
+
+
+class _CachedBuilder(FeatureBuilder):
+    """A ``FeatureBuilder`` that reuses its last vector for the same (view, account)."""
+
+    __slots__ = ("_key",)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._key: tuple[object, object] | None = None
+
+    def build(self, view: GameView, account: Account) -> np.ndarray:
+        key = (view, account)
+        if self._key is not None and self._key[0] is view and self._key[1] is account:
+            return self.buffer
+        out = super().build(view, account)
+        self._key = key
+        return out
+
+
+class SteppedCore(DecisionCore):
+    """``DecisionCore`` whose per-update decision runs on ``complete()`` (see module doc)."""
+
+    def __init__(self, strategy: Strategy, cfg: CoreSettings, account: Account) -> None:
+        """As ``DecisionCore`` (fresh risk state and figures)."""
+        super().__init__(strategy, cfg, account)
+        self.builder = _CachedBuilder()
+        self._pending: tuple[GameView, int, StepOutput] | None = None
+
+    def _decide(self, view: GameView, ts_ms: int, out: StepOutput) -> None:  # deferred
+        self._pending = (view, ts_ms, out)
+
+    @property
+    def pending(self) -> bool:
+        """A decision waits for ``complete()``."""
+        return self._pending is not None
+
+    def feed(self, event: object) -> bool:
+        """Apply one input up to its decision; True when a decision is now pending."""
+        if self._pending is not None:
+            raise RuntimeError("complete() the pending decision before feeding more events")
+        self.step(event)
+        return self._pending is not None
+
+    def observation(self) -> np.ndarray:
+        """The feature vector the pending decision will be given (the builder's buffer)."""
+        if self._pending is None:
+            raise RuntimeError("no decision pending")
+        view = self._pending[0]
+        return self.builder.build(view, self.account)
+
+    def complete(self) -> StepOutput:
+        """Run the pending decision through the core (strategy → gate → paper order)."""
+        if self._pending is None:
+            raise RuntimeError("no decision pending")
+        view, ts_ms, out = self._pending
+        self._pending = None
+        DecisionCore._decide(self, view, ts_ms, out)
+        return out
