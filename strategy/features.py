@@ -298,7 +298,8 @@ class FeatureBuilder:
     def build(self, view: GameView, account: Account) -> np.ndarray:
         """Features of ``view``/``account`` written into (and returned as) ``buffer``."""
         recent, stats = view.recent, view.stats
-        if recent is not self._recent or stats is not self._stats:
+        # stats arrive as a new (equal) object with every update: compare by value
+        if recent is not self._recent or stats != self._stats:
             self._session = session_features(recent, stats)
             self._recent, self._stats = recent, stats
         self.buffer[:] = (

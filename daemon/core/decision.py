@@ -57,7 +57,7 @@ from daemon.state.transitions import (
     TickAdvanced,
 )
 from daemon.state.view import GameView
-from risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
+from risk.context import DAY_MS, GameCounters, GateContext, RiskLimits, SessionFigures
 from risk.gate import check, flatten_intent
 from risk.ratelimit import RateWindow
 from risk.reasons import ReasonCode
@@ -65,6 +65,9 @@ from risk.states import RiskState, StateChange, TradingState
 from risk.verdicts import Order, Refusal
 from strategy.base import ModelOutputs, Strategy
 from strategy.features import FeatureBuilder
+from strategy.intents import Action, Intent
+
+FEED_REFRESH_MS = 100  # how often (event time) a fresh feed's timestamp is refreshed
 
 
 @dataclass(frozen=True, slots=True)
@@ -100,7 +103,7 @@ class LastDecision:
     ts_ms: int
     game_id: str
     tick: int
-    intent: str
+    intent: Intent
     verdict: str
     reason: str
     order_id: str | None
@@ -118,14 +121,13 @@ class DecisionCore:
         figures: SessionFigures | None = None,
         order_seq: int = 0,
     ) -> None:
-        self.strategy = strategy
         self.cfg = cfg
         self.account = account
         self.risk = risk if risk is not None else RiskState()
         self.figures = figures
         self.order_seq = order_seq
         self.machine = GameStateMachine()
-        self.builder = FeatureBuilder()
+        self.strategy = strategy  # also sets the feature builder
         self.paper = PaperVenue(cfg.paper_latency_ms) if cfg.paper_latency_ms is not None else None
         self.counters = GameCounters()
         self.rate = RateWindow()
@@ -157,6 +159,19 @@ class DecisionCore:
         return out
 
     @property
+    def strategy(self) -> Strategy:
+        """The strategy deciding now (swappable between games: model reload)."""
+        return self._strategy
+
+    @strategy.setter
+    def strategy(self, strategy: Strategy) -> None:
+        self._strategy = strategy
+        # ONNX strategies expose their models' input row: features are written straight
+        # into it, saving a copy per tick
+        row = getattr(strategy, "obs_row", None)
+        self.builder = FeatureBuilder(row if isinstance(row, np.ndarray) else None)
+
+    @property
     def view(self) -> GameView:
         """The current game view."""
         return self.machine.view
@@ -169,7 +184,11 @@ class DecisionCore:
     # -- game updates ----------------------------------------------------------------------
 
     def _on_update(self, ev: GameUpdate, out: StepOutput) -> None:
-        self._risk_to(self.risk.on_feed_event(ev.ts_ms), out)
+        risk = self.risk
+        # a fresh feed only needs its timestamp refreshed now and then (staleness is
+        # measured in seconds); skipping the copy on most events keeps the loop fast
+        if risk.feed_stale or ev.ts_ms - (risk.last_event_ms or 0) >= FEED_REFRESH_MS:
+            self._risk_to(risk.on_feed_event(ev.ts_ms), out)
         transitions = self.machine.apply(ev)
         view = self.machine.view
         decide = view.phase == Phase.PRESALE
@@ -305,10 +324,13 @@ class DecisionCore:
     def _mark(self, view: GameView, ts_ms: int, out: StepOutput) -> None:
         """Mark equity at the current price; the loss limits may kill."""
         equity = accounting.equity(self.account, view.price)
-        if self.figures is None:
+        figures = self.figures
+        if figures is None:
             self.figures = SessionFigures.start(equity, ts_ms)
+        elif equity != figures.equity or ts_ms // DAY_MS != figures.day:
+            self.figures = figures.observe(equity, ts_ms)
         else:
-            self.figures = self.figures.observe(equity, ts_ms)
+            return  # nothing changed: the limits cannot newly trip
         self._risk_to(self.risk.check_losses(self.figures, self.cfg.limits, ts_ms), out)
 
     # -- deciding ------------------------------------------------------------------------
@@ -325,14 +347,17 @@ class DecisionCore:
                 self.last_outputs = outputs
                 if outputs.held_non_finite:
                     self.stats["held_non_finite"] += 1
-        ctx = GateContext(
-            state=self.risk, limits=self.cfg.limits, account=self.account, view=view,
-            figures=self.figures or SessionFigures.start(0, ts_ms), ts_ms=ts_ms,
-            counters=self.counters.for_game(view.game_id), orders=self.rate,
-            run_id=self.cfg.order_prefix, order_seq=self.order_seq,
-            pending=len(self.open_orders),
-        )
-        verdict = check(intent, ctx)
+        if intent.action is Action.WAIT:
+            verdict = None  # nothing to judge (the gate answers None too); skip the context
+        else:
+            ctx = GateContext(
+                state=self.risk, limits=self.cfg.limits, account=self.account, view=view,
+                figures=self.figures or SessionFigures.start(0, ts_ms), ts_ms=ts_ms,
+                counters=self.counters.for_game(view.game_id), orders=self.rate,
+                run_id=self.cfg.order_prefix, order_seq=self.order_seq,
+                pending=len(self.open_orders),
+            )
+            verdict = check(intent, ctx)
         order_id: str | None = None
         reason = ""
         if isinstance(verdict, Order):
@@ -363,9 +388,7 @@ class DecisionCore:
         )
         self.last_features = feats
         self.last_decision = LastDecision(
-            ts_ms, view.game_id or "", view.tick, _describe(intent.action.value, intent.amount,
-                                                            intent.percentage),
-            kind.value, reason, order_id,
+            ts_ms, view.game_id or "", view.tick, intent, kind.value, reason, order_id
         )
         if isinstance(verdict, Order):
             self._send(verdict, view, ts_ms, out)
@@ -448,9 +471,11 @@ class DecisionCore:
             )
 
 
-def _describe(action: str, amount: int, percentage: int) -> str:
+def describe_intent(intent: Intent) -> str:
+    """A short human label: ``buy 0.01``, ``sell 100%``, ``wait``."""
+    action = intent.action.value
     if action in ("buy", "sidebet"):
-        return f"{action} {accounting.lamports_to_sol(amount):g}"
+        return f"{action} {accounting.lamports_to_sol(intent.amount):g}"
     if action == "sell":
-        return f"sell {percentage}%"
+        return f"sell {intent.percentage}%"
     return action

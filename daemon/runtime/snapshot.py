@@ -10,7 +10,7 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from daemon.core.decision import DecisionCore, LastDecision
+from daemon.core.decision import DecisionCore, LastDecision, describe_intent
 from daemon.events import Phase
 from daemon.game import accounting
 from daemon.game.accounting import lamports_to_sol
@@ -75,7 +75,8 @@ def limits_block(core: DecisionCore) -> list[dict[str, Any]]:
 def decision_row(d: LastDecision) -> dict[str, Any]:
     """One decision-log row."""
     return {
-        "ts_ms": d.ts_ms, "game_id": d.game_id, "tick": d.tick, "intent": d.intent,
+        "ts_ms": d.ts_ms, "game_id": d.game_id, "tick": d.tick,
+        "intent": describe_intent(d.intent),
         "verdict": d.verdict, "reason": d.reason, "order_id": d.order_id,
     }
 

@@ -14,8 +14,9 @@ transitions, so replays are deterministic. It follows one game at a time:
   the carried slots after it then carry the corrected price.
 - Mid-game connect: tick 0 is 1.0 by the rules, the ticks in between come from
   ``backfill``/``partialPrices`` or are carried; ``started_ts_ms`` stays None.
-- Game change: events of a game that already ended are ignored; a new gameId while the
-  old game was active finishes the old game without its rug (anomaly + GameFinished).
+- Game change: events of a game that already ended are ignored (unless ``STALE_RESET``
+  of them arrive in a row: the source restarted); a new gameId while the old game was
+  active finishes the old game without its rug (anomaly + GameFinished).
 
 ``view`` is rebuilt lazily, at most once per applied update, in O(1): ``prices`` is a
 ``PriceHistory`` snapshot sharing the machine's list (see ``daemon.state.prices``).
@@ -24,10 +25,10 @@ transitions, so replays are deterministic. It follows one game at a time:
 from __future__ import annotations
 
 import math
-from collections import deque
 
 from daemon.events import FinishedGame, GameUpdate, Phase, SessionStats
 from daemon.game.rules import MAX_TICKS, PRESALE_MS, START_PRICE
+from daemon.state.ledger import STALE_RESET, GameLedger
 from daemon.state.prices import EMPTY_PRICES, PriceHistory
 from daemon.state.recent import RecentGames, summary_from_history
 from daemon.state.transitions import (
@@ -70,10 +71,7 @@ class GameStateMachine:
         """``recent_limit`` finished games kept for session features; ``history_limit``
         ``gameHistory`` entries kept for ``finished_game``."""
         self._recent = RecentGames(recent_limit)
-        self._history: dict[str, FinishedGame] = {}
-        self._history_limit = history_limit
-        self._ended: deque[str] = deque()
-        self._ended_set: set[str] = set()
+        self._ledger = GameLedger(history_limit)
         self._counts: dict[str, int] = {}
         self._stats: SessionStats | None = None
         self._seed_hash: str | None = None
@@ -118,7 +116,7 @@ class GameStateMachine:
 
     def finished_game(self, game_id: str) -> FinishedGame | None:
         """The ``gameHistory`` record (seed revealed) of a recent game, if seen."""
-        return self._history.get(game_id)
+        return self._ledger.get(game_id)
 
     def stats(self) -> dict[str, int]:
         """Counters: updates applied, anomalies by kind, post-rug repeats, games finished."""
@@ -134,16 +132,19 @@ class GameStateMachine:
         revealed = self._absorb_history(update.history, gid, out) if update.history else ()
         report_old = self._phase
         if gid != self._game_id:
-            if gid in self._ended_set:
-                out.extend(revealed)
-                self._anomaly(out, AnomalyKind.STALE_GAME, gid)
-                return tuple(out)
+            if self._ledger.is_ended(gid):
+                if self._ledger.stale_hit(gid):
+                    out.extend(revealed)
+                    self._anomaly(out, AnomalyKind.STALE_GAME, gid)
+                    return tuple(out)
+                self._anomaly(out, AnomalyKind.FEED_RESET, f"{gid} came back {STALE_RESET}x")
             self._end_game(update.ts_ms, out)
             out.extend(revealed)
             self._reset_game()
             self._game_id = gid
             out.append(NewGame(gid))
         else:
+            self._ledger.fresh()
             out.extend(revealed)
         if update.stats is not None:
             self._stats = update.stats
@@ -174,10 +175,10 @@ class GameStateMachine:
         old = self._game_id
         if old is None:
             return
-        self._mark_ended(old)
+        self._ledger.mark_ended(old)
         if self._phase is Phase.ACTIVE:
             self._anomaly(out, AnomalyKind.MISSED_RUG, f"{old} at tick {self._tick}")
-            known = self._history.get(old)
+            known = self._ledger.get(old)
             summary = summary_from_history(known) if known is not None else None
             if summary is None:  # the rug came after the last tick we saw
                 summary = GameSummary(old, rug_tick=self._tick + 1, peak=self._peak)
@@ -187,14 +188,6 @@ class GameStateMachine:
         elif self._phase in (Phase.COOLDOWN, Phase.PRESALE):
             self._anomaly(out, AnomalyKind.ABANDONED_GAME, f"{old} never started")
 
-    def _mark_ended(self, game_id: str) -> None:
-        if game_id in self._ended_set:
-            return
-        self._ended.append(game_id)
-        self._ended_set.add(game_id)
-        if len(self._ended) > 256:
-            self._ended_set.discard(self._ended.popleft())
-
     def _absorb_history(
         self, games: tuple[FinishedGame, ...], update_gid: str, out: list[Transition]
     ) -> list[Transition]:
@@ -202,12 +195,8 @@ class GameStateMachine:
         revealed: list[Transition] = []
         for game in games:
             gid = game.game_id
-            if gid in self._history or gid == update_gid:
-                continue  # known; or the update's own game, which cannot have finished yet
-            self._history[gid] = game
-            if len(self._history) > self._history_limit:
-                del self._history[next(iter(self._history))]
-            self._mark_ended(gid)
+            if gid == update_gid or not self._ledger.record(game):
+                continue  # the update's own game cannot have finished yet; or known
             observed = self._recent.get(gid)
             from_history = summary_from_history(game)
             if (

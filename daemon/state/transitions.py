@@ -32,6 +32,7 @@ class AnomalyKind(StrEnum):
     BACKFILL = "backfill"  # unknown history replaced by a full ``prices`` array
     MID_GAME_JOIN = "mid_game_join"  # first sight of a game was mid-game
     STALE_GAME = "stale_game"  # event of a game that already ended (ignored)
+    FEED_RESET = "feed_reset"  # an ended game kept coming: the source restarted, follow it
     MISSED_RUG = "missed_rug"  # a new gameId arrived while the old game was active
     ABANDONED_GAME = "abandoned_game"  # a new gameId before the old one ever started
     INVALID_UPDATE = "invalid_update"  # active without tick/price, bad price, tick too big

@@ -23,6 +23,13 @@ def _parse(argv: list[str]) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
+def _json_out(text: str) -> dict:
+    """The JSON document in captured stdout (structlog lines of the in-process server may
+    precede it: its default logger prints to stdout)."""
+    start = text.index("{\n") if "{\n" in text else text.index("{")
+    return json.JSONDecoder().raw_decode(text[start:])[0]
+
+
 async def _run(argv: list[str]) -> int:
     args = _parse(argv)
     return await asyncio.to_thread(args.func, args)  # blocking CLI; server runs in this loop
@@ -36,7 +43,7 @@ async def test_cli_pause_resume_flatten_reach_the_daemon(tmp_path, capsys):
         assert await _run(["resume", "--data-dir", str(tmp_path)]) == 0
         assert "trading state ACTIVE" in capsys.readouterr().out
         assert await _run(["flatten", "--data-dir", str(tmp_path), "--json"]) == 0
-        out = json.loads(capsys.readouterr().out)
+        out = _json_out(capsys.readouterr().out)
     assert out["ok"] is True and out["trading_state"] == "REDUCING"
     assert [c.cmd for c in daemon.commands] == [Command.PAUSE, Command.RESUME, Command.FLATTEN]
     assert daemon.commands[0].args == {"reason": "coffee"}
@@ -54,7 +61,7 @@ async def test_cli_refused_command_exits_1(tmp_path, capsys):
 async def test_cli_status_json_has_trading_state(tmp_path, capsys):
     async with ScriptedDaemon().serve(socket_path(tmp_path)):
         assert await _run(["status", "--data-dir", str(tmp_path), "--json"]) == 0
-        report = json.loads(capsys.readouterr().out)
+        report = _json_out(capsys.readouterr().out)
         assert await _run(["status", "--data-dir", str(tmp_path)]) == 0
         text = capsys.readouterr().out
     assert report["daemon_running"] is True and report["trading_state"] == "ACTIVE"
@@ -78,7 +85,7 @@ def test_cli_status_without_daemon_reads_latch_and_journal(tmp_path, capsys):
     write_latch(tmp_path / "run", KillLatch(1000, "tui:alice@pts/1", "operator_kill"))
     args = _parse(["status", "--data-dir", str(tmp_path), "--json"])
     assert args.func(args) == 3
-    report = json.loads(capsys.readouterr().out)
+    report = _json_out(capsys.readouterr().out)
     assert report["daemon_running"] is False and report["trading_state"] == "KILLED"
     assert report["kill"]["who"] == "tui:alice@pts/1"
     assert report["journal"]["last_risk_event"]["new_state"] == "killed"
@@ -92,7 +99,7 @@ def test_cli_status_without_daemon_reads_latch_and_journal(tmp_path, capsys):
 def test_cli_status_without_daemon_or_files(tmp_path, capsys):
     args = _parse(["status", "--data-dir", str(tmp_path / "nothing"), "--json"])
     assert args.func(args) == 3
-    report = json.loads(capsys.readouterr().out)
+    report = _json_out(capsys.readouterr().out)
     assert report["trading_state"] is None and report["kill_latched"] is False
     assert report["journal"] is None and "no control socket" in report["error"]
 

@@ -9,7 +9,7 @@ import pytest
 from state_helpers import GID_A, GID_B, GID_C, cooldown, finished, of_type, rug, run, tick
 
 from daemon.events import Phase, SessionStats
-from daemon.state.machine import MAX_TICK, GameStateMachine, classify
+from daemon.state.machine import MAX_TICK, STALE_RESET, GameStateMachine, classify
 from daemon.state.prices import PriceHistory
 from daemon.state.transitions import (
     Anomaly,
@@ -290,3 +290,15 @@ def test_price_history_snapshot_behaves_like_a_sequence() -> None:
     with pytest.raises(IndexError):
         snap[2]
     np.testing.assert_array_equal(np.asarray(snap), np.array([1.0, 2.0]))
+
+
+def test_an_ended_game_that_keeps_coming_back_is_followed_again() -> None:
+    m = GameStateMachine()
+    run(m, [tick(0, 1.0), rug(1, 0.01), cooldown(15000, GID_B)])
+    out = run(m, [cooldown(15000 - 100 * i, GID_A) for i in range(STALE_RESET - 1)])
+    assert _anomalies(out) == [AnomalyKind.STALE_GAME] * (STALE_RESET - 1)
+    assert m.view.game_id == GID_B
+    out = list(m.apply(cooldown(13000, GID_A)))  # a restarted source replays its game ids
+    assert _anomalies(out) == [AnomalyKind.FEED_RESET, AnomalyKind.ABANDONED_GAME]
+    assert NewGame(GID_A) in out and m.view.game_id == GID_A
+    assert m.view.phase is Phase.COOLDOWN and m.view.tick == -1

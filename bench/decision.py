@@ -1,0 +1,167 @@
+"""Decision latency: feed payload → risk verdict, with both ONNX models, vs SB3.
+
+Measured per active tick over simulated games: a raw ``gameStateUpdate`` payload (the
+real site's shape, from ``key_samples.json``) is parsed by ``EventParser`` and stepped
+through the whole ``DecisionCore`` (state machine, features, ONNX policy + sidebet,
+risk gate, paper venue, journal records) — everything but the journal's disk write.
+
+The reference loop is identical except that the strategy calls SB3's
+``MaskablePPO.predict`` (and a torch sidebet) on the same 64×64 network.
+
+Keys: ``p50_us``, ``p99_us`` (ONNX), ``reference_p50_us``, ``reference_p99_us`` (SB3),
+``speedup_p50``, ``ticks_measured``.
+"""
+
+from __future__ import annotations
+
+import copy
+import json
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+from daemon.config import Settings, StrategyConfig
+from daemon.game.engine import generate_game
+from daemon.protocol.parse import EventParser
+from daemon.runtime.build import make_core
+from strategy.actions import N_ACTIONS, ActionTable, mask_values
+from strategy.base import Decision, ModelOutputs
+from strategy.bundle import load_bundle
+from strategy.features import N_FEATURES
+from strategy.onnx_strategy import OnnxStrategy
+from strategy.testing import policy_model, sidebet_model, write_bundle
+
+SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/data/real/key_samples.json"
+HIDDEN = [64, 64]
+N_GAMES = 120
+
+
+def _templates() -> tuple[dict, dict]:
+    data = json.loads(SAMPLES.read_text())
+    return data["03_presale_transition"]["data"], data["05_active_midgame"]["data"]
+
+
+def _payload_stream(n_games: int) -> list[tuple[dict, bool]]:
+    """(payload, is_active_tick) for presale + every tick + rug of ``n_games`` games."""
+    presale, active = _templates()
+    stream = []
+    for g in range(n_games):
+        game_id = f"20250301-{g:016x}"
+        prices = generate_game("be" * 32, game_id).prices
+        pre = copy.deepcopy(presale)
+        pre["gameId"] = game_id
+        stream.append((pre, False))
+        for t, p in enumerate(prices):
+            ev = dict(active)
+            ev.update(gameId=game_id, tickCount=t, price=p, rugged=False, active=True,
+                      partialPrices={"startTick": max(0, t - 4), "endTick": t,
+                                     "values": {str(k): prices[k] for k in range(max(0, t - 4), t + 1)}})
+            stream.append((ev, True))
+        rug = dict(active)
+        rug.update(gameId=game_id, tickCount=len(prices), price=prices[-1] * 0.01, rugged=True)
+        stream.append((rug, False))
+    return stream
+
+
+class Sb3Strategy:
+    """The reference: the same network through SB3's ``predict``."""
+
+    name = "sb3"
+
+    def __init__(self, model, sidebet, table: ActionTable) -> None:
+        self.model, self.sidebet, self.table = model, sidebet, table
+
+    def decide(self, view, account, features=None) -> Decision:
+        import torch
+
+        mask = np.array(mask_values(view, account, self.table))
+        with torch.no_grad():
+            p_rug = float(self.sidebet(torch.as_tensor(features[None]))[0, 0])
+        action, _ = self.model.predict(features, action_masks=mask, deterministic=True)
+        return Decision(self.table.intent_for(int(action)), ModelOutputs(None, p_rug, int(action)))
+
+
+def _sb3(tmp: Path):
+    import gymnasium as gym
+    import torch
+    from sb3_contrib import MaskablePPO
+
+    torch.set_num_threads(1)
+
+    class _Env(gym.Env):
+        observation_space = gym.spaces.Box(-np.inf, np.inf, (N_FEATURES,), np.float32)
+        action_space = gym.spaces.Discrete(N_ACTIONS)
+
+        def reset(self, *, seed=None, options=None):
+            return np.zeros(N_FEATURES, np.float32), {}
+
+        def step(self, action):
+            return np.zeros(N_FEATURES, np.float32), 0.0, True, False, {}
+
+        def action_masks(self):
+            return np.ones(N_ACTIONS, bool)
+
+    model = MaskablePPO("MlpPolicy", _Env(), seed=0, device="cpu",
+                        policy_kwargs={"net_arch": {"pi": HIDDEN, "vf": HIDDEN}})
+    pol = model.policy
+    linears = [m for m in pol.mlp_extractor.policy_net if isinstance(m, torch.nn.Linear)]
+    linears.append(pol.action_net)
+    layers = [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy())
+              for m in linears]
+    side = torch.nn.Sequential(torch.nn.Linear(N_FEATURES, 1), torch.nn.Sigmoid())
+    side_layers = [(side[0].weight.detach().numpy().T.copy(), side[0].bias.detach().numpy().copy())]
+    folder = write_bundle(tmp / "twin", policy=policy_model(layers=layers),
+                          sidebet=sidebet_model(layers=side_layers))
+    return model, side, folder
+
+
+def _measure(strategy, stream, settings: Settings) -> list[int]:
+    core = make_core(settings, run_id="bench", order_prefix="bench", strategy=strategy)
+    parser = EventParser()
+    clock = time.perf_counter_ns
+    samples: list[int] = []
+    ts = 1_700_000_000_000
+    for payload, active in stream:
+        ts += 250
+        t0 = clock()
+        event = parser.parse("gameStateUpdate", (payload,), ts)
+        core.step(event)
+        t1 = clock()
+        if active:
+            samples.append(t1 - t0)
+    return samples
+
+
+def _pct(ns: list[int], q: float) -> float:
+    return round(float(np.percentile(np.array(ns) / 1000.0, q)), 1)
+
+
+def run() -> dict:
+    """Measure both loops on the same payload stream."""
+    settings = Settings()
+    stream = _payload_stream(N_GAMES)
+    cfg = StrategyConfig(name="onnx")
+    with tempfile.TemporaryDirectory() as d:
+        model, side, folder = _sb3(Path(d))
+        onnx_strategy = OnnxStrategy(load_bundle(folder), cfg)
+        ref_strategy = Sb3Strategy(model, side, ActionTable.from_config(cfg))
+        _measure(onnx_strategy, stream[:2000], settings)  # warm-up
+        onnx_ns = _measure(onnx_strategy, stream, settings)
+        ref_ns = _measure(ref_strategy, stream, settings)
+    p50, ref50 = _pct(onnx_ns, 50), _pct(ref_ns, 50)
+    return {
+        "p50_us": p50,
+        "p99_us": _pct(onnx_ns, 99),
+        "reference_p50_us": ref50,
+        "reference_p99_us": _pct(ref_ns, 99),
+        "speedup_p50": round(ref50 / p50, 1),
+        "ticks_measured": len(onnx_ns),
+        "what": "gameStateUpdate payload -> EventParser -> DecisionCore.step (state, features, "
+                "ONNX policy 64x64 + sidebet, risk gate, paper venue, records)",
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run(), indent=2))
