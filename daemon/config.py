@@ -47,6 +47,9 @@ class FeedConfig(_Section):
     connect_timeout_s: float = Field(10.0, gt=0, le=120)
     # jitter of each reconnect delay: +/- this fraction (python-socketio: +/- seconds)
     reconnect_randomization: float = Field(0.5, ge=0, le=1)
+    # connected but no event at all for this long: drop the socket and reconnect
+    # (a half-open connection otherwise lingers until Engine.IO's ping timeout, ~45 s)
+    silent_reconnect_s: float = Field(10.0, gt=0, le=600)
 
 
 class SimConfig(_Section):

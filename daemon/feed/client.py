@@ -10,6 +10,10 @@
   dropped connection; python-socketio does not retry the *first* connect, nor a
   connection the server closed on purpose, so ``run`` loops over those with the same
   capped backoff (``backoff_delay``) until its stop event is set.
+- A connection that stays silent (no event at all) for ``feed.silent_reconnect_s`` is
+  dropped and reconnected: a half-open socket otherwise looks connected until Engine.IO's
+  ping timeout (~45 s), and a server that stops without closing its sockets (python-socketio's
+  ``AsyncServer.shutdown`` does that) would leave us hanging.
 - A catch-all handler receives every event, stamps the receive time
   (``time.time_ns() // 1_000_000``: the edge is where clocks are allowed), hands
   ``(name, args, ts_ms)`` to raw listeners (the recorder), parses with ``EventParser``
@@ -104,6 +108,7 @@ class ClientCounters:
     callback_errors: int = 0  # on_event raised
     listener_errors: int = 0  # a raw listener raised
     connect_failures: int = 0  # failed connect attempts of our own loop
+    silent_drops: int = 0  # connections dropped by us because nothing arrived
 
 
 def _default_parser() -> Any:
@@ -140,6 +145,8 @@ class FeedClient:
         self._dispatch_lock = asyncio.Lock()
         self._emit_lock = asyncio.Lock()
         self._closed = False
+        self._last_event_mono_ms = 0
+        self._drop_task: asyncio.Task[None] | None = None
         self._sio = socketio.AsyncClient(
             reconnection=True,
             reconnection_attempts=0,  # forever; run()'s stop event ends it
@@ -181,7 +188,7 @@ class FeedClient:
 
     async def run(self, stop_event: asyncio.Event) -> None:
         """Connect and stay connected until ``stop_event`` is set (or cancellation)."""
-        watchdog = asyncio.create_task(self.watchdog.run(stop_event), name="feed-health")
+        watchdog = asyncio.create_task(self._watch(stop_event), name="feed-health")
         stopper = asyncio.create_task(stop_event.wait(), name="feed-stop")
         session: asyncio.Future[Any] | None = None
         attempt = 0
@@ -218,6 +225,26 @@ class FeedClient:
                 if task is not None:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
+
+    async def _watch(self, stop_event: asyncio.Event) -> None:
+        """Health polling plus the silence check (a half-open socket looks connected)."""
+        silent_ms = int(self.feed.silent_reconnect_s * 1000)
+        while not stop_event.is_set():
+            self.watchdog.tick()
+            if (
+                self._sio.connected
+                and monotonic_ms() - self._last_event_mono_ms > silent_ms
+            ):
+                self.counters.silent_drops += 1
+                self._last_event_mono_ms = monotonic_ms()
+                log.warning("feed_silent_reconnect", silent_s=self.feed.silent_reconnect_s)
+                # client-side disconnect: sio.wait() returns and run() reconnects
+                self._drop_task = asyncio.create_task(self._drop())
+            await _wait(stop_event, self.watchdog.interval_s)
+
+    async def _drop(self) -> None:
+        with contextlib.suppress(Exception):
+            await self._sio.disconnect()
 
     async def close(self) -> None:
         """Disconnect and abort any reconnection; idempotent."""
@@ -265,6 +292,7 @@ class FeedClient:
         return False
 
     def _on_connect(self) -> None:
+        self._last_event_mono_ms = monotonic_ms()  # a fresh socket gets the full window
         self.health.on_connect()
         self._connected.set()
         log.info("feed_connected", url=self.url, reconnects=self.health.reconnects,
@@ -276,11 +304,12 @@ class FeedClient:
         self.watchdog.report(self.health.on_disconnect())
 
     def _on_connect_error(self, data: Any = None) -> None:
-        log.info("feed_connect_error", error=str(data)[:200])
+        log.debug("feed_connect_error", error=str(data)[:200])
 
     # -- events -----------------------------------------------------------------------
     async def _on_any(self, name: str, *args: Any) -> None:
         ts_ms = time.time_ns() // 1_000_000
+        self._last_event_mono_ms = monotonic_ms()
         self.counters.events += 1
         self.health.on_event()
         arglist = list(args)

@@ -224,6 +224,8 @@ class Daemon:
             self.decisions.append(decision)
             if self.first_decision_ms is None:
                 self.first_decision_ms = now_ms()
+                log.info("first decision", game_id=decision.game_id, tick=decision.tick,
+                         ms_since_start=self.first_decision_ms - self.started_ms)
         for order in out.orders:
             if order.order_id in allowed and self.mirror is not None:
                 self.mirror.send(order)

@@ -44,6 +44,7 @@ log = structlog.get_logger(__name__)
 # when the loop falls this far behind (a stalled event loop), it re-anchors the clock
 # instead of bursting every missed step at once
 MAX_LAG_S = 1.0
+SHUTDOWN_TIMEOUT_S = 2.0  # open HTTP/websocket connections get this long to close on stop
 WELCOME_POLLS = 400  # x 5 ms: how long a greeting waits for the connection to complete
 ORDER_EVENTS = {
     "buyOrder": OrderKind.BUY,
@@ -109,7 +110,9 @@ class SimServer:
     # ------------------------------------------------------------------ lifecycle
     async def start(self, host: str = "127.0.0.1", port: int = 0) -> int:
         """Serve on ``host:port`` (0 = any free port), start the games; return the port."""
-        self._runner = web.AppRunner(self.app, handle_signals=False, access_log=None)
+        self._runner = web.AppRunner(
+            self.app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN_TIMEOUT_S
+        )
         await self._runner.setup()
         site = web.TCPSite(self._runner, host, port)
         await site.start()
@@ -128,6 +131,9 @@ class SimServer:
             except asyncio.CancelledError:
                 pass
             self._task = None
+        if self._runner is not None:  # refuse new (re)connections before disconnecting
+            for site in list(self._runner.sites):
+                await site.stop()
         for task in tuple(self._tasks):
             task.cancel()
         for fut in self._acks.values():
@@ -135,6 +141,8 @@ class SimServer:
                 fut.set_result({"success": False, "reason": "shutdown", "message": "stopping"})
         self._acks.clear()
         try:
+            if self.sio.eio.sockets:  # close every client's transport (websocket or polling)
+                await asyncio.wait_for(self.sio.eio.disconnect(), timeout=5)
             await asyncio.wait_for(self.sio.shutdown(), timeout=5)
         except (TimeoutError, OSError, RuntimeError) as err:  # a stuck socket must not block
             log.warning("sim_shutdown_incomplete", error=repr(err))

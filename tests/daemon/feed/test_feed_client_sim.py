@@ -7,6 +7,8 @@ import contextlib
 from collections.abc import Callable
 
 import pytest
+import socketio
+from aiohttp import web
 
 from daemon.config import FeedConfig, SimConfig
 from daemon.events import GameUpdate, Phase
@@ -62,7 +64,11 @@ async def running(client: FeedClient):
 
 
 def _feed(url: str, **kw) -> FeedConfig:
-    return FeedConfig(url=url, reconnect_delay_s=0.1, reconnect_delay_max_s=0.5, **kw)
+    # silent_reconnect_s: SimServer.stop() leaves sockets open until the runner's cleanup
+    # (python-socketio's shutdown does not close them); the client must not wait for that
+    options = {"reconnect_delay_s": 0.1, "reconnect_delay_max_s": 0.5,
+               "silent_reconnect_s": 1.0, **kw}
+    return FeedConfig(url=url, **options)
 
 
 async def test_client_observes_a_full_game_from_cooldown_to_rug() -> None:
@@ -160,3 +166,22 @@ async def test_first_connect_failure_is_retried_until_the_server_appears(free_po
             await sim.stop()
 
     assert client.health_snapshot().connects == 1
+
+
+async def test_a_silent_connection_is_dropped_and_reconnected() -> None:
+    server = socketio.AsyncServer(async_mode="aiohttp")  # accepts, then never emits
+    app = web.Application()
+    server.attach(app)
+    runner = web.AppRunner(app, handle_signals=False)
+    await runner.setup()
+    await web.TCPSite(runner, HOST, 0).start()
+    port = runner.addresses[0][1]
+    client = FeedClient(_feed(f"http://{HOST}:{port}", silent_reconnect_s=0.3))
+    try:
+        async with running(client):
+            await _until(lambda: client.health_snapshot().connects >= 2, 15, "a reconnect")
+    finally:
+        await runner.cleanup()
+
+    assert client.counters.silent_drops >= 1
+    assert client.health_snapshot().reconnects >= 1

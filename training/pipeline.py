@@ -1,0 +1,341 @@
+"""``rugsd retrain``: data → sidebet model → policy → honest evaluation → promote or reject.
+
+The wall-clock budget is split across the phases (data sizes scale with it): sidebet
+≈ 8 %, behaviour cloning ≈ 10 %, PPO until ≈ 65 %, evaluation and report the rest.
+
+Candidates: ``start`` (the policy PPO starts from: behaviour cloning of the rule
+strategy, or the resumed checkpoint) and ``ppo`` (after PPO). The first of
+(``ppo``, ``start``) without a blocking alarm is the candidate ("first qualifying",
+decided by the alarms, not by its P&L).
+
+Promotion rule (also written into each manifest):
+
+- a candidate with a blocking alarm (no position opened, one action > 80 % of non-wait
+  decisions, training reward up while held-out ROI down, leakage) is never promoted;
+- with a current bundle: promoted only if its paired per-game P&L beats the current
+  bundle AND every baseline (never trade, random, rule-based) with the 95 % CI
+  excluding zero;
+- without a current bundle (first run): promoted as a *bootstrap* bundle if it passes
+  the alarms and is not significantly worse than the rule-based strategy (paired CI
+  upper bound ≥ 0) — so ``strategy.name = "onnx"`` works out of the box — and the
+  report states plainly whether it beat never-trading (it is not expected to).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import numpy as np
+import structlog
+
+from daemon.config import StrategyConfig
+from strategy.bundle import BundleError, load_bundle, make_manifest, resolve_current, save_bundle
+from strategy.onnx_strategy import OnnxStrategy
+from strategy.rules import NeverStrategy, PresaleTargetStrategy
+from training import registry
+from training.backtest import RandomStrategy
+from training.dataset import build_dataset
+from training.evaluate import (
+    alarms,
+    analytic_row,
+    compare,
+    evaluate_strategies,
+    format_table,
+    leakage_checks,
+)
+from training.report import write_report
+
+log = structlog.get_logger(__name__)
+
+ROOT = Path(__file__).resolve().parents[1]
+BUNDLED_RECORDINGS = ROOT.parent / "shared" / "data" / "real" / "recordings"
+TICKS_PER_S_EVAL = 12_000  # conservative backtest speed used to size the held-out set
+
+
+@dataclass(slots=True)
+class RetrainConfig:
+    """Inputs of one retrain run."""
+
+    data_dir: Path
+    models_dir: Path
+    recordings: list[Path] = field(default_factory=list)
+    max_minutes: float = 30.0
+    seed: int = 0
+    resume: bool = False
+    human_demos: Path | None = None
+
+
+@dataclass(slots=True)
+class RetrainOutcome:
+    """What a run produced."""
+
+    version: str
+    folder: Path
+    report: Path
+    promoted: bool
+    reason: str
+    table: str
+
+
+class Phases:
+    """Progress reporting: ``update(phase, done, total)``; no-op by default."""
+
+    def start(self, phase: str, total: int) -> None:  # noqa: D102
+        pass
+
+    def update(self, phase: str, done: int, total: int) -> None:  # noqa: D102
+        pass
+
+    def done(self, phase: str) -> None:  # noqa: D102
+        pass
+
+
+def git_commit(root: Path = ROOT) -> str | None:
+    """The checked-out commit, read from ``.git`` files (no git process)."""
+    try:
+        head = (root / ".git" / "HEAD").read_text().strip()
+        if head.startswith("ref: "):
+            ref = head[5:]
+            path = root / ".git" / ref
+            if path.is_file():
+                return path.read_text().strip()
+            packed = root / ".git" / "packed-refs"
+            for line in packed.read_text().splitlines() if packed.is_file() else []:
+                if line.endswith(" " + ref):
+                    return line.split(" ", 1)[0]
+            return None
+        return head or None
+    except OSError:
+        return None
+
+
+def _state_path(data_dir: Path) -> Path:
+    return data_dir / "training" / "state.json"
+
+
+def _read_state(data_dir: Path) -> dict:
+    try:
+        return json.loads(_state_path(data_dir).read_text())
+    except (OSError, ValueError):
+        return {}
+
+
+def _write_state(data_dir: Path, state: dict) -> None:
+    path = _state_path(data_dir)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(json.dumps(state, indent=2))
+    os.replace(tmp, path)
+
+
+def _sizes(budget_s: float, real_heldout: int) -> tuple[int, int, int]:
+    """(sim train games, sim held-out games, demo games) for a budget."""
+    sim_train = int(np.clip(budget_s * 10, 300, 20_000))
+    eval_ticks = 0.25 * budget_s * TICKS_PER_S_EVAL / 6
+    sim_held = int(np.clip(eval_ticks / 200 - real_heldout, 100, 5_000))
+    demo_games = int(np.clip(budget_s * 2, 100, 2_000))
+    return sim_train, sim_held, demo_games
+
+
+def retrain(cfg: RetrainConfig, phases: Phases | None = None,
+            now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RetrainOutcome:
+    """Run the whole pipeline; raises on failure (the CLI turns that into exit 1)."""
+    # torch & co. are imported here: ``rugsd`` must start without the train extra
+    from training.env import RugsEnv  # noqa: PLC0415
+    from training.export import export_policy, parity  # noqa: PLC0415
+    from training.policy import (  # noqa: PLC0415
+        behaviour_clone,
+        human_demos,
+        load_checkpoint,
+        make_model,
+        obs_stats,
+        reward_trend,
+        rule_demos,
+        train_ppo,
+    )
+    from training.sidebet import train_sidebet  # noqa: PLC0415
+
+    ph = phases or Phases()
+    t0 = time.monotonic()
+    budget = max(30.0, cfg.max_minutes * 60.0)
+
+    def left(until_frac: float) -> float:
+        return max(1.0, t0 + until_frac * budget - time.monotonic())
+
+    version = registry.version_name(now())
+    state = _read_state(cfg.data_dir)
+    scfg = StrategyConfig()
+
+    # -- data ---------------------------------------------------------------------------
+    ph.start("data", 1)
+    ds = build_dataset(data_dir=cfg.data_dir, recordings=cfg.recordings, sim_train=0,
+                       sim_heldout=0, seed=cfg.seed, since_ts_ms=state.get("last_real_ts_ms"))
+    real_held = len(ds.heldout)
+    sim_train, sim_held, demo_games = _sizes(budget, real_held)
+    from training.dataset import simulated_games  # noqa: PLC0415
+
+    ds.train += simulated_games(sim_train, seed=2 * cfg.seed + 1000, prefix="sim-train")
+    ds.heldout += simulated_games(sim_held, seed=2 * cfg.seed + 1001, prefix="sim-heldout")
+    ph.update("data", 1, 1)
+    ph.done("data")
+
+    # -- sidebet model ----------------------------------------------------------------
+    ph.start("sidebet", 100)
+    side = train_sidebet(ds.train, ds.heldout, seed=cfg.seed, budget_s=left(0.08) * 0.8,
+                         progress=lambda d, t: ph.update("sidebet", d, t))
+    ph.done("sidebet")
+
+    # -- policy: start point (behaviour cloning or resumed checkpoint) --------------------
+    env = RugsEnv(ds.train, allow_sidebet=side.usable)
+    env.reset(seed=cfg.seed)
+    ckpt = cfg.data_dir / "training" / "ppo.zip"
+    training: dict = {"budget_minutes": cfg.max_minutes, "sidebet_allowed": side.usable}
+    resumed = load_checkpoint(ckpt, env) if cfg.resume else None
+    ph.start("behaviour cloning", 100)
+    if resumed is not None:
+        model, run = resumed
+        training["start"] = f"resumed from {ckpt} at {model.num_timesteps} steps"
+    else:
+        demo_env = RugsEnv(ds.train, allow_sidebet=side.usable, shuffle=False)
+        demos = rule_demos(demo_env, min(demo_games, len(ds.train)), scfg)
+        human = human_demos(cfg.human_demos)
+        training["human_demos"] = "none" if human is None else len(human)
+        mean, std = obs_stats(demos.obs)
+        model = make_model(env, mean, std, seed=cfg.seed)
+        bc = behaviour_clone(model, demos, budget_s=left(0.18), seed=cfg.seed,
+                             progress=lambda d, t: ph.update("behaviour cloning", d, t))
+        training["behaviour_cloning"] = bc
+        training["start"] = "behaviour cloning of presale_target"
+        run = None
+    ph.done("behaviour cloning")
+    start_onnx = export_policy(model.policy)
+
+    # -- PPO ------------------------------------------------------------------------------
+    ppo_budget = left(0.65)
+    ph.start("ppo", 1)
+    steps_cap = int(ppo_budget * 3000)  # never more than ~3k steps/s on 2 cores
+    ppo_run = train_ppo(model, steps_cap, budget_s=ppo_budget, ckpt=ckpt, run=run,
+                        progress=lambda d, t: ph.update("ppo", d, t))
+    ph.done("ppo")
+    trend = reward_trend(ppo_run.episode_rewards)
+    training["ppo"] = {"timesteps": ppo_run.timesteps, "seconds": round(ppo_run.seconds, 1),
+                       "steps_per_s": round((ppo_run.timesteps - (run.timesteps if run else 0))
+                                            / max(ppo_run.seconds, 1e-9), 1),
+                       "resumed": ppo_run.resumed, "reward_trend": trend}
+    ppo_onnx = export_policy(model.policy)
+
+    # parity on held-out observations (the rule strategy's path through held-out games)
+    held_env = RugsEnv(ds.heldout, allow_sidebet=side.usable, shuffle=False)
+    obs_rows = rule_demos(held_env, min(len(ds.heldout), 20), scfg)
+    par = parity(model.policy, ppo_onnx, obs_rows.obs[:1000], obs_rows.masks[:1000])
+    training["export_parity"] = {"rows": par.rows, "argmax_equal": par.argmax_equal,
+                                 "max_prob_diff": par.max_prob_diff}
+    if not par.ok:
+        raise RuntimeError(f"ONNX export parity failed: {par}")
+
+    # -- candidate bundles and evaluation ---------------------------------------------------
+    work = cfg.data_dir / "training" / "candidates"
+    common = {"buy_sizes_sol": list(scfg.buy_sizes_sol), "sidebet_sol": scfg.sidebet_sol}
+    cands = {}
+    for name, data in (("ppo", ppo_onnx), ("start", start_onnx)):
+        man = make_manifest(f"{version}-{name}", sidebet_usable=side.usable, **common)
+        cands[name] = save_bundle(work / f"{version}-{name}", data, side.onnx, man)
+    strategies = {n: OnnxStrategy(load_bundle(p), scfg) for n, p in cands.items()}
+    cur_dir = resolve_current(cfg.models_dir)
+    current_note = None
+    if cur_dir is not None:
+        try:
+            strategies["current"] = OnnxStrategy(load_bundle(cur_dir), scfg)
+        except BundleError as err:
+            current_note = f"current bundle unusable, ignored: {err}"
+            cur_dir = None
+    strategies["never"] = NeverStrategy()
+    strategies["random"] = RandomStrategy(scfg, seed=cfg.seed)
+    strategies["rule"] = PresaleTargetStrategy(scfg)
+    total_games = len(ds.heldout) * len(strategies)
+    ph.start("evaluation", total_games)
+    done_before: dict[str, int] = {}
+
+    def eval_progress(name: str, d: int, t: int) -> None:
+        done_before[name] = d
+        ph.update("evaluation", sum(done_before.values()), total_games)
+
+    rows, results = evaluate_strategies(strategies, ds.heldout, cfg=scfg, seed=cfg.seed,
+                                        progress=eval_progress)
+    ph.done("evaluation")
+    leak = leakage_checks(ds.heldout, {g.game_id for g in ds.train}, seed=cfg.seed)
+
+    # -- choose the candidate, decide promotion ---------------------------------------------
+    roi_start = rows["start"]["roi"]
+    cand_alarms = {
+        "ppo": alarms(rows["ppo"], leakage=leak, reward_trend_up=trend["up"], roi_start=roi_start),
+        "start": alarms(rows["start"], leakage=leak),
+    }
+    first = cur_dir is None
+
+    def qualifies(n: str) -> bool:
+        if cand_alarms[n]:
+            return False
+        return not first or compare(results[n], results["rule"], cfg.seed)["ci95"][1] >= 0
+
+    chosen = next((n for n in ("ppo", "start") if qualifies(n)), "ppo")
+    baselines = ["never", "random", "rule"] + (["current"] if cur_dir is not None else [])
+    comparisons = {b: compare(results[chosen], results[b], cfg.seed) for b in baselines}
+    beats_all = all(c["beats"] for c in comparisons.values())
+    blocking = cand_alarms[chosen]
+    if blocking:
+        promoted, reason = False, f"blocked by alarms: {'; '.join(blocking)}"
+    elif not first:
+        promoted = beats_all
+        reason = ("beats the current bundle and every baseline by more than the 95 % CI"
+                  if beats_all else
+                  "does not beat the current bundle and every baseline by more than the 95 % "
+                  "CI: the current bundle stays")
+    elif qualifies(chosen):
+        promoted = True
+        reason = ("first bundle: promoted as bootstrap (passes every alarm, not significantly "
+                  "worse than the rule-based strategy); it "
+                  + ("beats" if comparisons["never"]["beats"] else "does NOT beat")
+                  + " never-trading on held-out games")
+    else:
+        promoted, reason = False, "first bundle, but significantly worse than the rule-based one"
+    table_rows = {"candidate": rows[chosen]} | {n: r for n, r in rows.items() if n != chosen}
+    table_rows["analytic"] = analytic_row(rows[chosen])
+    if chosen == "ppo":
+        table_rows["start (bc)"] = table_rows.pop("start")
+    promotion = {"promoted": promoted, "reason": reason, "candidate": chosen,
+                 "first_bundle": first, "rule": __doc__.split("Promotion rule")[1].strip()
+                 if __doc__ else "", "current_before": cur_dir.name if cur_dir else None}
+    if current_note:
+        promotion["note"] = current_note
+    ph.start("report", 1)
+    metrics = {"candidate": rows[chosen], "baselines": {n: rows[n] for n in rows if n != chosen},
+               "comparisons": comparisons, "alarms": blocking, "all_alarms": cand_alarms,
+               "leakage": leak, "sidebet": {k: v for k, v in side.metrics.items()},
+               "training": training}
+    man = make_manifest(version, sidebet_usable=side.usable, metrics=metrics,
+                        data_range=ds.data_range(), git_commit=git_commit(), promotion=promotion,
+                        **common)
+    folder = save_bundle(cfg.models_dir / version, ppo_onnx if chosen == "ppo" else start_onnx,
+                         side.onnx, man)
+    load_bundle(folder)  # the bundle we ship must load in the daemon
+    results_named = {("candidate" if n == chosen else n): r for n, r in results.items()}
+    report = write_report(folder, version=version, rows=table_rows, results=results_named,
+                          comparisons=comparisons, sidebet=side.metrics, promotion=promotion,
+                          alarms=blocking, leakage=leak, training=training,
+                          data_range=ds.data_range())
+    if promoted:
+        registry.promote(cfg.models_dir, version, reason=reason)
+    ph.update("report", 1, 1)
+    ph.done("report")
+    last = ds.last_real_ts_ms()
+    _write_state(cfg.data_dir, {"last_real_ts_ms": last if last is not None
+                                else state.get("last_real_ts_ms"),
+                                "last_version": version, "promoted": promoted})
+    return RetrainOutcome(version, folder, report, promoted, reason, format_table(table_rows))
