@@ -67,13 +67,16 @@ def _who() -> str:
     return f"cli:{user}@{socket.gethostname()}"
 
 
-def _notify_control_socket(run_dir: Path, command: str) -> bool:
-    """Hook: send ``command`` over the control socket; True if a daemon acknowledged.
+def _notify_control_socket(run_dir: Path, command: str, args: dict | None = None) -> bool:
+    """Send ``command`` over the control socket; True if a running daemon acknowledged.
 
-    The control plane is not wired yet; when it is, try it here first (it answers with
-    the new trading state) and fall back to the signal below only if it fails.
+    Tried first (it answers with the new trading state); the signal below is the
+    fallback when the socket is unreachable.
     """
-    return False
+    from daemon.control.client import try_control_command
+
+    answer = try_control_command(Path(run_dir).parent, command, args or {}, _who(), 2.0)
+    return bool(answer and answer.get("ok"))
 
 
 def _looks_like_rugsd(pid: int) -> bool:

@@ -366,9 +366,11 @@ class Daemon:
             self._operator(OperatorAction(cmd), "control", who, str(args.get("reason", "")))
         elif cmd == "arm":
             result = killswitch.arm(self.paths.run_dir, str(args.get("token", "")))
-            ok = result is killswitch.ArmResult.ARMED
+            # NOT_KILLED: no latch on disk (e.g. `rugsd arm` cleared it just now) — the
+            # latch file is the source of truth, so the core follows it
+            ok = result in (killswitch.ArmResult.ARMED, killswitch.ArmResult.NOT_KILLED)
             detail = str(result)
-            if ok:
+            if ok and self.core.risk.killed:
                 self._latch_seen = False
                 self._operator(OperatorAction.ARM, "control", who, "armed with token")
         elif cmd == "reload-model":

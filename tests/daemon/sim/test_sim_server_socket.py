@@ -292,3 +292,21 @@ async def test_health_reports_game_phase_tick_and_players() -> None:
     assert health["gameId"] == sim.room.plan.game_id or health["gameId"].startswith("20260101-")
     assert health["phase"] in ("presale", "active", "rugged", "cooldown")
     assert health["players"] == 1 and health["seed"] == "404"
+
+
+async def test_stop_disconnects_reconnecting_clients_and_does_not_hang() -> None:
+    sim = SimServer(SimConfig(), seed=505, speed=20)
+    await sim.start(HOST, 0)
+    client = socketio.AsyncClient(reconnection=True, reconnection_delay=0.05)
+    disconnected = asyncio.Event()
+    client.on("disconnect", lambda *a: disconnected.set())
+    try:
+        await client.connect(sim.url, transports=["websocket"], wait_timeout=10)
+        await asyncio.wait_for(sim.stop(), 10)  # aiohttp would otherwise wait ~45 s
+        await asyncio.wait_for(disconnected.wait(), 10)
+        with pytest.raises(aiohttp.ClientConnectionError):
+            async with aiohttp.ClientSession() as s, s.get(f"{sim.url}/health"):
+                pass
+    finally:
+        await client.disconnect()
+        await sim.stop()  # idempotent
