@@ -40,6 +40,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--to-parquet", type=Path, metavar="SRC",
                         help="convert recordings under SRC to Parquet in --out instead")
     parser.add_argument("--data-dir", type=Path, help="data folder (default: general.data_dir)")
+    # --human: record a person's button presses on the venue page (behaviour cloning)
+    from daemon.execution.human import add_human_arguments
+
+    add_human_arguments(parser)
     parser.set_defaults(func=run_record)
 
 
@@ -49,7 +53,11 @@ def _fail(message: str) -> int:
 
 
 def run_record(args: argparse.Namespace) -> int:
-    """Dispatch to recording or conversion; exit code 0 on success, 2 on bad input."""
+    """Dispatch to recording, human demonstrations or conversion; 0 on success, 2 on bad input."""
+    if getattr(args, "human", False):
+        from daemon.execution.human import run_human
+
+        return run_human(args)
     settings = load_settings()
     from daemon import logs
 
@@ -81,7 +89,8 @@ def _convert(src: Path, dst: Path) -> int:
         result = convert(src, dst)
     except ReplayError as err:
         return _fail(str(err))
-    print(json.dumps({"ticks": result.ticks, "events": result.events,
+    print(json.dumps({"tick_rows": result.ticks, "event_rows": result.events,
                       "ticks_path": str(result.ticks_path),
-                      "events_path": str(result.events_path), **result.replay.summary()}))
+                      "events_path": str(result.events_path),
+                      "replay": result.replay.summary()}))
     return 0

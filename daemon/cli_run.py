@@ -26,24 +26,40 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def confirm_live(settings, args: argparse.Namespace, stdin=sys.stdin) -> str | None:
+    """The double opt-in for real money; returns why live mode is refused (None = go)."""
+    if not settings.live.enabled:
+        return "live trading is disabled: set live.enabled = true (or RUGSD_LIVE__ENABLED=1)"
+    if args.yes_i_mean_it:
+        return None
+    if not stdin.isatty():
+        return "live mode needs an interactive confirmation, or --yes-i-mean-it when unattended"
+    lim = settings.risk
+    print(f"LIVE trading on {settings.live.venue_url} with real SOL.\n"
+          f"limits: max bet {lim.max_bet_sol}, max position {lim.max_position_sol}, "
+          f"daily loss {lim.max_daily_loss_sol}, drawdown {lim.max_drawdown_sol} (SOL)\n"
+          "type LIVE to continue: ", end="", flush=True)
+    return None if stdin.readline().strip() == "LIVE" else "not confirmed"
+
+
 def run(args: argparse.Namespace) -> int:
     """Start the daemon in the foreground until SIGINT/SIGTERM."""
     settings = load_settings()
     if args.strategy:
         settings.strategy.name = args.strategy
     configure(settings.logging.format, settings.logging.level)
-    if args.live or args.executor == "browser":
-        try:
-            from daemon.execution.live import run_with_browser
-        except ModuleNotFoundError:
-            print("rugsd run: browser execution is not available in this build", file=sys.stderr)
+    executor = "browser" if args.live else args.executor
+    if args.live:
+        refused = confirm_live(settings, args)
+        if refused is not None:
+            print(f"rugsd run --live: refused: {refused}", file=sys.stderr)
             return 2
-        return run_with_browser(settings, args)
     from daemon.runtime.daemon import DaemonError, run_daemon
     from strategy.registry import StrategyError
 
     try:
-        return run_daemon(settings, data_dir_of(settings, args.data_dir), feed_url=args.feed)
+        return run_daemon(settings, data_dir_of(settings, args.data_dir), feed_url=args.feed,
+                          executor=executor, live=args.live)
     except (DaemonError, StrategyError) as err:
         print(f"rugsd run: {err}", file=sys.stderr)
         return 1

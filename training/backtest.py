@@ -130,7 +130,7 @@ def run_game(strategy: Strategy, spec: GameSpec, history: tuple, table: ActionTa
 def backtest(strategy: Strategy, games: Sequence[GameSpec], *, cfg: StrategyConfig | None = None,
              start_balance_sol: float = START_BALANCE_SOL,
              presale_timers: Sequence[int] = PRESALE_TIMERS,
-             progress=None) -> list[GameResult]:  # noqa: ANN001 -- callable(done, total)
+             progress=None) -> list[GameResult]:
     """Every game of ``games`` (in order; history from the preceding ones)."""
     table = ActionTable.from_config(cfg or StrategyConfig())
     start = sol_to_lamports(start_balance_sol)

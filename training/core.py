@@ -43,7 +43,8 @@ class AgentStrategy:
     ) -> Decision:
         """The intent for the agent's chosen action."""
         self.calls += 1
-        self.last_features = features
+        # a copy: the core's builder reuses its buffer for the next decision
+        self.last_features = None if features is None else features.copy()
         return Decision(self.table.intent_for(self.next_action))
 
 

@@ -59,7 +59,7 @@ def games_from_dataset(data_dir: str | Path, stats: LoadStats | None = None) -> 
     folder = Path(data_dir) / "dataset" / "ticks"
     if not folder.is_dir() or not any(folder.glob("*.parquet")):
         return []
-    import duckdb  # noqa: PLC0415 -- only the dataset path needs it
+    import duckdb
 
     con = duckdb.connect()
     try:
@@ -104,9 +104,9 @@ def games_from_recordings(
     paths: Iterable[str | Path], stats: LoadStats | None = None
 ) -> list[GameSpec]:
     """Complete games from recording files/folders (missing paths are skipped)."""
-    from daemon.feed.replay import ReplayError, ReplaySource  # noqa: PLC0415
-    from daemon.state.machine import GameStateMachine  # noqa: PLC0415
-    from daemon.state.transitions import GameFinished  # noqa: PLC0415
+    from daemon.feed.replay import ReplayError, ReplaySource
+    from daemon.state.machine import GameStateMachine
+    from daemon.state.transitions import GameFinished
 
     stats = stats if stats is not None else LoadStats()
     out: list[GameSpec] = []
@@ -177,7 +177,7 @@ def split_by_time(
 ) -> tuple[list[GameSpec], list[GameSpec]]:
     """(train, held-out): the newest ``heldout_frac`` of the games (by start) held out."""
     ordered = sorted(games, key=lambda g: (g.start_ms, g.game_id))
-    n_held = int(round(len(ordered) * heldout_frac))
+    n_held = round(len(ordered) * heldout_frac)
     if len(ordered) >= 2:
         n_held = min(max(n_held, 1), len(ordered) - 1)
     cut = len(ordered) - n_held

@@ -21,7 +21,7 @@ events ``training.episodes.game_events`` synthesises for the next game of the da
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import gymnasium as gym
 import numpy as np
@@ -73,7 +73,7 @@ def core_settings(run_id: str = "train") -> CoreSettings:
 class RugsEnv(gym.Env):
     """One game per episode through the daemon's core (see the module docstring)."""
 
-    metadata = {"render_modes": []}
+    metadata: ClassVar[dict] = {"render_modes": []}
 
     def __init__(
         self,

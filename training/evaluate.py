@@ -93,7 +93,7 @@ def compare(a: Sequence[GameResult], b: Sequence[GameResult], seed: int = 0) -> 
 
 def evaluate_strategies(strategies: dict[str, Strategy], games: Sequence[GameSpec], *,
                         cfg: StrategyConfig | None = None, seed: int = 0,
-                        progress=None) -> tuple[dict[str, dict], dict[str, list[GameResult]]]:  # noqa: ANN001
+                        progress=None) -> tuple[dict[str, dict], dict[str, list[GameResult]]]:
     """Backtest every strategy on ``games``; returns (rows by name, per-game results)."""
     rows, results = {}, {}
     for name, strategy in strategies.items():
@@ -126,7 +126,7 @@ class _Recorder:
     def __init__(self) -> None:
         self.by_tick: dict[int, np.ndarray] = {}
 
-    def decide(self, view: GameView, account, features: np.ndarray | None = None) -> Decision:  # noqa: ANN001
+    def decide(self, view: GameView, account, features: np.ndarray | None = None) -> Decision:
         if features is not None and view.tick >= 0:
             self.by_tick[view.tick] = features.copy()
         return Decision(WAIT)

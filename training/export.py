@@ -68,13 +68,13 @@ class LogitsPolicy(nn.Module):
         return torch.where(mask > 0.5, z, torch.full_like(z, MASKED_LOGIT))
 
 
-def logits_module(policy) -> LogitsPolicy:  # noqa: ANN001 -- an SB3 MaskableActorCriticPolicy
+def logits_module(policy) -> LogitsPolicy:
     """The actor half of an SB3 actor-critic policy as a logits module (shared weights)."""
     extractor = policy.pi_features_extractor
     return LogitsPolicy(extractor, policy.mlp_extractor.policy_net, policy.action_net).eval()
 
 
-def export_policy(policy) -> bytes:  # noqa: ANN001
+def export_policy(policy) -> bytes:
     """ONNX bytes of ``policy`` (an SB3 maskable actor-critic policy)."""
     module = logits_module(policy).cpu()
     example = (torch.zeros(2, N_FEATURES), torch.ones(2, N_ACTIONS))
@@ -101,7 +101,7 @@ def _softmax(z: np.ndarray) -> np.ndarray:
     return e / e.sum(axis=1, keepdims=True)
 
 
-def parity(policy, onnx_bytes: bytes, obs: np.ndarray, masks: np.ndarray) -> Parity:  # noqa: ANN001
+def parity(policy, onnx_bytes: bytes, obs: np.ndarray, masks: np.ndarray) -> Parity:
     """Compare the exported graph with the torch actor on ``obs``/``masks``."""
     module = logits_module(policy).cpu()
     o = np.ascontiguousarray(obs, dtype=np.float32)

@@ -8,17 +8,7 @@ strategy, or the resumed checkpoint) and ``ppo`` (after PPO). The first of
 (``ppo``, ``start``) without a blocking alarm is the candidate ("first qualifying",
 decided by the alarms, not by its P&L).
 
-Promotion rule (also written into each manifest):
-
-- a candidate with a blocking alarm (no position opened, one action > 80 % of non-wait
-  decisions, training reward up while held-out ROI down, leakage) is never promoted;
-- with a current bundle: promoted only if its paired per-game P&L beats the current
-  bundle AND every baseline (never trade, random, rule-based) with the 95 % CI
-  excluding zero;
-- without a current bundle (first run): promoted as a *bootstrap* bundle if it passes
-  the alarms and is not significantly worse than the rule-based strategy (paired CI
-  upper bound ≥ 0) — so ``strategy.name = "onnx"`` works out of the box — and the
-  report states plainly whether it beat never-trading (it is not expected to).
+Promotion follows ``training.promotion`` (the rule is written into each manifest).
 """
 
 from __future__ import annotations
@@ -49,6 +39,7 @@ from training.evaluate import (
     format_table,
     leakage_checks,
 )
+from training.promotion import RULE, decide
 from training.report import write_report
 
 log = structlog.get_logger(__name__)
@@ -86,13 +77,13 @@ class RetrainOutcome:
 class Phases:
     """Progress reporting: ``update(phase, done, total)``; no-op by default."""
 
-    def start(self, phase: str, total: int) -> None:  # noqa: D102
+    def start(self, phase: str, total: int) -> None:
         pass
 
-    def update(self, phase: str, done: int, total: int) -> None:  # noqa: D102
+    def update(self, phase: str, done: int, total: int) -> None:
         pass
 
-    def done(self, phase: str) -> None:  # noqa: D102
+    def done(self, phase: str) -> None:
         pass
 
 
@@ -147,9 +138,9 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RetrainOutcome:
     """Run the whole pipeline; raises on failure (the CLI turns that into exit 1)."""
     # torch & co. are imported here: ``rugsd`` must start without the train extra
-    from training.env import RugsEnv  # noqa: PLC0415
-    from training.export import export_policy, parity  # noqa: PLC0415
-    from training.policy import (  # noqa: PLC0415
+    from training.env import RugsEnv
+    from training.export import export_policy, parity
+    from training.policy import (
         behaviour_clone,
         human_demos,
         load_checkpoint,
@@ -159,7 +150,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         rule_demos,
         train_ppo,
     )
-    from training.sidebet import train_sidebet  # noqa: PLC0415
+    from training.sidebet import train_sidebet
 
     ph = phases or Phases()
     t0 = time.monotonic()
@@ -178,7 +169,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
                        sim_heldout=0, seed=cfg.seed, since_ts_ms=state.get("last_real_ts_ms"))
     real_held = len(ds.heldout)
     sim_train, sim_held, demo_games = _sizes(budget, real_held)
-    from training.dataset import simulated_games  # noqa: PLC0415
+    from training.dataset import simulated_games
 
     ds.train += simulated_games(sim_train, seed=2 * cfg.seed + 1000, prefix="sim-train")
     ds.heldout += simulated_games(sim_held, seed=2 * cfg.seed + 1001, prefix="sim-heldout")
@@ -287,31 +278,16 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     chosen = next((n for n in ("ppo", "start") if qualifies(n)), "ppo")
     baselines = ["never", "random", "rule"] + (["current"] if cur_dir is not None else [])
     comparisons = {b: compare(results[chosen], results[b], cfg.seed) for b in baselines}
-    beats_all = all(c["beats"] for c in comparisons.values())
     blocking = cand_alarms[chosen]
-    if blocking:
-        promoted, reason = False, f"blocked by alarms: {'; '.join(blocking)}"
-    elif not first:
-        promoted = beats_all
-        reason = ("beats the current bundle and every baseline by more than the 95 % CI"
-                  if beats_all else
-                  "does not beat the current bundle and every baseline by more than the 95 % "
-                  "CI: the current bundle stays")
-    elif qualifies(chosen):
-        promoted = True
-        reason = ("first bundle: promoted as bootstrap (passes every alarm, not significantly "
-                  "worse than the rule-based strategy); it "
-                  + ("beats" if comparisons["never"]["beats"] else "does NOT beat")
-                  + " never-trading on held-out games")
-    else:
-        promoted, reason = False, "first bundle, but significantly worse than the rule-based one"
+    promoted, reason = decide(blocking=blocking, comparisons=comparisons, first=first,
+                              vs_rule=compare(results[chosen], results["rule"], cfg.seed))
     table_rows = {"candidate": rows[chosen]} | {n: r for n, r in rows.items() if n != chosen}
     table_rows["analytic"] = analytic_row(rows[chosen])
     if chosen == "ppo":
         table_rows["start (bc)"] = table_rows.pop("start")
     promotion = {"promoted": promoted, "reason": reason, "candidate": chosen,
-                 "first_bundle": first, "rule": __doc__.split("Promotion rule")[1].strip()
-                 if __doc__ else "", "current_before": cur_dir.name if cur_dir else None}
+                 "first_bundle": first, "rule": RULE,
+                 "current_before": cur_dir.name if cur_dir else None}
     if current_note:
         promotion["note"] = current_note
     ph.start("report", 1)

@@ -222,9 +222,9 @@ class _Budget(BaseCallback):
 def save_checkpoint(model: MaskablePPO, ckpt: Path, run: PPORun) -> None:
     """Write ``ckpt`` (zip) and its rewards sidecar atomically."""
     ckpt.parent.mkdir(parents=True, exist_ok=True)
-    tmp = ckpt.with_name(ckpt.stem + ".tmp")
-    model.save(tmp)  # SB3 appends .zip
-    os.replace(tmp.with_suffix(".zip"), ckpt)
+    tmp = ckpt.with_name(ckpt.stem + "-tmp.zip")
+    model.save(tmp)
+    os.replace(tmp, ckpt)
     side = ckpt.with_suffix(".json")
     side_tmp = side.with_suffix(".json.tmp")
     side_tmp.write_text(json.dumps({"timesteps": int(model.num_timesteps),

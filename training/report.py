@@ -13,10 +13,10 @@ from training.evaluate import format_table
 
 def _plots(folder: Path, results: dict[str, list[GameResult]], sidebet: dict,
            rows: dict[str, dict]) -> list[str]:
-    import matplotlib  # noqa: PLC0415 -- heavy; only the report needs it
+    import matplotlib
 
     matplotlib.use("Agg")
-    import matplotlib.pyplot as plt  # noqa: PLC0415
+    import matplotlib.pyplot as plt
 
     files = []
     fig, ax = plt.subplots(figsize=(8, 4.5))

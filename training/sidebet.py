@@ -120,7 +120,7 @@ class SidebetResult:
 
 def train_net(x: np.ndarray, y: np.ndarray, *, seed: int = 0, epochs: int = 3,
               budget_s: float = 60.0, batch: int = 2048, lr: float = 1e-3,
-              progress=None) -> SidebetNet:  # noqa: ANN001 -- callable(done, total) or None
+              progress=None) -> SidebetNet:
     """Fit ``SidebetNet`` with BCE (Adam), stopping at ``budget_s``."""
     torch.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -208,7 +208,7 @@ def export_sidebet(net: SidebetNet) -> bytes:
 
 
 def train_sidebet(train: Sequence[GameSpec], heldout: Sequence[GameSpec], *, seed: int = 0,
-                  budget_s: float = 60.0, balance: int = 0, progress=None) -> SidebetResult:  # noqa: ANN001
+                  budget_s: float = 60.0, balance: int = 0, progress=None) -> SidebetResult:
     """Rows → fit → held-out evaluation → ONNX (with an onnxruntime parity check)."""
     x, y, _ = game_rows(train, balance)
     net = train_net(x, y, seed=seed, budget_s=budget_s, progress=progress)
@@ -216,7 +216,7 @@ def train_sidebet(train: Sequence[GameSpec], heldout: Sequence[GameSpec], *, see
     p = predict(net, hx)
     metrics = evaluate(hy, p, hg, seed=seed)
     data = export_sidebet(net)
-    from strategy.onnx_runtime import make_session  # noqa: PLC0415
+    from strategy.onnx_runtime import make_session
 
     sample = hx[:1000]
     got = make_session(data).run(["p_rug"], {"obs": sample})[0][:, 0]

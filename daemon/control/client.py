@@ -82,9 +82,8 @@ class ControlConnection:
         """Connect or raise ``ControlUnavailable``."""
         try:
             with short_address(sock_path) as addr:
-                reader, writer = await asyncio.wait_for(
-                    asyncio.open_unix_connection(addr, limit=MAX_LINE_BYTES), timeout
-                )
+                async with asyncio.timeout(timeout):
+                    reader, writer = await asyncio.open_unix_connection(addr, limit=MAX_LINE_BYTES)
         except (OSError, TimeoutError) as err:
             raise ControlUnavailable(_why(sock_path, err)) from None
         return cls(reader, writer)
@@ -99,7 +98,8 @@ class ControlConnection:
         """Close the connection (never raises)."""
         self.writer.close()
         with contextlib.suppress(Exception):
-            await asyncio.wait_for(self.writer.wait_closed(), 1.0)
+            async with asyncio.timeout(1.0):
+                await self.writer.wait_closed()
 
     async def _send(self, line: bytes) -> None:
         try:
@@ -110,7 +110,8 @@ class ControlConnection:
 
     async def _read(self, timeout: float | None) -> dict[str, Any]:
         try:
-            line = await asyncio.wait_for(self.reader.readline(), timeout)
+            async with asyncio.timeout(timeout):
+                line = await self.reader.readline()
         except TimeoutError:
             raise ControlUnavailable(f"no answer from the daemon within {timeout:g}s") from None
         except ValueError:

@@ -137,7 +137,8 @@ class _Connection:
         if not self.closed:
             self.wake.set()
             with contextlib.suppress(Exception):
-                await asyncio.wait_for(self._drained(), timeout)
+                async with asyncio.timeout(timeout):
+                    await self._drained()
         self.abort()
         self.writer_task.cancel()
         with contextlib.suppress(asyncio.CancelledError, Exception):
@@ -182,6 +183,7 @@ class ControlServer:
         self._poke = asyncio.Event()
         self._seq = 0
         self._inode: int | None = None
+        self._running = False
 
     # --- life cycle ------------------------------------------------------------------
 
@@ -208,11 +210,13 @@ class ControlServer:
         except BaseException:
             sock.close()
             raise
+        self._running = True
         self._broadcast_task = asyncio.create_task(self._broadcast_loop())
         log.info("control socket listening", path=str(path), protocol=PROTOCOL_VERSION)
 
     async def stop(self) -> None:
         """Stop serving: drop every client, remove the socket file (if still ours)."""
+        self._running = False
         if self._server is not None:
             self._server.close()
         if self._broadcast_task is not None:
@@ -228,7 +232,8 @@ class ControlServer:
             await asyncio.wait(tasks, timeout=2.0)
         if self._server is not None:
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._server.wait_closed(), 2.0)
+                async with asyncio.timeout(2.0):
+                    await self._server.wait_closed()
             self._server = None
         self._remove_socket_file()
         self._broadcast_task = None
@@ -268,9 +273,15 @@ class ControlServer:
     # --- snapshots -------------------------------------------------------------------
 
     async def _broadcast_loop(self) -> None:
-        while True:
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._poke.wait(), self.interval_s)
+        # call_later + Event instead of wait_for: on 3.11 a wait_for racing a poke can
+        # swallow the cancellation from stop(); a plain Event.wait cancels cleanly
+        loop = asyncio.get_running_loop()
+        while self._running:
+            timer = loop.call_later(self.interval_s, self._poke.set)
+            try:
+                await self._poke.wait()
+            finally:
+                timer.cancel()
             self._poke.clear()
             subscribers = [c for c in self._conns if c.subscribed and not c.closed]
             if not subscribers:
@@ -409,7 +420,8 @@ class ControlServer:
         try:
             out = self._handler(request)
             if inspect.isawaitable(out):
-                out = await asyncio.wait_for(out, self._command_timeout_s)
+                async with asyncio.timeout(self._command_timeout_s):
+                    out = await out
         except TimeoutError:
             self._count(ErrorKind.HANDLER_TIMEOUT)
             log.warning("control command timed out", cmd=request.cmd.value, who=request.who)
@@ -468,7 +480,8 @@ async def _read_line(reader: asyncio.StreamReader) -> bytes | None:
 async def _refuse(writer: asyncio.StreamWriter, message: str) -> None:
     with contextlib.suppress(Exception):
         writer.write(error_line(message))
-        await asyncio.wait_for(writer.drain(), 1.0)
+        async with asyncio.timeout(1.0):
+            await writer.drain()
     writer.transport.abort()
 
 

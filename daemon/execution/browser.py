@@ -22,9 +22,8 @@ REDUCING) and the executor restarts its page or browser in the background.
 from __future__ import annotations
 
 import asyncio
-from collections import deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
 from typing import Any
@@ -33,12 +32,13 @@ import structlog
 
 from daemon.config import BrowserConfig
 from daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
-from daemon.events import Event, PlayerUpdate, SidebetEvent, TradeEvent
+from daemon.events import Event
 from daemon.execution import confirm
 from daemon.execution.controls import BetEntry, Controls, plan_ops
-from daemon.execution.launch import browser_pids, launch_context, profile_dir
+from daemon.execution.launch import BROWSER_ERRORS, browser_pids, launch_context, profile_dir
 from daemon.execution.page_feed import PageFeed, now_ms
 from daemon.execution.selectors import merged
+from daemon.execution.tracker import OrderTracker, Waiter
 from daemon.game.accounting import Account
 from risk.verdicts import Order
 
@@ -49,7 +49,6 @@ FIRE_JS = "([els, ops]) => window.__rugsdExec.fire(els, ops)"
 NAV_TIMEOUT_MS = 15_000
 RESTART_TIMEOUT_S = 30.0
 PLAYER_WAIT_S = 5.0
-SEEN_KEYS = 512
 
 
 class ExecutorState(StrEnum):
@@ -69,17 +68,6 @@ class FireResult:
     ok: bool
     detail: str = ""
     restart: bool = False
-
-
-@dataclass(slots=True)
-class _Waiter:
-    order: Order
-    done: asyncio.Event = field(default_factory=asyncio.Event)
-    account_seen: asyncio.Event = field(default_factory=asyncio.Event)
-    ack_id: int | None = None
-    applied: confirm.Applied | None = None
-    rejected: str | None = None
-    venue: Account | None = None
 
 
 class PlaywrightExecutor:
@@ -108,7 +96,6 @@ class PlaywrightExecutor:
         self.url = url
         self.data_dir = Path(data_dir)
         self.profile = profile_dir(self.data_dir, profile_name)
-        self.player_id = player_id
         self.confirm_timeout_s = confirm_timeout_s or cfg.confirm_timeout_s
         self.account_grace_s = account_grace_s
         self.bet_entry = bet_entry
@@ -118,12 +105,12 @@ class PlaywrightExecutor:
         self.on_venue_account = on_venue_account
         self.controls = Controls(merged(cfg.selectors))
         self.state = ExecutorState.STOPPED
-        self.account: Account | None = None
-        self.feed = PageFeed(self._on_page_event, self._on_ack, self._on_sent)
         self.counts: dict[str, int] = {
             "orders": 0, "filled": 0, "rejected": 0, "failed": 0, "fires": 0, "restarts": 0,
             "duplicates": 0, "disagreements": 0,
         }
+        self.tracker = OrderTracker(player_id, self.counts, on_venue_account)
+        self.feed = PageFeed(self._on_page_event, self.tracker.on_ack, self.tracker.on_sent)
         self.consecutive_failures = 0
         self.last_error = ""
         self._pw: Any = None
@@ -132,11 +119,7 @@ class PlaywrightExecutor:
         self._context_closed = True
         self._page_gone = True
         self._lock = asyncio.Lock()
-        self._waiter: _Waiter | None = None
-        self._seen: deque[tuple] = deque(maxlen=SEEN_KEYS)
-        self._seen_set: set[tuple] = set()
         self._restart_task: asyncio.Task[None] | None = None
-        self._player_known = asyncio.Event()
         self._exec_js = (JS_DIR / "exec.js").read_text()
 
     # ------------------------------------------------------------------ lifecycle
@@ -166,13 +149,13 @@ class PlaywrightExecutor:
             task.cancel()
             try:
                 await task
-            except (asyncio.CancelledError, Exception):
-                pass
+            except (asyncio.CancelledError, *BROWSER_ERRORS) as err:
+                log.debug("restart_cancelled", error=repr(err))
         await self._close_context()
         if self._pw is not None:
             try:
                 await asyncio.wait_for(self._pw.stop(), 10)
-            except Exception as err:  # the driver may already be gone
+            except BROWSER_ERRORS as err:  # the driver may already be gone
                 log.warning("playwright_stop_failed", error=repr(err))
             self._pw = None
         self.state = ExecutorState.STOPPED
@@ -189,7 +172,7 @@ class PlaywrightExecutor:
 
     def set_account(self, account: Account) -> None:
         """Seed our belief (e.g. the core's account at start); the venue's updates win."""
-        self.account = account
+        self.tracker.account = account
 
     def health(self) -> dict[str, Any]:
         """Status for the control plane and the TUI."""
@@ -224,7 +207,7 @@ class PlaywrightExecutor:
         await self.controls.prepare(page)
         if self.player_id is None and self.use_page_feed:
             try:
-                await asyncio.wait_for(self._player_known.wait(), PLAYER_WAIT_S)
+                await asyncio.wait_for(self.tracker.player_known.wait(), PLAYER_WAIT_S)
             except TimeoutError:
                 log.warning("executor_player_unknown", url=self.url)
 
@@ -234,7 +217,7 @@ class PlaywrightExecutor:
         if ctx is not None:
             try:
                 await asyncio.wait_for(ctx.close(), 10)
-            except Exception as err:  # a killed browser may not answer
+            except BROWSER_ERRORS as err:  # a killed browser may not answer
                 log.warning("browser_close_failed", error=repr(err))
 
     def _on_context_close(self, *_: Any) -> None:
@@ -262,13 +245,13 @@ class PlaywrightExecutor:
             elif self._page is not None and not self._page.is_closed():
                 try:
                     await asyncio.wait_for(self._page.close(), 5)
-                except Exception:  # a crashed page may refuse to close; open a new one
-                    pass
+                except BROWSER_ERRORS as err:  # a crashed page may refuse: open a new one
+                    log.debug("page_close_failed", error=repr(err))
             self.controls.clear()
             await asyncio.wait_for(self._open(), RESTART_TIMEOUT_S)
             self.state = ExecutorState.READY
             log.info("executor_restarted", restarts=self.counts["restarts"])
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - a background restart must end in a state
             self.state = ExecutorState.DOWN
             self.last_error = f"restart failed: {err!r}"[:300]
             log.error("executor_restart_failed", error=repr(err))
@@ -287,14 +270,13 @@ class PlaywrightExecutor:
                 return self._failed(order, f"browser {self.state.value}")
             if self.player_id is None:
                 return self._failed(order, "our player id is unknown (no playerUpdate seen)")
-            waiter = _Waiter(order)
-            self._waiter = waiter
+            waiter = self.tracker.begin(order)
             try:
                 return await self._place(order, waiter)
             finally:
-                self._waiter = None
+                self.tracker.end()
 
-    async def _place(self, order: Order, waiter: _Waiter) -> ExecReport:
+    async def _place(self, order: Order, waiter: Waiter) -> ExecReport:
         fired = await self.fire(order)
         if not fired.ok:
             return self._failed(order, fired.detail, restart=fired.restart)
@@ -366,81 +348,36 @@ class PlaywrightExecutor:
     async def _resolve_quietly(self, page: Any, names: tuple[str, ...]) -> None:
         try:
             await self.controls.resolve(page, names)
-        except Exception as err:  # the page died under us: the next evaluate reports it
+        except BROWSER_ERRORS as err:  # the page died under us: the next evaluate says so
             log.warning("resolve_failed", error=_short(err))
 
     # ------------------------------------------------------------------ feed
     def on_feed_event(self, event: Event) -> None:
         """An event of the daemon's feed (trades, sidebets, player updates)."""
-        self._on_event(event, None, from_page=False)
+        self.tracker.on_event(event, None, from_page=False)
 
     def _on_page_event(self, event: Event, raw: dict[str, Any] | None) -> None:
-        self._on_event(event, raw, from_page=True)
+        self.tracker.on_event(event, raw, from_page=True)
         if self.event_sink is not None:
             self.event_sink(event)
 
-    def _on_event(self, event: Event, raw: dict[str, Any] | None, from_page: bool) -> None:
-        if isinstance(event, PlayerUpdate):
-            self._on_player_update(event, raw, from_page)
-            return
-        if not isinstance(event, TradeEvent | SidebetEvent):
-            return
-        key = confirm.event_key(event)
-        if key is not None:
-            if key in self._seen_set:
-                self.counts["duplicates"] += 1
-                return
-            if len(self._seen) == self._seen.maxlen:
-                self._seen_set.discard(self._seen[0])
-            self._seen.append(key)
-            self._seen_set.add(key)
-        w = self._waiter
-        if w is not None and w.applied is None and confirm.matches(w.order, self.player_id, event):
-            applied = confirm.fill_for(w.order, event, self.account)
-            if not applied.agrees:
-                self.counts["disagreements"] += int(self.account is not None)
-            self.account = applied.account if applied.account is not None else self.account
-            w.applied = applied
-            w.done.set()
-        elif (
-            isinstance(event, SidebetEvent) and event.player_id == self.player_id
-            and event.type in ("won", "lost") and self.account is not None
-        ):
-            self.account = confirm.with_sidebet(self.account, None)
+    @property
+    def player_id(self) -> str | None:
+        """Our player id on the venue's feed (given, or learned from the page)."""
+        return self.tracker.player_id
 
-    def _on_player_update(self, ev: PlayerUpdate, raw: dict[str, Any] | None, from_page: bool) -> None:
-        if self.player_id is None and from_page and ev.player_id:
-            self.player_id = ev.player_id  # only our own connection receives playerUpdate
-            self._player_known.set()
-        if ev.player_id is not None and ev.player_id != self.player_id:
-            return
-        if ev.player_id is None and not from_page:
-            return
-        account = confirm.venue_account(ev, self.account)
-        if raw is not None and "sidebet" in raw:
-            account = confirm.with_sidebet(account, raw["sidebet"])
-        self.account = account
-        w = self._waiter
-        if w is not None and w.applied is not None:
-            w.venue = account
-            w.account_seen.set()
-        elif self.on_venue_account is not None:
-            self.on_venue_account(VenueAccount(ev.ts_ms, account))
-
-    def _on_sent(self, name: str, ack_id: int) -> None:
-        w = self._waiter
-        if w is not None and w.ack_id is None and name == confirm.ORDER_EVENT.get(w.order.action):
-            w.ack_id = ack_id
-
-    def _on_ack(self, name: str, ack_id: int, args: tuple[Any, ...]) -> None:
-        w = self._waiter
-        if w is None or w.ack_id != ack_id or w.applied is not None:
-            return
-        detail = confirm.ack_refusal(args)
-        if detail is not None:
-            w.rejected = detail
-            w.done.set()
+    @property
+    def account(self) -> Account | None:
+        """Our belief of the account; the venue's updates replace it."""
+        return self.tracker.account
 
 
 def _short(err: BaseException) -> str:
     return str(err).splitlines()[0][:200] if str(err) else type(err).__name__
+
+
+async def execute(executor: PlaywrightExecutor, verdict: object) -> ExecReport | None:
+    """Send a gate verdict: only an ``Order`` reaches the browser; a refusal never clicks."""
+    if not isinstance(verdict, Order):
+        return None
+    return await executor.submit(verdict)

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from daemon.execution.confirm import sol_text
+from daemon.execution.launch import BROWSER_ERRORS
 from daemon.execution.selectors import BET_INPUT, increments_for, pct_name
 from risk.verdicts import Order
 from strategy.intents import Action
@@ -55,6 +56,7 @@ class Controls:
         self.selectors = selectors
         self.handles: dict[str, Any] = {}
         self.resolves = 0
+        self.dispose_errors = 0
 
     def clear(self) -> None:
         """Forget every handle (new page)."""
@@ -68,8 +70,8 @@ class Controls:
             if old is not None:
                 try:
                     await old.dispose()
-                except Exception:  # the page may be gone; nothing to free then
-                    pass
+                except BROWSER_ERRORS:  # the page is gone: nothing left to free
+                    self.dispose_errors += 1
             self.handles[name] = await page.query_selector(sel) if sel else None
             self.resolves += 1
 

@@ -29,7 +29,7 @@ import structlog
 
 from daemon.config import BrowserConfig, load_settings
 from daemon.execution.buttons import ButtonEvent, ButtonEventWriter, Sequencer
-from daemon.execution.launch import has_display, launch_context, profile_dir
+from daemon.execution.launch import BROWSER_ERRORS, has_display, launch_context, profile_dir
 from daemon.execution.selectors import BET_INPUT, classifier_table, merged
 
 log = structlog.get_logger(__name__)
@@ -120,7 +120,7 @@ class HumanRecorder:
         if self._context is not None:
             try:
                 await asyncio.wait_for(self._context.close(), 10)
-            except Exception as err:  # the person may have closed the window already
+            except BROWSER_ERRORS as err:  # the person may have closed the window already
                 log.warning("recorder_close_failed", error=repr(err))
             self._context = None
         if self._pw is not None:

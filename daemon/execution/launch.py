@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from playwright.async_api import Error as PlaywrightError
 
 from daemon.config import BrowserConfig
 
@@ -20,6 +21,8 @@ log = structlog.get_logger(__name__)
 
 PROFILE_DIR_NAME = "browser-profile"
 VIEWPORT = {"width": 960, "height": 900}
+# what a dying browser or page raises at us
+BROWSER_ERRORS = (PlaywrightError, TimeoutError, OSError)
 
 
 def profile_dir(data_dir: Path, name: str = PROFILE_DIR_NAME) -> Path:

@@ -171,8 +171,9 @@ class FeedClient:
 
     @property
     def connected(self) -> bool:
-        """True while the Socket.IO session is up."""
-        return self._sio.connected
+        """True while the Socket.IO session is up (set by the connect event, which
+        python-socketio fires before its own ``connected`` flag turns true)."""
+        return self._connected.is_set()
 
     def health_snapshot(self) -> FeedHealthSnapshot:
         """The current feed health."""
@@ -194,7 +195,9 @@ class FeedClient:
         attempt = 0
         try:
             while not stop_event.is_set() and not self._closed:
-                if not await self._connect_once():
+                connected = await self._connect_once()
+                _raise_if_cancelling()
+                if not connected:
                     self.counters.connect_failures += 1
                     delay = backoff_delay(
                         attempt,
@@ -205,6 +208,7 @@ class FeedClient:
                     )
                     attempt += 1
                     await _wait(stop_event, delay)
+                    _raise_if_cancelling()
                     continue
                 attempt = 0
                 # sio.wait() returns when the session ended for good (python-socketio does
@@ -216,6 +220,7 @@ class FeedClient:
                     break
                 session = None
                 await _wait(stop_event, self.feed.reconnect_delay_s)  # pause, then reconnect
+                _raise_if_cancelling()
         finally:
             await self.close()
             for task in (watchdog, stopper, session):
@@ -251,7 +256,14 @@ class FeedClient:
         self._closed = True
         with contextlib.suppress(Exception):
             await self._sio.shutdown()
+        # a connect cancelled half-way leaves Engine.IO up while Socket.IO's own
+        # ``connected`` is still False, and shutdown() then does nothing: close it here
+        if getattr(self._sio.eio, "state", None) == "connected":
+            with contextlib.suppress(Exception):
+                await self._sio.eio.disconnect()
         self._connected.clear()
+        if self.health.connected:  # no disconnect event came: record it ourselves
+            self.watchdog.report(self.health.on_disconnect())
 
     async def emit_with_ack(self, name: str, payload: Any, timeout: float) -> dict[str, Any]:
         """Emit ``name`` and return the server's ack as a dict (see ``normalize_ack``).
@@ -259,7 +271,7 @@ class FeedClient:
         Raises ``NotConnectedError`` when not connected and ``AckTimeoutError`` when no
         ack arrives within ``timeout`` seconds.
         """
-        if not self._sio.connected:
+        if not self._connected.is_set():
             raise NotConnectedError(f"cannot emit {name}: feed not connected")
         async with self._emit_lock:  # python-socketio emits are not concurrency-safe
             try:
@@ -308,6 +320,8 @@ class FeedClient:
 
     # -- events -----------------------------------------------------------------------
     async def _on_any(self, name: str, *args: Any) -> None:
+        if self._closed:  # messages still queued after close() are not delivered
+            return
         ts_ms = time.time_ns() // 1_000_000
         self._last_event_mono_ms = monotonic_ms()
         self.counters.events += 1
@@ -346,3 +360,15 @@ async def _wait(stop_event: asyncio.Event, delay: float) -> None:
     """Sleep ``delay`` seconds or until ``stop_event`` is set."""
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(stop_event.wait(), delay)
+
+
+def _raise_if_cancelling() -> None:
+    """Re-raise a cancellation that ``asyncio.wait_for`` swallowed.
+
+    Python 3.11's ``wait_for`` drops a cancel that lands while its inner future
+    completes (fixed in 3.12); python-socketio's ``connect`` uses it, so ``run`` would
+    otherwise keep running after ``task.cancel()``.
+    """
+    task = asyncio.current_task()
+    if task is not None and task.cancelling():
+        raise asyncio.CancelledError

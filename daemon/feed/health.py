@@ -117,10 +117,13 @@ class FeedHealth:
         self.events += 1
 
     def on_game_update(self, ts_ms: int, now_mono_ms: int) -> HealthChange | None:
-        """A parsed game update arrived: fresh again."""
+        """A parsed game update arrived: fresh again — unless the socket is down (a
+        message still being dispatched after the disconnect must not look fresh)."""
         self.updates += 1
         self.last_update_ts_ms = ts_ms
         self.last_update_mono_ms = now_mono_ms
+        if not self.connected:
+            return None
         return self._set(False, StaleReason.NONE)
 
     def check(self, now_mono_ms: int) -> HealthChange | None:

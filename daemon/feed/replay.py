@@ -14,7 +14,8 @@ Two ways to consume it:
   (a)sync callback, honouring the recorded timestamps when ``realtime`` is set (gaps
   longer than ``max_gap_ms`` — e.g. between recording sessions — are shortened).
 
-Counts land in ``ReplayStats`` (totals and per file). Bad data never raises; only a
+Counts land in ``ReplayStats`` (totals and per file); ``python -m daemon.feed.replay PATH``
+prints them with the read speed. Bad data never raises; only a
 missing path, a folder without recordings, or files that cannot be opened at all raise
 ``ReplayError``.
 """
@@ -46,7 +47,13 @@ class ReplayError(Exception):
 
 @dataclass(slots=True)
 class FileStats:
-    """Line counts of one file; ``lines == events + malformed + skipped + meta``."""
+    """Line counts of one file; ``lines == events + malformed + skipped + meta``.
+
+    ``malformed``: not JSON (cut/merged lines, binary, blank lines). ``skipped``: valid
+    JSON that gave no event — unknown shape, missing/ill-typed fields, parser
+    rejections, and event names the parser ignores (chat, rugRoyale...). ``meta``:
+    ``game_start``/``game_end`` lines of the real recordings (no tick to replay).
+    """
 
     path: str
     lines: int = 0
@@ -237,3 +244,32 @@ async def _wait_until(
     except TimeoutError:
         return False
     return True
+
+
+def main(argv: list[str] | None = None) -> int:
+    """``python -m daemon.feed.replay PATH``: read everything, print counts and speed."""
+    import json
+    import sys
+    import time
+
+    args = sys.argv[1:] if argv is None else argv
+    if len(args) != 1:
+        print("usage: python -m daemon.feed.replay PATH", file=sys.stderr)
+        return 2
+    try:
+        source = ReplaySource(args[0])
+    except ReplayError as err:
+        print(f"replay: {err}", file=sys.stderr)
+        return 2
+    t0 = time.perf_counter()
+    for _ in source.iter_events():
+        pass
+    dt = time.perf_counter() - t0
+    out = {**source.stats.summary(), "seconds": round(dt, 3),
+           "lines_per_s": round(source.stats.lines / dt) if dt > 0 else None}
+    print(json.dumps(out))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -46,17 +46,17 @@ def make_core(
     account: Account | None = None,
     risk: RiskState | None = None,
     figures: SessionFigures | None = None,
-    paper_latency_ms: int | None = None,
+    external_fills: bool = False,
     order_seq: int = 0,
 ) -> DecisionCore:
-    """A ``DecisionCore`` wired from ``settings`` (paper fills unless told otherwise)."""
+    """A ``DecisionCore`` wired from ``settings``: paper fills, or ``external_fills``
+    reported by an executor (browser)."""
     strategy = strategy if strategy is not None else build_strategy(settings)
     cfg = CoreSettings(
         run_id=run_id,
         limits=RiskLimits.from_config(settings.risk),
         order_prefix=order_prefix,
-        paper_latency_ms=settings.paper.latency_ms if paper_latency_ms is None
-        else paper_latency_ms,
+        paper_latency_ms=None if external_fills else settings.paper.latency_ms,
         stale_after_ms=int(settings.feed.stale_after_s * 1000),
         keep_features=settings.journal.decisions_keep_features,
     )

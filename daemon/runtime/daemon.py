@@ -26,7 +26,14 @@ import structlog
 from daemon.config import Settings
 from daemon.control.metrics import RugsdMetrics, start_metrics_server
 from daemon.control.server import ControlServer
-from daemon.core.inputs import ClockTick, OperatorAction, OperatorInput
+from daemon.core.inputs import (
+    ClockTick,
+    ExecReport,
+    ExecStatus,
+    OperatorAction,
+    OperatorInput,
+    VenueAccount,
+)
 from daemon.events import GameUpdate, Phase
 from daemon.feed.client import FeedClient
 from daemon.journal import data_paths, open_journal
@@ -74,12 +81,33 @@ def claim_pid_file(run_dir: Path) -> Path:
 
 
 class Daemon:
-    """One running daemon in paper mode (browser execution plugs in later)."""
+    """One running daemon: paper fills, or real clicks through the browser executor.
 
-    def __init__(self, settings: Settings, data_dir: Path, *, feed_url: str | None = None):
+    ``executor="paper"`` fills orders inside the core (and mirrors them to the simulator
+    when the venue is one); ``"browser"`` clicks them on the venue page and feeds the
+    executor's reports back. ``live=True`` trades the real site (the CLI has checked the
+    double opt-in before constructing this).
+    """
+
+    def __init__(
+        self,
+        settings: Settings,
+        data_dir: Path,
+        *,
+        feed_url: str | None = None,
+        executor: str = "paper",
+        live: bool = False,
+        strategy: Any = None,
+    ):
         self.settings = settings
         self.paths = data_paths(data_dir)
         self.feed_url = feed_url
+        self.executor_kind = executor
+        self.live = live
+        self.mode = Mode.LIVE.value if live else Mode.PAPER.value
+        self.strategy_override = strategy
+        self.browser: Any = None
+        self._submits: set[asyncio.Task] = set()
         self.stop_event = asyncio.Event()
         self.decisions: deque = deque(maxlen=50)
         self.snapshot_seq = 0
@@ -104,7 +132,7 @@ class Daemon:
         os.chmod(paths.run_dir, 0o700)
         self.pid_file = claim_pid_file(paths.run_dir)
         self.journal = open_journal(paths.data_dir, self.settings)
-        state = restore(self.journal, paths.run_dir, modes=(Mode.PAPER.value,))
+        state = restore(self.journal, paths.run_dir, modes=(self.mode,))
         ts = now_ms()
         if state.open_orders:
             mark_open_orders_unknown(self.journal, state, ts)
@@ -126,11 +154,19 @@ class Daemon:
                 else s.current_equity,
                 equity=s.current_equity, day=ts // 86_400_000,
             )
-        self.core = make_core(
-            self.settings, run_id=self.run_id, order_prefix=self.run_id,
-            account=state.account, risk=risk, figures=figures,
-        )
-        self.journal.write(run_started(self.settings, self.core, Mode.PAPER.value, ts))
+        try:
+            self.core = make_core(
+                self.settings, run_id=self.run_id, order_prefix=self.run_id,
+                account=state.account, risk=risk, figures=figures,
+                strategy=self.strategy_override,
+                external_fills=self.executor_kind == "browser",
+            )
+        except Exception:
+            # refusing to start (e.g. a broken model bundle) leaves no pid file behind
+            self.journal.close()
+            self.pid_file.unlink(missing_ok=True)
+            raise
+        self.journal.write(run_started(self.settings, self.core, self.mode, ts))
         if state.account is not None:
             log.info("account restored from the journal", balance=state.account.balance,
                      qty=state.account.qty, last_game=state.last_game_id)
@@ -147,14 +183,20 @@ class Daemon:
         tasks: list[asyncio.Task] = []
         metrics_server = None
         try:
-            self.venue = await open_venue(self.settings, self.feed_url)
+            if self.live:
+                self.venue = Venue(self.feed_url or self.settings.feed.real_url, False)
+            else:
+                self.venue = await open_venue(self.settings, self.feed_url)
             player = self.settings.paper.player_name
+            paper_on_sim = self.venue.is_simulator and self.executor_kind == "paper"
             self.feed = FeedClient(
                 self.settings.feed, url=self.venue.url, on_event=self._on_event,
-                auth={"player": player} if self.venue.is_simulator else None,
+                auth={"player": player} if paper_on_sim else None,
             )
-            if self.venue.is_simulator:
+            if paper_on_sim:
                 self.mirror = SimMirror(self.feed, self.venue.url, player)
+            if self.executor_kind == "browser":
+                await self._start_browser(player)
             self.control = ControlServer(
                 self.paths.run_dir / "control.sock", self.snapshot, self.command,
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,
@@ -167,7 +209,8 @@ class Daemon:
                 connected = await self.feed.wait_connected(self.settings.feed.connect_timeout_s)
                 if connected:
                     await self.mirror.baseline(self.core.account)
-            log.info("rugsd running", mode="paper", venue=self.venue.url, run_id=self.run_id,
+            log.info("rugsd running", mode=self.mode, executor=self.executor_kind,
+                     venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
                      state=self.core.trading_state.value)
             await self.stop_event.wait()
@@ -188,6 +231,10 @@ class Daemon:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.mirror is not None:
             await self.mirror.close()
+        if self._submits:
+            await asyncio.wait(set(self._submits), timeout=5)
+        if self.browser is not None:
+            await self.browser.stop()
         if self.control is not None:
             await self.control.stop()
         if metrics_server is not None:
@@ -202,7 +249,54 @@ class Daemon:
 
     def _on_event(self, event: Any) -> None:
         """Every parsed feed event, in arrival order."""
+        if self.browser is not None and not isinstance(event, GameUpdate):
+            self.browser.on_feed_event(event)  # confirmations of our clicks
         self._step(event)
+
+    # -- browser execution -------------------------------------------------------------------
+
+    def _page_url(self, player: str) -> str:
+        if self.live:
+            return self.settings.live.venue_url
+        return f"{self.venue.url.rstrip('/')}/?player={player}"
+
+    async def _start_browser(self, player: str) -> None:
+        from daemon.execution.browser import PlaywrightExecutor
+
+        self.browser = PlaywrightExecutor(
+            self.settings.browser, self._page_url(player), self.paths.data_dir,
+            on_venue_account=self._step,
+        )
+        await self.browser.start()
+        deadline = time.monotonic() + self.settings.feed.connect_timeout_s
+        while self.browser.account is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the page's first playerUpdate names us
+        account = self.browser.account
+        if account is None:
+            raise DaemonError("the venue page never reported our account (not logged in?)")
+        self._step(VenueAccount(now_ms(), account))
+        lim = self.settings.risk
+        banner = (
+            f"rugsd {self.mode.upper()} via browser on {self._page_url(player)} as player "
+            f"{self.browser.player_id}; balance {account.balance / 1e9:.4f} SOL; limits: "
+            f"max bet {lim.max_bet_sol} SOL, max position {lim.max_position_sol} SOL, "
+            f"daily loss {lim.max_daily_loss_sol} SOL, drawdown {lim.max_drawdown_sol} SOL"
+        )
+        print(banner, flush=True)
+        log.info("browser executor ready", player=self.browser.player_id, mode=self.mode)
+
+    def _submit(self, order: Any) -> None:
+        task = asyncio.get_running_loop().create_task(self._click(order))
+        self._submits.add(task)
+        task.add_done_callback(self._submits.discard)
+
+    async def _click(self, order: Any) -> None:
+        try:
+            report = await self.browser.submit(order)
+        except Exception as err:  # noqa: BLE001 - an executor bug fails the order, not us
+            report = ExecReport(now_ms(), order.order_id, ExecStatus.FAILED,
+                                detail=f"executor error: {err!r}")
+        self._step(report)
 
     def _step(self, event: Any) -> None:
         started = time.perf_counter_ns()
@@ -226,10 +320,24 @@ class Daemon:
                 self.first_decision_ms = now_ms()
                 log.info("first decision", game_id=decision.game_id, tick=decision.tick,
                          ms_since_start=self.first_decision_ms - self.started_ms)
-        for order in out.orders:
-            if order.order_id in allowed and self.mirror is not None:
-                self.mirror.send(order)
+        if self.browser is not None:
+            for order in out.orders:
+                if order.order_id in allowed:
+                    self._submit(order)
+        if self.mirror is not None:
+            for order in out.orders:
+                if order.order_id in allowed:
+                    self.mirror.send(order)
+            for record in out.records:  # after the sends: a presale order fills in-step
+                self._tell_mirror(record)
         self._observe(event, out, time.perf_counter_ns() - started)
+
+    def _tell_mirror(self, record: Any) -> None:
+        """Paper's outcome of each order, so the mirror compares like with like."""
+        if isinstance(record, FillRecord) and record.order_id is not None:
+            self.mirror.paper_outcome(record.order_id, True, record.tick)
+        elif isinstance(record, OrderRecord) and record.status == OrderStatus.REJECTED.value:
+            self.mirror.paper_outcome(record.order_id, False, None)
 
     def _observe(self, event: Any, out: Any, elapsed_ns: int) -> None:
         """Prometheus counters from one step's records; between-games housekeeping."""
@@ -326,11 +434,11 @@ class Daemon:
         return build_snapshot(
             self.core, seq=self.snapshot_seq, now_ms=now_ms(),
             daemon={
-                "pid": os.getpid(), "run_id": self.run_id, "mode": "paper",
+                "pid": os.getpid(), "run_id": self.run_id, "mode": self.mode,
                 "strategy": self.core.strategy.name,
                 "bundle_version": getattr(getattr(getattr(self.core.strategy, "bundle", None),
                                                   "manifest", None), "version", None),
-                "started_ts_ms": self.started_ms, "executor": "paper",
+                "started_ts_ms": self.started_ms, "executor": self.executor_kind,
             },
             feed={
                 "url": self.venue.url if self.venue else "",
@@ -341,11 +449,12 @@ class Daemon:
                 "rejected": _rejected(health.parse_stats) if health else 0,
             },
             execution={
-                "executor": "paper", "pending_orders": len(self.core.open_orders),
-                "errors": self.core.stats["exec_errors"], "last_error": None,
+                "executor": self.executor_kind, "pending_orders": len(self.core.open_orders),
+                "errors": self.core.stats["exec_errors"],
+                "last_error": (self.browser.last_error or None) if self.browser else None,
                 "mirror": None if mirror is None else {
                     "sent": mirror.sent, "reconciled": mirror.reconciled,
-                    "mismatches": mirror.mismatches,
+                    "mismatches": mirror.mismatches, "late": mirror.late,
                 },
             },
             decisions=self.decisions,
@@ -392,6 +501,13 @@ def _rejected(parse_stats: dict[str, Any]) -> int:
     return int(rejected or 0)
 
 
-def run_daemon(settings: Settings, data_dir: Path, feed_url: str | None = None) -> int:
-    """Blocking entry point for ``rugsd run --paper``."""
-    return asyncio.run(Daemon(settings, data_dir, feed_url=feed_url).run())
+def run_daemon(
+    settings: Settings,
+    data_dir: Path,
+    feed_url: str | None = None,
+    executor: str = "paper",
+    live: bool = False,
+) -> int:
+    """Blocking entry point for ``rugsd run``."""
+    daemon = Daemon(settings, data_dir, feed_url=feed_url, executor=executor, live=live)
+    return asyncio.run(daemon.run())

@@ -1,9 +1,19 @@
 """Paper orders mirrored to the simulator, and the simulator's ledger reconciled with ours.
 
 On the simulator the daemon's paper fills and the simulator's own fills follow the same
-matching rule (``daemon.game.matching``), so after every game the change in our paper
-balance must equal the change in the simulator's ledger for our player, to the lamport.
-A mismatch is logged and counted — it would mean the two paths disagree on money.
+matching rule (``daemon.game.matching``), so for the same fills the change in our paper
+balance over a game must equal the change in the simulator's ledger for our player, to
+the lamport. A mismatch is logged and counted — it would mean the two paths disagree on
+money.
+
+"The same fills" is checked per order before money is compared. Paper fills an active
+order at the first tick the *daemon* sees after deciding; the simulator fills it at the
+first tick *it* emits after receiving it. When the order reaches the simulator after it
+has already emitted that next tick (a fast simulator, a stalled loop), the two fill it at
+different ticks — or the simulator meets the rug first. That is latency, not a rule
+disagreement: such a game is counted as ``late`` (both outcomes logged) and not compared.
+Each comparison covers the games since the previous one (the baseline moves forward), so
+one late or mismatched game does not spoil the games after it.
 """
 
 from __future__ import annotations
@@ -45,7 +55,32 @@ class MirrorStats:
     errors: int = 0
     reconciled: int = 0
     mismatches: int = 0
+    late: int = 0  # comparisons skipped: an order filled at another tick in the simulator
     last: dict[str, Any] = field(default_factory=dict)
+
+
+Outcome = tuple[bool, int | None]
+"""(filled, tick of the fill) of one order on one side; (False, None) when refused."""
+
+
+@dataclass
+class _Pair:
+    """One mirrored order: what paper did with it and what the simulator did."""
+
+    order_id: str
+    tick: int  # the tick it was decided at (-1 in presale)
+    paper: Outcome | None = None
+    sim: Outcome | None = None
+
+
+def ack_outcome(ack: dict[str, Any]) -> Outcome:
+    """The simulator's outcome of an order from its ack."""
+    if not ack.get("success"):
+        return False, None
+    tick = ack.get("tickIndex")
+    if tick is None and isinstance(ack.get("sidebet"), dict):
+        tick = ack["sidebet"].get("startTick")
+    return True, int(tick) if isinstance(tick, int | float) else None
 
 
 class SimMirror:
@@ -58,9 +93,11 @@ class SimMirror:
         self.stats = MirrorStats()
         self._base: tuple[int, int] | None = None  # (sim balance, our balance) at the start
         self._tasks: set[asyncio.Task] = set()
+        self._pairs: dict[str, _Pair] = {}  # orders sent since the baseline
 
     def send(self, order: Order) -> None:
         """Fire the order at the simulator (the answer is only logged and counted)."""
+        self._pairs[order.order_id] = _Pair(order.order_id, order.tick)
         task = asyncio.get_running_loop().create_task(self._send(order))
         self._tasks.add(task)
         task.add_done_callback(self._tasks.discard)
@@ -74,18 +111,27 @@ class SimMirror:
             self.stats.errors += 1
             log.warning("mirror order failed", order_id=order.order_id, error=str(err))
             return
+        pair = self._pairs.get(order.order_id)
+        if pair is not None:
+            pair.sim = ack_outcome(ack)
         if ack.get("success"):
             self.stats.acked_ok += 1
         else:
             self.stats.acked_refused += 1
             log.info("simulator refused mirrored order", order_id=order.order_id, ack=ack)
 
+    def paper_outcome(self, order_id: str, filled: bool, tick: int | None) -> None:
+        """What paper did with a mirrored order (the daemon reports its fills/refusals)."""
+        pair = self._pairs.get(order_id)
+        if pair is not None:
+            pair.paper = (True, tick) if filled else (False, None)
+
     async def ledger(self) -> dict[str, Any] | None:
         """Our player's exact account in the simulator (None when unreachable)."""
         try:
-            async with aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=2)) as http:
-                async with http.get(self.url) as resp:
-                    return await resp.json() if resp.status == 200 else None
+            timeout = aiohttp.ClientTimeout(total=2)
+            async with aiohttp.ClientSession(timeout=timeout) as http, http.get(self.url) as resp:
+                return await resp.json() if resp.status == 200 else None
         except (TimeoutError, aiohttp.ClientError, ValueError, OSError):
             return None
 
@@ -94,18 +140,43 @@ class SimMirror:
         entry = await self.ledger()
         sim_balance = int(entry["balance"]) if entry else 0
         self._base = (sim_balance, ours.balance)
+        self._pairs = {}
 
     async def reconcile(self, ours: Account) -> bool | None:
-        """Compare balance changes and positions after a game; None if not comparable."""
+        """Compare the balance changes since the last comparison (normally one game).
+
+        Returns True/False for equal/different money, None when not comparable: the
+        simulator is unreachable, an order was sent meanwhile, or an order did not fill
+        at the same tick on both sides (``late``: latency, see the module doc).
+        """
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.ack_timeout_s)
+        sent = self.stats.sent
         entry = await self.ledger()
         if entry is None or self._base is None:
             if self._base is None:
                 await self.baseline(ours)
             return None
-        sim_delta = int(entry["balance"]) - self._base[0]
+        if self.stats.sent != sent or self._tasks:
+            return None  # an order went out while we asked: compare at the next cooldown
+        sim_balance = int(entry["balance"])
+        sim_delta = sim_balance - self._base[0]
         our_delta = ours.balance - self._base[1]
+        pairs = list(self._pairs.values())
+        self._base = (sim_balance, ours.balance)
+        self._pairs = {}
+        differ = [p for p in pairs if p.paper is None or p.sim is None or p.paper != p.sim]
+        if differ:
+            self.stats.late += 1
+            self.stats.last = {"sim_delta": sim_delta, "paper_delta": our_delta, "ok": None,
+                               "late_orders": len(differ)}
+            log.warning(
+                "mirrored orders filled differently (latency): game not compared",
+                orders=[{"order_id": p.order_id, "decided_tick": p.tick, "paper": p.paper,
+                         "sim": p.sim} for p in differ[:5]],
+                sim_delta=sim_delta, paper_delta=our_delta,
+            )
+            return None
         ok = sim_delta == our_delta and int(entry.get("qty", 0)) == ours.qty
         self.stats.last = {"sim_delta": sim_delta, "paper_delta": our_delta, "ok": ok}
         if ok:
@@ -113,7 +184,8 @@ class SimMirror:
         else:
             self.stats.mismatches += 1
             log.error("paper and simulator ledgers differ", sim_delta=sim_delta,
-                      paper_delta=our_delta, sim_qty=entry.get("qty"), paper_qty=ours.qty)
+                      paper_delta=our_delta, sim_qty=entry.get("qty"), paper_qty=ours.qty,
+                      orders=len(pairs))
         return ok
 
     async def close(self) -> None:

@@ -129,6 +129,16 @@ class Room:
             self.players[player_id] = p
         return p
 
+    def forget(self, player_id: str) -> bool:
+        """Drop a player with nothing at stake (flat, no sidebet, no pending order)."""
+        p = self.players.get(player_id)
+        if p is None or p.account.qty or p.account.sidebet is not None:
+            return False
+        if any(pid == player_id for pid, _ in self._pending):
+            return False
+        del self.players[player_id]
+        return True
+
     def ledger(self, player_id: str) -> dict[str, Any] | None:
         """The exact integer account of ``player_id`` (None if unknown)."""
         p = self.players.get(player_id)

@@ -46,6 +46,8 @@ log = structlog.get_logger(__name__)
 MAX_LAG_S = 1.0
 SHUTDOWN_TIMEOUT_S = 2.0  # open HTTP/websocket connections get this long to close on stop
 WELCOME_POLLS = 400  # x 5 ms: how long a greeting waits for the connection to complete
+# "~" cannot appear in a chosen name, so no named player can take an anonymous account
+ANON_PREFIX = f"{PLAYER_PREFIX}~anon-"
 ORDER_EVENTS = {
     "buyOrder": OrderKind.BUY,
     "sellOrder": OrderKind.SELL,
@@ -99,6 +101,8 @@ class SimServer:
         self.host = "127.0.0.1"
         self.port = 0
         self.step_errors = 0
+        self.send_errors = 0
+        self.refused_connections = 0
         self._register()
         self.app = build_app(self)
 
@@ -123,7 +127,7 @@ class SimServer:
         return self.port
 
     async def stop(self) -> None:
-        """Stop the games, disconnect every client and close the listener."""
+        """Stop the games, disconnect every client and close the listener (idempotent)."""
         if self._task is not None:
             self._task.cancel()
             try:
@@ -131,24 +135,26 @@ class SimServer:
             except asyncio.CancelledError:
                 pass
             self._task = None
-        if self._runner is not None:  # refuse new (re)connections before disconnecting
-            for site in list(self._runner.sites):
-                await site.stop()
-        for task in tuple(self._tasks):
-            task.cancel()
         for fut in self._acks.values():
             if not fut.done():
                 fut.set_result({"success": False, "reason": "shutdown", "message": "stopping"})
         self._acks.clear()
+        for task in tuple(self._tasks):
+            task.cancel()
+        runner, self._runner = self._runner, None
+        if runner is None:
+            return
+        for site in list(runner.sites):  # refuse new (re)connections before disconnecting
+            await site.stop()
         try:
-            if self.sio.eio.sockets:  # close every client's transport (websocket or polling)
-                await asyncio.wait_for(self.sio.eio.disconnect(), timeout=5)
+            # close every client's transport (websocket or polling), one by one: a client
+            # that is leaving on its own may vanish meanwhile
+            closing = [self.sio.eio.disconnect(sid) for sid in list(self.sio.eio.sockets)]
+            await asyncio.wait_for(asyncio.gather(*closing, return_exceptions=True), 5)
             await asyncio.wait_for(self.sio.shutdown(), timeout=5)
         except (TimeoutError, OSError, RuntimeError) as err:  # a stuck socket must not block
             log.warning("sim_shutdown_incomplete", error=repr(err))
-        if self._runner is not None:
-            await self._runner.cleanup()
-            self._runner = None
+        await runner.cleanup()
         log.info("sim_stopped", url=self.url, games=self.room.games_played)
 
     async def __aenter__(self) -> Self:
@@ -165,6 +171,7 @@ class SimServer:
         loop = asyncio.get_running_loop()
         v0 = self.room.next_at_ms
         t0 = loop.time()
+        failing = 0
         while True:
             due = t0 + (self.room.next_at_ms - v0) / 1000.0 / self.speed
             delay = due - loop.time()
@@ -177,10 +184,17 @@ class SimServer:
                 outputs = self.room.step()
             except Exception:  # a bug in one step must not end the session
                 self.step_errors += 1
+                failing += 1
                 log.exception("sim_step_failed", errors=self.step_errors)
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(min(5.0, 0.1 * 2 ** min(failing, 6)))  # back off, don't spin
+                v0, t0 = self.room.next_at_ms, loop.time()
                 continue
-            await self._dispatch(outputs)
+            failing = 0
+            try:
+                await self._dispatch(outputs)
+            except Exception:  # one broken connection must not stop the games
+                self.send_errors += 1
+                log.exception("sim_send_failed", errors=self.send_errors)
 
     async def _dispatch(self, outputs: list[Output] | tuple[Output, ...]) -> None:
         for out in outputs:
@@ -206,13 +220,17 @@ class SimServer:
     async def _on_connect(self, sid: str, environ: dict[str, Any], auth: Any = None) -> None:
         name = auth.get("player") if isinstance(auth, dict) else None
         if name is not None and not valid_name(name):
-            log.warning("sim_bad_player_name", sid=sid, name=repr(name)[:80])
+            self.refused_connections += 1
+            log.warning(
+                "sim_bad_player_name", sid=sid, name=repr(name)[:80], count=self.refused_connections
+            )
             raise Refused("bad player name")
         if name is None:
             self._anon += 1
-            name = f"anon-{self._anon}"
-        player_id = player_id_for(name)
-        self.room.join(player_id, name)
+            player_id, username = f"{ANON_PREFIX}{self._anon}", f"anon-{self._anon}"
+        else:
+            player_id, username = player_id_for(name), name
+        self.room.join(player_id, username)
         self._sid_player[sid] = player_id
         self._player_sids.setdefault(player_id, set()).add(sid)
         self.room.connected = len(self._sid_player)
@@ -243,6 +261,8 @@ class SimServer:
             sids.discard(sid)
             if not sids:
                 self._player_sids.pop(player_id, None)
+                if player_id.startswith(ANON_PREFIX):  # nobody can come back as this one
+                    self.room.forget(player_id)
         self.room.connected = len(self._sid_player)
 
     def _order_handler(self, kind: OrderKind):
@@ -279,7 +299,12 @@ def build_app(sim: SimServer) -> web.Application:
     sim.sio.attach(app)
 
     async def health(_request: web.Request) -> web.Response:
-        body = {**sim.room.health(), "speed": sim.speed, "stepErrors": sim.step_errors}
+        body = {
+            **sim.room.health(),
+            "speed": sim.speed,
+            "stepErrors": sim.step_errors,
+            "refusedConnections": sim.refused_connections,
+        }
         if sim.deterministic:
             body["seed"] = sim.seed
         return web.json_response(body)

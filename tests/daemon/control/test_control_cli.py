@@ -26,8 +26,9 @@ def _parse(argv: list[str]) -> argparse.Namespace:
 def _json_out(text: str) -> dict:
     """The JSON document in captured stdout (structlog lines of the in-process server may
     precede it: its default logger prints to stdout)."""
-    start = text.index("{\n") if "{\n" in text else text.index("{")
-    return json.JSONDecoder().raw_decode(text[start:])[0]
+    lines = text.splitlines(keepends=True)
+    start = next(i for i, line in enumerate(lines) if line.startswith("{"))
+    return json.JSONDecoder().raw_decode("".join(lines[start:]))[0]
 
 
 async def _run(argv: list[str]) -> int:

@@ -11,8 +11,9 @@ import socketio
 from aiohttp import web
 
 from daemon.config import FeedConfig, SimConfig
-from daemon.events import GameUpdate, Phase
+from daemon.events import GameUpdate, Phase, PlayerUpdate
 from daemon.feed.client import FeedClient, NotConnectedError
+from daemon.sim.players import player_id_for
 from daemon.sim.server import SimServer
 from daemon.state.machine import GameStateMachine
 from daemon.state.transitions import (
@@ -185,3 +186,39 @@ async def test_a_silent_connection_is_dropped_and_reconnected() -> None:
 
     assert client.counters.silent_drops >= 1
     assert client.health_snapshot().reconnects >= 1
+
+
+async def test_auth_names_the_player_and_orders_get_their_ack_as_a_dict() -> None:
+    sim = SimServer(SimConfig(), seed=51, speed=SPEED)
+    await sim.start(HOST, 0)
+    players: list[PlayerUpdate] = []
+    client = FeedClient(_feed(sim.url), auth={"player": "alice"},
+                        on_event=lambda e: players.append(e) if isinstance(e, PlayerUpdate)
+                        else None)
+    try:
+        async with running(client):
+            assert await client.wait_connected(10)
+            ack = await client.emit_with_ack("buyOrder", {"amount": 0.001}, timeout=10)
+            await _until(lambda: bool(players), 10, "a playerUpdate")
+    finally:
+        await sim.stop()
+
+    assert isinstance(ack, dict) and isinstance(ack.get("success"), bool)
+    assert players[0].player_id == player_id_for("alice")
+
+
+async def test_cancelling_run_closes_the_connection() -> None:
+    sim = SimServer(SimConfig(), seed=61, speed=SPEED)
+    await sim.start(HOST, 0)
+    client = FeedClient(_feed(sim.url))
+    task = asyncio.create_task(client.run(asyncio.Event()))
+    try:
+        assert await client.wait_connected(10)
+        task.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await asyncio.wait_for(task, 10)
+    finally:
+        await sim.stop()
+
+    assert not client.connected
+    assert client.health_snapshot().stale

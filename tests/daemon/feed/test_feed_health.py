@@ -11,6 +11,7 @@ from daemon.feed.health import FeedHealth, HealthWatchdog, StaleReason, stats_di
 def test_health_starts_stale_and_turns_fresh_on_first_update() -> None:
     health = FeedHealth(stale_after_ms=2000)
     assert health.stale and health.reason is StaleReason.STARTING
+    health.on_connect()
 
     change = health.on_game_update(ts_ms=1_700_000_000_000, now_mono_ms=10)
 
@@ -71,6 +72,7 @@ async def test_watchdog_reports_stale_then_fresh_and_survives_a_failing_callback
         raise RuntimeError("consumer bug")
 
     dog = HealthWatchdog(health, on_change, clock=lambda: now[0], interval_s=0.001)
+    health.on_connect()
     dog.report(health.on_game_update(ts_ms=1, now_mono_ms=0))
     now[0] = 500
     stop = asyncio.Event()
@@ -94,3 +96,14 @@ def test_stats_dict_calls_a_stats_method() -> None:
             return {"total": 4}
 
     assert stats_dict(Parser().stats) == {"total": 4}
+
+
+def test_an_update_dispatched_after_the_disconnect_does_not_look_fresh() -> None:
+    health = FeedHealth(stale_after_ms=2000)
+    health.on_connect()
+    health.on_game_update(ts_ms=1, now_mono_ms=0)
+    health.on_disconnect()
+
+    change = health.on_game_update(ts_ms=2, now_mono_ms=10)
+
+    assert change is None and health.stale and health.updates == 2

@@ -237,3 +237,13 @@ def test_random_orders_never_break_the_books_and_each_gets_one_answer(script, se
             assert led["qty"] == 0 and led["sidebet"] is None
     assert not waiting or room.phase == Phase.ACTIVE
     assert all(n == 1 for n in answered.values())
+
+
+def test_forget_drops_only_players_with_nothing_at_stake() -> None:
+    room = new_room(seed_where(lambda t: t[0] > 3, games=1))
+    room.join("sim:flat", "flat")
+    step_until(room, in_presale)
+    room.submit(P, OrderKind.BUY, {"amount": 0.1})
+    assert room.forget(P) is False and P in room.players
+    assert room.forget("sim:flat") is True and "sim:flat" not in room.players
+    assert room.forget("sim:unknown") is False

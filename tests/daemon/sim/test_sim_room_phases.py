@@ -274,3 +274,14 @@ def test_snapshot_for_a_mid_game_connect_carries_a_prices_backfill() -> None:
     assert snap is not None and snap["tickCount"] == 5 and snap["active"] is True
     assert len(snap["prices"]) == 6 and snap["prices"][0] == 1
     assert snap["prices"][5] == snap["price"]
+
+
+def test_history_timestamps_are_virtual_time_one_cycle_apart() -> None:
+    room = new_room("clock")
+    events = states(play_games(room, 3))
+    newest, older = events[-1]["gameHistory"][0], events[-1]["gameHistory"][1]
+    newest_rug_tick = len(newest["prices"]) - 1
+    # rug to rug: 500 ms to the next cycle, 15 s of cooldown, 250 ms per tick
+    assert newest["timestamp"] - older["timestamp"] == 500 + 15000 + 250 * newest_rug_tick
+    first = events[-1]["gameHistory"][2]
+    assert first["timestamp"] == DETERMINISTIC_EPOCH_MS + 15000 + 250 * (len(first["prices"]) - 1)

@@ -1,0 +1,67 @@
+"""Dataset: games from Parquet (DuckDB), recordings and the simulator; splits by game/time."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from daemon.journal.dataset import DatasetWriter
+from daemon.journal.records import GameRecord, TickRecord
+from training.dataset import (
+    build_dataset,
+    games_from_dataset,
+    games_from_recordings,
+    simulated_games,
+    split_by_time,
+)
+
+
+def _write_game(w: DatasetWriter, gid: str, prices: list[float], rug: float, t0: int,
+                skip: int | None = None) -> None:
+    for t, p in enumerate(prices):
+        if t != skip:
+            w.write(TickRecord("run", t0 + 250 * t, gid, t, p, "active"))
+    w.write(TickRecord("run", t0 + 250 * len(prices), gid, len(prices), rug, "rugged"))
+    w.write(GameRecord("run", gid, len(prices), max(prices), None, t0 + 250 * len(prices)))
+
+
+def test_parquet_dataset_keeps_complete_games_only(tmp_path):
+    w = DatasetWriter(tmp_path / "dataset", games_per_file=1)
+    _write_game(w, "20250101-aaaaaaaaaaaaaaaa", [1.0, 1.1, 1.2], 0.01, 1_000)
+    _write_game(w, "20250101-bbbbbbbbbbbbbbbb", [1.0, 0.9, 0.8, 0.7], 0.01, 90_000, skip=2)
+    w.close()
+
+    games = games_from_dataset(tmp_path)
+
+    assert [g.game_id for g in games] == ["20250101-aaaaaaaaaaaaaaaa"]
+    assert games[0].prices.tolist() == [1.0, 1.1, 1.2] and games[0].rug_price == 0.01
+    assert games[0].start_ms == 1_000
+
+
+def test_real_recordings_yield_complete_games(real_data_dir):
+    files = sorted((real_data_dir / "recordings").glob("*.jsonl"))[:15]
+
+    games = games_from_recordings(files)
+
+    assert len(games) >= 10
+    for g in games:
+        assert g.prices[0] == 1.0 and g.rug_tick == len(g.prices) and g.rug_price < 0.021
+
+
+def test_time_split_holds_out_the_newest_games_and_never_shares_one():
+    games = simulated_games(50, seed=3)
+
+    train, held = split_by_time(games, 0.3)
+
+    assert len(held) == 15 and len(train) == 35
+    assert max(g.start_ms for g in train) < min(g.start_ms for g in held)
+    assert not {g.game_id for g in train} & {g.game_id for g in held}
+
+
+def test_build_dataset_keeps_simulated_heldout_disjoint(tmp_path):
+    ds = build_dataset(data_dir=tmp_path, sim_train=30, sim_heldout=20, seed=1)
+
+    train_ids = {g.game_id for g in ds.train}
+    assert len(ds.train) == 30 and len(ds.heldout) == 20
+    assert not train_ids & {g.game_id for g in ds.heldout}
+    a, b = ds.train[0].prices, ds.heldout[0].prices
+    assert not (len(a) == len(b) and np.array_equal(a, b))

@@ -1,0 +1,203 @@
+"""Training commands: ``rugsd retrain``, ``rugsd models list|promote|rollback``,
+``rugsd evaluate``.
+
+Nothing heavy is imported at module level (``daemon/cli.py`` imports this module for
+every command): torch, SB3 and onnx load inside the run functions.
+
+- ``rugsd retrain [--data-dir DIR] [--max-minutes M] [--models-dir DIR]
+  [--recordings PATH ...] [--seed N] [--resume] [--human-demos PATH]`` — dataset →
+  sidebet model → policy → held-out evaluation → promote or reject; writes the bundle
+  and its report into ``MODELS_DIR/<version>/`` and prints where. Exit 0 on promotion
+  or an honest rejection (the current bundle stays), 1 on failure.
+- ``rugsd models list|promote VERSION|rollback [--models-dir DIR]``.
+- ``rugsd evaluate BUNDLE_DIR PATH... [--json]`` — backtest a bundle on recordings
+  against the baselines and print the table (or JSON).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from daemon.config import load_settings
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    """Register ``retrain``, ``models`` and ``evaluate``."""
+    p = sub.add_parser("retrain", help="retrain the models and promote or reject them",
+                       description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    p.add_argument("--data-dir", type=Path, help="data folder (default: general.data_dir)")
+    p.add_argument("--models-dir", type=Path, help="bundle folder (default: strategy.models_dir)")
+    p.add_argument("--max-minutes", type=float, default=30.0, metavar="M",
+                   help="wall-clock budget (default 30)")
+    p.add_argument("--recordings", type=Path, action="append", metavar="PATH",
+                   help="recordings (file/folder, repeatable; default: the bundled real ones)")
+    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--resume", action="store_true",
+                   help="continue PPO from DATA_DIR/training/ppo.zip instead of cloning anew")
+    p.add_argument("--human-demos", type=Path, help="Parquet ButtonEvents (skipped if absent)")
+    p.set_defaults(func=run_retrain)
+
+    m = sub.add_parser("models", help="list, promote or roll back model bundles")
+    m.add_argument("action", choices=("list", "promote", "rollback"))
+    m.add_argument("version", nargs="?", help="bundle version (for promote)")
+    m.add_argument("--models-dir", type=Path, help="bundle folder (default: strategy.models_dir)")
+    m.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
+    m.set_defaults(func=run_models)
+
+    e = sub.add_parser("evaluate", help="backtest a bundle on recordings against the baselines")
+    e.add_argument("bundle", type=Path, metavar="BUNDLE_DIR")
+    e.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
+    e.set_defaults(func=run_evaluate)
+
+
+def _fail(cmd: str, message: str, code: int = 1) -> int:
+    print(f"rugsd {cmd}: {message}", file=sys.stderr)
+    return code
+
+
+def _quiet_logs(settings) -> None:
+    from daemon import logs
+
+    level = settings.logging.level if settings.logging.level != "debug" else "info"
+    logs.configure(settings.logging.format, "warning" if level == "info" else level,
+                   stream=sys.stderr)
+
+
+class _RichPhases:
+    """``training.pipeline.Phases`` on a rich progress display."""
+
+    def __init__(self, progress) -> None:
+        self.progress = progress
+        self.tasks: dict[str, int] = {}
+
+    def start(self, phase: str, total: int) -> None:
+        self.tasks[phase] = self.progress.add_task(phase, total=max(total, 1))
+
+    def update(self, phase: str, done: int, total: int) -> None:
+        task = self.tasks.get(phase)
+        if task is not None:
+            self.progress.update(task, completed=done, total=max(total, 1))
+
+    def done(self, phase: str) -> None:
+        task = self.tasks.get(phase)
+        if task is not None:
+            t = self.progress.tasks[self.progress.task_ids.index(task)].total
+            self.progress.update(task, completed=t)
+
+
+def run_retrain(args: argparse.Namespace) -> int:
+    """Retrain; 0 on promotion or honest rejection, 1 on failure."""
+    settings = load_settings()
+    _quiet_logs(settings)
+    from rich.console import Console
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeElapsedColumn,
+    )
+
+    from training.pipeline import BUNDLED_RECORDINGS, RetrainConfig, retrain
+
+    data_dir = args.data_dir or settings.general.data_dir
+    models_dir = args.models_dir or settings.strategy.models_dir
+    recordings = args.recordings
+    if recordings is None:
+        recordings = [BUNDLED_RECORDINGS] if BUNDLED_RECORDINGS.is_dir() else []
+    cfg = RetrainConfig(Path(data_dir), Path(models_dir), list(recordings), args.max_minutes,
+                        args.seed, args.resume, args.human_demos)
+    console = Console(stderr=True)
+    try:
+        with Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
+                      TimeElapsedColumn(), console=console, transient=False) as progress:
+            outcome = retrain(cfg, _RichPhases(progress))
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # noqa: BLE001 -- a failed run is exit 1 with one line
+        import traceback
+
+        traceback.print_exc(file=sys.stderr)
+        return _fail("retrain", f"failed: {err}")
+    print(outcome.table)
+    print()
+    state = "PROMOTED" if outcome.promoted else "NOT PROMOTED (current bundle unchanged)"
+    print(f"{outcome.version}: {state} — {outcome.reason}")
+    print(f"bundle: {outcome.folder}")
+    print(f"report: {outcome.report}")
+    return 0
+
+
+def run_models(args: argparse.Namespace) -> int:
+    """``models list|promote|rollback``."""
+    from training import registry
+
+    models_dir = args.models_dir or load_settings().strategy.models_dir
+    try:
+        if args.action == "list":
+            rows = registry.list_versions(models_dir)
+            if not rows:
+                print(f"no bundles in {models_dir}")
+            for r in rows:
+                mark = "*" if r["current"] else " "
+                pnl = r["pnl_per_game"]
+                pnl_s = f"{pnl:+.6f} SOL/game" if isinstance(pnl, int | float) else "n/a"
+                print(f"{mark} {r['version']:<22} created {r['created']}  P&L {pnl_s}  "
+                      f"sidebet_usable={r['sidebet_usable']}  promoted={r['promoted']}")
+            return 0
+        if args.action == "promote":
+            if not args.version:
+                return _fail("models", "promote needs a VERSION", 2)
+            prev = registry.promote(models_dir, args.version, reason="operator")
+            print(f"current: {args.version} (was {prev})")
+            return 0
+        target = registry.rollback(models_dir)
+        print(f"current: {target}")
+        return 0
+    except registry.RegistryError as err:
+        return _fail("models", str(err), 2)
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    """Backtest a bundle on recordings; print the table or JSON."""
+    settings = load_settings()
+    _quiet_logs(settings)
+    from strategy.bundle import BundleError, load_bundle
+    from strategy.onnx_strategy import OnnxStrategy
+    from strategy.rules import NeverStrategy, PresaleTargetStrategy
+    from training.backtest import RandomStrategy
+    from training.dataset import dedupe, games_from_recordings
+    from training.evaluate import analytic_row, evaluate_strategies, format_table
+
+    scfg = settings.strategy
+    try:
+        bundle = load_bundle(args.bundle)
+    except BundleError as err:
+        return _fail("evaluate", str(err), 2)
+    missing = [str(p) for p in args.paths if not p.exists()]
+    if missing:
+        return _fail("evaluate", f"no such path: {', '.join(missing)}", 2)
+    games = dedupe(games_from_recordings(args.paths))
+    if not games:
+        return _fail("evaluate", "no complete game in the recordings", 2)
+    strategies = {
+        "bundle": OnnxStrategy(bundle, scfg),
+        "never": NeverStrategy(),
+        "random": RandomStrategy(scfg, seed=args.seed),
+        "rule": PresaleTargetStrategy(scfg),
+    }
+    rows, _ = evaluate_strategies(strategies, games, cfg=scfg, seed=args.seed)
+    rows["analytic"] = analytic_row(rows["bundle"])
+    if args.json:
+        print(json.dumps({"bundle": str(args.bundle), "version": bundle.manifest.version,
+                          "games": len(games), "strategies": rows}, indent=2))
+    else:
+        print(f"{bundle.manifest.version} on {len(games)} recorded games\n")
+        print(format_table(rows))
+    return 0

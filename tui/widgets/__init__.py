@@ -1,0 +1,1 @@
+"""TUI widgets: one small widget per module, each a pure view of a ``Snapshot``."""

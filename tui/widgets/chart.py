@@ -1,0 +1,198 @@
+"""The price chart of the current game: a braille line scaled to the widget, with
+entry/exit markers at their ticks and an optional log scale.
+
+``render_chart`` is pure (prices in, Rich ``Text`` out) and works down to ~20×4 cells;
+``PriceChart`` is the widget that re-renders it at its current size.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+
+from rich.text import Text
+from textual.reactive import reactive
+from textual.widget import Widget
+
+from daemon.control.protocol import Marker, Snapshot
+from tui.format import is_num, mult, short_id
+
+# braille dot bits by [row 0..3][column 0..1] inside one character cell
+_DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
+MARKER_GLYPHS = {
+    "buy": ("▲", "bold bright_green"),
+    "sell": ("▼", "bold bright_magenta"),
+    "rug_sell": ("✖", "bold bright_red"),
+    "sidebet": ("◆", "bold bright_yellow"),
+}
+LABEL_W = 8
+
+
+def _scale(value: float, log_scale: bool) -> float:
+    return math.log(value) if log_scale else value
+
+
+def _resample(values: Sequence[float], cols: int) -> list[tuple[float, float]]:
+    """(low, high) per dot column: interpolated when stretching, min/max when squeezing."""
+    n = len(values)
+    if n == 1:
+        return [(values[0], values[0])] * cols
+    out = []
+    if n <= cols:
+        for x in range(cols):
+            pos = x * (n - 1) / (cols - 1) if cols > 1 else n - 1
+            i = min(int(pos), n - 2)
+            v = values[i] + (values[i + 1] - values[i]) * (pos - i)
+            out.append((v, v))
+        return out
+    for x in range(cols):
+        chunk = values[x * n // cols : max((x + 1) * n // cols, x * n // cols + 1)]
+        out.append((min(chunk), max(chunk)))
+    return out
+
+
+def _column_of(index: int, n: int, cols: int) -> int:
+    """Dot column of point ``index`` of ``n`` (consistent with ``_resample``)."""
+    if n <= 1:
+        return cols - 1
+    if n <= cols:
+        return round(index * (cols - 1) / (n - 1))
+    return min(cols - 1, index * cols // n)
+
+
+def render_chart(
+    prices: Sequence[float | None],
+    first_tick: int,
+    markers: Sequence[Marker],
+    width: int,
+    height: int,
+    *,
+    log_scale: bool = False,
+    rugged: bool = False,
+) -> Text:
+    """Draw the price path into ``width``×``height`` cells (pure)."""
+    text = Text(no_wrap=True, overflow="crop")
+    if width < 4 or height < 1:
+        return text
+    floor = 1e-9 if log_scale else -math.inf
+    # junk/missing prices carry the last good one forward so ticks stay aligned with markers
+    carried: list[float | None] = []
+    last: float | None = None
+    for p in prices:
+        if is_num(p) and p > floor:
+            last = float(p)
+        carried.append(last)
+    first_good = next((v for v in carried if v is not None), None)
+    values = [first_good if v is None else v for v in carried] if first_good else []
+    if not values:
+        pad = max(0, (height - 1) // 2)
+        text.append("\n" * pad + "waiting for ticks…".center(width)[:width], style="dim")
+        return text
+    label_w = LABEL_W if width >= 24 else 0
+    axis = height >= 5
+    plot_w, plot_h = width - label_w, height - (1 if axis else 0)
+    cols, rows = plot_w * 2, plot_h * 4
+    lo_v, hi_v = min(min(values), 1.0), max(max(values), 1.0)
+    lo, hi = _scale(lo_v, log_scale), _scale(hi_v, log_scale)
+    span = (hi - lo) or 1.0
+
+    def row_of(v: float) -> int:  # 0 = top dot row
+        return round((hi - _scale(v, log_scale)) / span * (rows - 1))
+
+    cells = [[0] * plot_w for _ in range(plot_h)]
+    colour = [[""] * plot_w for _ in range(plot_h)]
+    prev: int | None = None
+    for x, (low, high) in enumerate(_resample(values, cols)):
+        top, bottom = row_of(high), row_of(low)
+        if prev is not None:  # connect to the previous column so the line has no gaps
+            top, bottom = min(top, prev), max(bottom, prev)
+        prev = row_of(high if x == 0 else (low + high) / 2)
+        style = "red" if rugged else ("green" if high >= 1.0 else "red")
+        for r in range(top, bottom + 1):
+            cy, cx = r // 4, x // 2
+            cells[cy][cx] |= _DOTS[r % 4][x % 2]
+            colour[cy][cx] = style
+    base = row_of(1.0) // 4
+    glyphs: dict[tuple[int, int], tuple[str, str]] = {}
+    for m in markers:
+        idx = m.tick - first_tick
+        if not 0 <= idx < len(values) or not is_num(m.price) or m.price <= floor:
+            continue
+        cx = _column_of(idx, len(values), cols) // 2
+        glyphs[(row_of(m.price) // 4, cx)] = MARKER_GLYPHS.get(m.kind, ("●", "bold"))
+    labels = {0: hi_v, plot_h - 1: lo_v}
+    if plot_h >= 5:
+        labels[(plot_h - 1) // 2] = math.exp((hi + lo) / 2) if log_scale else (hi_v + lo_v) / 2
+    for cy in range(plot_h):
+        if label_w:
+            label = f"{mult(labels[cy], 2):>{label_w - 1}} " if cy in labels else " " * label_w
+            text.append(label, style="grey62")
+        for cx in range(plot_w):
+            if (cy, cx) in glyphs:
+                glyph, style = glyphs[(cy, cx)]
+                text.append(glyph, style=style)
+            elif cells[cy][cx]:
+                text.append(chr(0x2800 + cells[cy][cx]), style=colour[cy][cx])
+            elif cy == base:
+                text.append("┈", style="grey35")
+            else:
+                text.append(" ")
+        if cy < plot_h - 1 or axis:
+            text.append("\n")
+    if axis:
+        last = first_tick + len(values) - 1
+        left, right = f"t{first_tick}", f"t{last}"
+        fill = max(0, plot_w - len(left) - len(right))
+        text.append(" " * label_w + (left + "─" * fill + right)[:plot_w], style="grey50")
+    return text
+
+
+class PriceChart(Widget):
+    """The current game's price path with entry/exit markers."""
+
+    log_scale: reactive[bool] = reactive(False)
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self._snap: Snapshot | None = None
+        self.border_title = "game"
+
+    def show(self, snap: Snapshot | None) -> None:
+        """Take a new snapshot and redraw."""
+        self._snap = snap
+        self.border_title = chart_title(snap, self.log_scale)
+        self.refresh()
+
+    def watch_log_scale(self) -> None:
+        """Redraw with the other scale."""
+        self.show(self._snap)
+
+    def render(self) -> Text:
+        """Draw at the current content size."""
+        snap = self._snap
+        size = self.content_size
+        if snap is None:
+            return Text("no data yet", style="dim")
+        game = snap.game
+        return render_chart(
+            game.prices, game.first_tick, snap.markers, size.width, size.height,
+            log_scale=self.log_scale, rugged=game.phase == "rugged",
+        )
+
+
+def chart_title(snap: Snapshot | None, log_scale: bool = False) -> str:
+    """``game 20260101-5bd… · ACTIVE t120 · 1.3442x · peak 1.52x``."""
+    if snap is None:
+        return "game"
+    g = snap.game
+    parts = [f"game {short_id(g.game_id, 14)}", f"{g.phase.upper()}"]
+    if g.phase in ("cooldown", "presale") and is_num(g.cooldown_ms):
+        parts[-1] += f" {g.cooldown_ms / 1000:.1f}s"
+    elif is_num(g.tick):
+        parts[-1] += f" t{g.tick}"
+    parts.append(mult(g.price))
+    if is_num(g.peak):
+        parts.append(f"peak {mult(g.peak, 2)}")
+    if log_scale:
+        parts.append("log")
+    return " · ".join(parts)

@@ -1,0 +1,61 @@
+"""Risk panel: the trading state (big, coloured), why, and limit-usage bars."""
+
+from __future__ import annotations
+
+from rich.text import Text
+from textual.widget import Widget
+
+from daemon.control.protocol import RiskInfo
+from tui.format import bar, is_num, state_style, usage_style
+
+
+def render_risk(risk: RiskInfo | None, width: int, height: int = 99) -> Text:
+    """State line, flags line, then one bar per limit (as many as fit)."""
+    text = Text(no_wrap=True, overflow="ellipsis")
+    if risk is None:
+        return Text("no data yet", style="dim")
+    label = f" {risk.state}{' (latched)' if risk.kill_latched else ''} "
+    line_w = max(width, len(label))
+    big = height >= len(risk.limits) + 4  # room to spare: a three-line state block
+    if big:
+        text.append(" " * line_w + "\n", style=state_style(risk.state))
+    text.append(label.center(line_w), style=state_style(risk.state))
+    if big:
+        text.append("\n" + " " * line_w, style=state_style(risk.state))
+    flags = risk.flags
+    text.append("\n")
+    text.append("paused " if flags.operator_paused else "", style="bold yellow")
+    text.append("feed stale " if flags.feed_stale else "feed ok ",
+                style="bold yellow" if flags.feed_stale else "green")
+    text.append(f"exec err {flags.exec_errors}", style="red" if flags.exec_errors else "grey62")
+    name_w = min(11, max((len(lim.name) for lim in risk.limits), default=4) + 1)
+    detail = width >= 44
+    for lim in risk.limits[: max(0, height - (4 if big else 2))]:
+        frac = lim.used / lim.limit if is_num(lim.used) and is_num(lim.limit) and lim.limit else None
+        tail = "  n/a" if frac is None else f"{100 * frac:4.0f}%"
+        if detail and frac is not None:
+            tail += f" {lim.used:g}/{lim.limit:g}{(' ' + lim.unit) if lim.unit else ''}"
+        bar_w = max(3, width - name_w - len(tail) - 1)
+        text.append("\n" + lim.name[: name_w - 1].ljust(name_w), style="grey70")
+        text.append_text(bar(frac, bar_w))
+        text.append(" " + tail, style=usage_style(frac) if frac is not None else "dim")
+    return text
+
+
+class RiskPanel(Widget):
+    """Trading state and limit usage."""
+
+    def __init__(self, **kwargs) -> None:
+        super().__init__(**kwargs)
+        self.risk: RiskInfo | None = None
+        self.border_title = "risk"
+
+    def show(self, risk: RiskInfo | None) -> None:
+        """Take the risk section of a snapshot (or a command answer) and redraw."""
+        self.risk = risk
+        self.refresh()
+
+    def render(self) -> Text:
+        """Draw at the current content size."""
+        size = self.content_size
+        return render_risk(self.risk, size.width, size.height)
