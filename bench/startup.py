@@ -12,6 +12,7 @@ Keys: ``seconds_to_first_decision`` (median of runs), ``seconds_to_connected``,
 from __future__ import annotations
 
 import json
+import math
 import os
 import socket
 import statistics
@@ -52,7 +53,7 @@ def _one(url: str, env: dict[str, str]) -> tuple[float, float, float]:
                 line = proc.stderr.readline()
                 if not line:
                     break
-                if "feed_connected" in line and connected != connected:
+                if "feed_connected" in line and math.isnan(connected):
                     connected = time.perf_counter() - t0
                 if "first decision" in line:
                     first = time.perf_counter() - t0

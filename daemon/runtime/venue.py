@@ -33,12 +33,14 @@ async def probe_simulator(url: str, timeout_s: float = 1.0) -> dict[str, Any] | 
     """``GET URL/health`` of a simulator; None when nothing (or not a simulator) answers."""
     try:
         timeout = aiohttp.ClientTimeout(total=timeout_s)
-        async with aiohttp.ClientSession(timeout=timeout) as http:
-            async with http.get(url.rstrip("/") + "/health") as resp:
-                if resp.status != 200:
-                    return None
-                data = await resp.json(content_type=None)
-                return data if isinstance(data, dict) else None
+        async with (
+            aiohttp.ClientSession(timeout=timeout) as http,
+            http.get(url.rstrip("/") + "/health") as resp,
+        ):
+            if resp.status != 200:
+                return None
+            data = await resp.json(content_type=None)
+            return data if isinstance(data, dict) else None
     except (TimeoutError, aiohttp.ClientError, ValueError, OSError):
         return None
 
