@@ -46,6 +46,9 @@ def run_one(name: str) -> dict:
 
 def main(argv: list[str]) -> int:
     """Run the named benchmarks (or all) and print where the results went."""
+    # `python bench/run.py` puts bench/ itself first on sys.path, where bench/click.py
+    # would shadow the `click` package: import benchmarks as `bench.<name>` instead
+    sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != BENCH_DIR]
     sys.path.insert(0, str(BENCH_DIR.parent))
     names = argv or available()
     unknown = [n for n in names if n not in available()]

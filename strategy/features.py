@@ -46,6 +46,7 @@ import numpy as np
 from daemon.events import Phase, SessionStats
 from daemon.game.accounting import Account
 from daemon.game.rules import COOLDOWN_MS, LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
+from daemon.state.prices import PriceHistory
 from daemon.state.view import GameSummary, GameView
 
 SCHEMA_VERSION = 1
@@ -151,22 +152,35 @@ def _vol(r: list[float]) -> float:
     return math.sqrt(s2 / n)
 
 
-def game_features(view: GameView) -> list[float]:
-    """The game block for ``view`` (reads ``prices[:tick]`` and ``view.price`` only)."""
+def game_features(view: GameView, returns: ReturnCache | None = None) -> list[float]:
+    """The game block for ``view`` (reads ``prices[:tick]`` and ``view.price`` only).
+
+    ``returns`` (optional) caches the per-tick log returns of the state machine's price
+    list between calls; the values are the same floats the direct computation gives.
+    """
     tick = view.tick
     t = max(0, tick)
     x = _clean(view.price)
     m = min(t, len(view.prices))  # past prices usable (fewer when ticks were missed)
     if m:
+        r = returns.lookup(view.prices, m, x) if returns is not None else None
         # inline _clean: this comprehension runs on every tick
         chain = [
             (p if p < PRICE_CEIL else PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR  # noqa: FURB136 -- min() call costs ~1.5 µs/tick here
             for p in view.prices[max(m - MAX_WINDOW, 0) : m]
-        ]
-        n_past = len(chain)
-        rets = [_log(x / chain[n_past - k if n_past >= k else 0]) for k in RETURN_WINDOWS]
-        chain.append(x)
-        r = [_log(b / a) for a, b in pairwise(chain)]
+        ] if r is None else None
+        if chain is not None:
+            n_past = len(chain)
+            rets = [_log(x / chain[n_past - k if n_past >= k else 0]) for k in RETURN_WINDOWS]
+            chain.append(x)
+            r = [_log(b / a) for a, b in pairwise(chain)]
+        else:
+            data = view.prices
+            n_past = len(r)
+            rets = [
+                _log(x / _clean(data[m - k if n_past >= k else m - n_past]))
+                for k in RETURN_WINDOWS
+            ]
         vols = [_vol(r[-w:]) for w in VOL_WINDOWS]
     else:
         rets = _ZERO_RETS
@@ -192,6 +206,43 @@ def game_features(view: GameView) -> list[float]:
         cooldown,
         elapsed,
     ]
+
+
+class ReturnCache:
+    """Log returns of the state machine's price list, computed once per tick.
+
+    The machine only appends to the list a ``PriceHistory`` shares and copies it before
+    correcting an old slot, so for one list object ``log(p[i] / p[i-1])`` never changes:
+    it is computed the first time it is needed and reused for the next 40 ticks. Any
+    other sequence type, or a current price that differs from the list's slot, falls
+    back to the direct computation (same arithmetic, same floats).
+    """
+
+    __slots__ = ("_data", "_r")
+
+    def __init__(self) -> None:
+        self._data: object = None
+        self._r: list[float] = [0.0]
+
+    def lookup(self, prices: Sequence[float], m: int, x: float) -> list[float] | None:
+        """The returns of pairs ``(i-1, i)`` for the last ``MAX_WINDOW`` ticks up to ``m``."""
+        if type(prices) is not PriceHistory:
+            return None
+        data = prices._data
+        if len(data) <= m or _clean(data[m]) != x:
+            return None
+        r = self._r
+        if data is not self._data:
+            self._data = data
+            r = self._r = [0.0]
+        n = len(r)
+        if n <= m:
+            prev = _clean(data[n - 1])
+            for i in range(n, m + 1):
+                cur = _clean(data[i])
+                r.append(_log(cur / prev))
+                prev = cur
+        return r[max(m - MAX_WINDOW, 0) + 1 : m + 1]
 
 
 def account_features(account: Account, price: float, tick: int) -> list[float]:
@@ -282,7 +333,7 @@ class FeatureBuilder:
     identity implies equal content).
     """
 
-    __slots__ = ("_recent", "_session", "_stats", "buffer")
+    __slots__ = ("_recent", "_returns", "_session", "_stats", "buffer")
 
     def __init__(self, buffer: np.ndarray | None = None) -> None:
         """Use ``buffer`` (float32 [N_FEATURES], e.g. ``Bundle.obs_row``) or allocate one."""
@@ -294,6 +345,7 @@ class FeatureBuilder:
         self._recent: object = None
         self._stats: object = None
         self._session: list[float] = session_features((), None)
+        self._returns = ReturnCache()
 
     def build(self, view: GameView, account: Account) -> np.ndarray:
         """Features of ``view``/``account`` written into (and returned as) ``buffer``."""
@@ -303,6 +355,8 @@ class FeatureBuilder:
             self._session = session_features(recent, stats)
             self._recent, self._stats = recent, stats
         self.buffer[:] = (
-            game_features(view) + account_features(account, view.price, view.tick) + self._session
+            game_features(view, self._returns)
+            + account_features(account, view.price, view.tick)
+            + self._session
         )
         return self.buffer

@@ -306,3 +306,33 @@ def test_batch_equals_builder_on_arbitrary_positive_prices(prices, qty, cost, en
     for t in range(len(prices)):
         view = _view(prices, t, started=None, recent=RECENT[:5])
         np.testing.assert_array_equal(builder.build(view, acct), batch[t])
+
+
+
+def test_return_cache_gives_the_same_floats_as_the_direct_computation() -> None:
+    # Arrange: a real game fed tick by tick through PriceHistory snapshots of one growing
+    # list, with a copy-on-write correction (a new list object) half way, as the machine does
+    from daemon.game.engine import generate_game
+    from daemon.game.accounting import Account
+    from daemon.state.prices import PriceHistory
+    from daemon.state.view import GameView
+    from daemon.events import Phase
+    from strategy.features import FeatureBuilder, build_features
+
+    prices = list(generate_game("ab" * 32, "20250101-00000000000000aa").prices)
+    data: list[float] = []
+    builder = FeatureBuilder()
+    account = Account(balance=10**9, credited=10**9)
+    for t, p in enumerate(prices):
+        if t == len(prices) // 2:
+            data = list(data)  # the machine copies before correcting an old slot
+            data[t // 2] = data[t // 2] * 1.01
+        data.append(p)
+        view = GameView(game_id="g", phase=Phase.ACTIVE, tick=t, price=p,
+                        prices=PriceHistory(data, t + 1), peak=max(data), cooldown_ms=0,
+                        allow_prebuys=False, ts_ms=1000 + 250 * t, started_ts_ms=1000)
+        # Act
+        cached = builder.build(view, account).copy()
+        direct = build_features(view, account)
+        # Assert: bit-identical
+        assert cached.tobytes() == direct.tobytes(), f"tick {t}"

@@ -57,7 +57,7 @@ def _banner(app: RugsdTui) -> str:
 @pytest.mark.parametrize("size", SIZES)
 async def test_tui_snapshots_update_the_widgets(sock, size):
     daemon = ScriptedDaemon()
-    async with daemon.serve(sock, interval_s=0.02):
+    async with daemon.serve(sock, interval_s=0.1):
         app = _app(sock)
         async with app.run_test(size=size) as pilot:
             await until(pilot, lambda: app.snapshot is not None, "first snapshot")
@@ -88,7 +88,7 @@ async def test_tui_snapshots_update_the_widgets(sock, size):
 
 async def test_tui_kill_asks_then_sends_kill_and_shows_the_latch(sock):
     daemon = ScriptedDaemon()
-    async with daemon.serve(sock, interval_s=0.02):
+    async with daemon.serve(sock, interval_s=0.1):
         app = _app(sock)
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.snapshot is not None, "first snapshot")
@@ -113,7 +113,7 @@ async def test_tui_kill_asks_then_sends_kill_and_shows_the_latch(sock):
 
 async def test_tui_pause_resume_flatten_send_their_commands(sock):
     daemon = ScriptedDaemon()
-    async with daemon.serve(sock, interval_s=0.02):
+    async with daemon.serve(sock, interval_s=0.1):
         app = _app(sock)
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.snapshot is not None, "first snapshot")
@@ -145,7 +145,7 @@ async def test_tui_without_daemon_shows_banner_then_reconnects(sock):
                     "offline command note")
 
         daemon = ScriptedDaemon()
-        async with daemon.serve(sock, interval_s=0.02):
+        async with daemon.serve(sock, interval_s=0.1):
             await until(pilot, lambda: app.link.status is LinkStatus.CONNECTED, "reconnect")
             assert _banner(app) == "" and not app.screen.has_class("-offline")
             assert "ACTIVE" in _text(app.query_one(RiskPanel))
@@ -161,9 +161,9 @@ async def test_tui_notes_a_daemon_restart(sock):
     second.set_killed()  # the latch survived the restart
     app = _app(sock)
     async with app.run_test(size=(80, 24)) as pilot:
-        async with first.serve(sock, interval_s=0.02):
+        async with first.serve(sock, interval_s=0.1):
             await until(pilot, lambda: app.snapshot is not None, "first daemon")
-        async with second.serve(sock, interval_s=0.02):
+        async with second.serve(sock, interval_s=0.1):
             await until(pilot, lambda: app.link.restarts == 1, "restart noticed")
             await until(pilot, lambda: "KILLED" in _banner(app), "latched after restart")
         log = app.query_one(DecisionLog)
@@ -174,7 +174,7 @@ async def test_tui_notes_a_daemon_restart(sock):
 
 async def test_tui_quit_leaves_the_daemon_running(sock):
     daemon = ScriptedDaemon()
-    async with daemon.serve(sock, interval_s=0.02) as server:
+    async with daemon.serve(sock, interval_s=0.1) as server:
         app = _app(sock)
         async with app.run_test(size=(80, 24)) as pilot:
             await until(pilot, lambda: app.snapshot is not None, "first snapshot")

@@ -1,0 +1,49 @@
+"""Visual regression: SVG snapshots of the TUI (pytest-textual-snapshot) from fixed data.
+
+The app runs unconnected and is fed ``example_snapshot()``, so nothing in the picture
+depends on clocks or sockets. Baselines live in ``tests/tui/__snapshots__/``; refresh
+them with ``pytest tests/tui/test_tui_snapshots.py --snapshot-update`` after an intended
+change (and look at the report first).
+"""
+
+from __future__ import annotations
+
+import copy
+
+from daemon.control.protocol import example_snapshot
+from tui.app import RugsdTui
+
+OFFLINE_REASON = "no control socket at rugsd-data/run/control.sock (daemon not running?)"
+
+
+def _app() -> RugsdTui:
+    return RugsdTui("/nonexistent/run/control.sock", who="tui:snap@test", connect=False)
+
+
+def _feed(snapshot: dict | None = None, offline: bool = False):
+    async def run_before(pilot) -> None:
+        if snapshot is not None:
+            pilot.app.apply_snapshot(snapshot)
+        if offline:
+            pilot.app.set_offline(OFFLINE_REASON, 4)
+        await pilot.pause()
+
+    return run_before
+
+
+def test_tui_snapshot_normal_80x24(snap_compare):
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_feed(example_snapshot()))
+
+
+def test_tui_snapshot_killed_80x24(snap_compare):
+    snap = copy.deepcopy(example_snapshot())
+    snap["risk"].update(state="KILLED", kill_latched=True)
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_feed(snap))
+
+
+def test_tui_snapshot_disconnected_80x24(snap_compare):
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_feed(None, offline=True))
+
+
+def test_tui_snapshot_normal_160x48(snap_compare):
+    assert snap_compare(_app(), terminal_size=(160, 48), run_before=_feed(example_snapshot()))
