@@ -188,7 +188,7 @@ def _latest(conn: sqlite3.Connection, table: str) -> dict[str, Any] | None:
         row = conn.execute(f"SELECT * FROM {table} ORDER BY rowid DESC LIMIT 1").fetchone()
     except sqlite3.Error:  # no such table / locked / not a database
         return None
-    return None if row is None else {k: row[k] for k in row.keys()}
+    return None if row is None else dict(zip(row.keys(), tuple(row), strict=True))
 
 
 def _scaled(value: Any, unit: int) -> float | None:
@@ -239,24 +239,28 @@ def format_live(snap: dict[str, Any]) -> str:
     feed = snap.get("feed") or {}
     ex = snap.get("execution") or {}
     lines = [
-        f"daemon     running (pid {d.get('pid')}, run {d.get('run_id')}, {d.get('mode')}, "
-        f"strategy {d.get('strategy')}, bundle {d.get('bundle_version') or '-'})",
-        f"state      {_state_of(risk)}  (kill latch: {'YES' if risk.get('kill_latched') else 'no'}"
-        f", paused: {'yes' if flags.get('operator_paused') else 'no'}, feed stale: "
-        f"{'yes' if flags.get('feed_stale') else 'no'}, exec errors: {flags.get('exec_errors', 0)})",
-        f"game       {game.get('game_id') or '-'} {game.get('phase', '?')} tick "
-        f"{game.get('tick', '-')} price {_fmt(game.get('price'), 4)}x",
-        f"account    balance {_fmt(acct.get('balance_sol'))} SOL, position "
-        f"{_fmt(acct.get('qty'))} @ {_fmt(acct.get('avg_entry'))}, session P&L "
-        f"{_fmt(acct.get('session_pnl_sol'))} SOL",
-        f"feed       {'connected' if feed.get('connected') else 'DISCONNECTED'}"
-        f"{', STALE' if feed.get('stale') else ''}, last tick "
-        f"{feed.get('last_tick_age_ms', '-')} ms ago, reconnects {feed.get('reconnects', 0)}",
-        f"execution  {ex.get('executor') or '-'}, pending {ex.get('pending_orders', 0)}, errors "
-        f"{ex.get('errors', 0)}" + (f" (last: {ex['last_error']})" if ex.get("last_error") else ""),
+        (f"daemon     running (pid {d.get('pid')}, run {d.get('run_id')}, {d.get('mode')}, "
+         f"strategy {d.get('strategy')}, bundle {d.get('bundle_version') or '-'})"),
+        (f"state      {_state_of(risk)}  (kill latch: "
+         f"{'YES' if risk.get('kill_latched') else 'no'}, paused: "
+         f"{'yes' if flags.get('operator_paused') else 'no'}, feed stale: "
+         f"{'yes' if flags.get('feed_stale') else 'no'}, exec errors: "
+         f"{flags.get('exec_errors', 0)})"),
+        (f"game       {game.get('game_id') or '-'} {game.get('phase', '?')} tick "
+         f"{game.get('tick', '-')} price {_fmt(game.get('price'), 4)}x"),
+        (f"account    balance {_fmt(acct.get('balance_sol'))} SOL, position "
+         f"{_fmt(acct.get('qty'))} @ {_fmt(acct.get('avg_entry'))}, session P&L "
+         f"{_fmt(acct.get('session_pnl_sol'))} SOL"),
+        (f"feed       {'connected' if feed.get('connected') else 'DISCONNECTED'}"
+         f"{', STALE' if feed.get('stale') else ''}, last tick "
+         f"{feed.get('last_tick_age_ms', '-')} ms ago, reconnects {feed.get('reconnects', 0)}"),
+        (f"execution  {ex.get('executor') or '-'}, pending {ex.get('pending_orders', 0)}, "
+         f"errors {ex.get('errors', 0)}"
+         + (f" (last: {ex['last_error']})" if ex.get("last_error") else "")),
     ]
     for lim in risk.get("limits") or []:
         used, limit = lim.get("used"), lim.get("limit")
         pct = f" ({100 * used / limit:.0f}%)" if isinstance(used, int | float) and limit else ""
-        lines.append(f"limit      {lim.get('name')}: {used}/{limit} {lim.get('unit', '')}{pct}")
+        shown = "/".join(f"{v:g}" if isinstance(v, int | float) else "-" for v in (used, limit))
+        lines.append(f"limit      {lim.get('name')}: {shown} {lim.get('unit', '')}{pct}")
     return "\n".join(lines)

@@ -146,6 +146,7 @@ def run_arm(args: argparse.Namespace) -> int:
     if result is ArmResult.NOT_KILLED:
         print("not killed any more: nothing to arm")
         return 0
-    _notify_control_socket(run_dir, "arm")  # hook; a daemon also sees the latch disappear
+    # a running daemon re-arms now (it would also notice the latch gone within 100 ms)
+    _notify_control_socket(run_dir, "arm", {"token": token.strip()})
     print("armed: kill latch cleared")
     return 0

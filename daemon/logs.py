@@ -8,13 +8,26 @@ import sys
 import structlog
 
 
+class _CurrentStderr:
+    """Writes to whatever ``sys.stderr`` is now (test runners and daemons swap it)."""
+
+    def write(self, text: str) -> int:
+        return sys.stderr.write(text)
+
+    def flush(self) -> None:
+        sys.stderr.flush()
+
+    def isatty(self) -> bool:
+        return sys.stderr.isatty()
+
+
 def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
     """Configure structlog once for the process.
 
     ``fmt='auto'`` picks the console renderer when ``stream`` is a terminal and JSON
     lines otherwise (files, journald, CI), so logs are machine-readable by default.
     """
-    stream = stream or sys.stderr
+    stream = stream or _CurrentStderr()
     if fmt == "auto":
         fmt = "console" if stream.isatty() else "json"
     renderer = (

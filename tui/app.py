@@ -11,7 +11,7 @@ from __future__ import annotations
 import asyncio
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, ClassVar
 
 from pydantic import ValidationError
 from textual.app import App, ComposeResult
@@ -46,8 +46,8 @@ class RugsdTui(App[None]):
     CSS_PATH = "app.tcss"
     TITLE = "rugsd"
     ENABLE_COMMAND_PALETTE = False
-    HORIZONTAL_BREAKPOINTS = [(0, "-narrow"), (120, "-wide")]
-    BINDINGS = [
+    HORIZONTAL_BREAKPOINTS: ClassVar[list[tuple[int, str]]] = [(0, "-narrow"), (120, "-wide")]
+    BINDINGS: ClassVar[list[Binding]] = [
         Binding("k", "kill", "Kill"),
         Binding("p", "pause", "Pause"),
         Binding("r", "resume", "Resume"),

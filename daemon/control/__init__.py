@@ -2,7 +2,8 @@
 
 - ``protocol``: the versioned line-delimited JSON protocol (pure; clients may import it),
 - ``server``:   ``ControlServer`` the daemon embeds (injected snapshot provider and
-  command handler),
+  command handler); ``connection`` (per-client queues) and ``sockpath`` (socket file)
+  are its parts; ``snapshot_schema`` and ``example`` are re-exported by ``protocol``,
 - ``client``:   async and blocking clients, ``try_control_command`` for CLI fallbacks,
 - ``metrics``:  Prometheus metrics in a private registry and the loopback endpoint,
 - ``testing``:  ``ScriptedDaemon``, a deterministic stand-in daemon for tests and demos.

@@ -18,7 +18,7 @@ import sys
 import time
 from collections.abc import AsyncIterator
 from pathlib import Path
-from typing import Any
+from typing import Any, Self
 
 from daemon.control.protocol import MAX_LINE_BYTES, Command, request_line, socket_path
 from daemon.control.sockpath import short_address
@@ -42,7 +42,7 @@ def default_who(prefix: str = "cli") -> str:
     """``<prefix>:<user>@<tty>`` for the journal's who column."""
     try:
         user = getpass.getuser()
-    except Exception:  # no passwd entry in some containers
+    except (KeyError, OSError):  # no passwd entry in some containers
         user = str(os.getuid())
     tty = "notty"
     for stream in (sys.stdin, sys.stdout):
@@ -88,7 +88,7 @@ class ControlConnection:
             raise ControlUnavailable(_why(sock_path, err)) from None
         return cls(reader, writer)
 
-    async def __aenter__(self) -> ControlConnection:
+    async def __aenter__(self) -> Self:
         return self
 
     async def __aexit__(self, *exc: object) -> None:

@@ -16,16 +16,21 @@ import contextlib
 import inspect
 import os
 import socket
-import stat
 import time
-from collections import Counter, deque
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Self
 
 import structlog
 
+from daemon.control.connection import (
+    WRITE_BUFFER_HIGH,
+    Connection,
+    ControlCounters,
+    LineTooLong,
+    read_line,
+    refuse,
+)
 from daemon.control.protocol import (
     MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
@@ -37,7 +42,12 @@ from daemon.control.protocol import (
     error_line,
     parse_request,
 )
-from daemon.control.sockpath import SocketPathError, peer_credentials, short_address
+from daemon.control.sockpath import (
+    ControlSocketInUse,
+    clear_stale,
+    peer_credentials,
+    short_address,
+)
 
 if TYPE_CHECKING:
     from daemon.control.metrics import RugsdMetrics
@@ -47,107 +57,11 @@ log = structlog.get_logger(__name__)
 SnapshotProvider = Callable[[], dict[str, Any]]
 CommandHandler = Callable[[CommandRequest], "Awaitable[dict[str, Any]] | dict[str, Any]"]
 
-MAX_PENDING_ANSWERS = 32  # unread answers before a client counts as stuck and is dropped
-WRITE_BUFFER_HIGH = 256 << 10  # above this, snapshots for that client are dropped
 _REDACT = frozenset({"token"})
-
-
-class ControlSocketInUse(SocketPathError):
-    """Another live process already serves the control socket."""
-
-
-@dataclass
-class ControlCounters:
-    """What the server has seen (shell state, read by tests, status and metrics)."""
-
-    connections_total: int = 0
-    commands_total: int = 0
-    snapshots_sent: int = 0
-    snapshots_dropped: int = 0
-    errors: Counter[str] = field(default_factory=Counter)
 
 
 def _now_ms() -> int:
     return time.time_ns() // 1_000_000
-
-
-class _Connection:
-    """One client: a bounded queue of answers, one snapshot slot and a writer task."""
-
-    def __init__(self, writer: asyncio.StreamWriter, counters: ControlCounters) -> None:
-        self.writer = writer
-        self.counters = counters
-        self.answers: deque[bytes] = deque()
-        self.snapshot: bytes | None = None
-        self.subscribed = False
-        self.closed = False
-        self.wake = asyncio.Event()
-        self.writer_task = asyncio.create_task(self._write_loop())
-        self.reader_task: asyncio.Task[Any] | None = asyncio.current_task()
-
-    def send(self, line: bytes) -> bool:
-        """Queue an answer; False (and the connection is dropped) if the client is stuck."""
-        if self.closed:
-            return False
-        if len(self.answers) >= MAX_PENDING_ANSWERS:
-            self.abort()
-            return False
-        self.answers.append(line)
-        self.wake.set()
-        return True
-
-    def offer_snapshot(self, line: bytes) -> None:
-        """Keep only the newest unsent snapshot; skip it while the socket buffer is full."""
-        if self.closed:
-            return
-        if self.writer.transport.get_write_buffer_size() > WRITE_BUFFER_HIGH:
-            self.counters.snapshots_dropped += 1  # the client is not reading: skip this one
-            return
-        if self.snapshot is not None:
-            self.counters.snapshots_dropped += 1  # replaced by a newer one before it went out
-        self.snapshot = line
-        self.wake.set()
-
-    async def _write_loop(self) -> None:
-        try:
-            while not self.closed:
-                await self.wake.wait()
-                self.wake.clear()
-                while self.answers or self.snapshot is not None:
-                    if self.answers:
-                        data = self.answers.popleft()
-                    else:
-                        data, self.snapshot = self.snapshot, None
-                        self.counters.snapshots_sent += 1
-                    self.writer.write(data)
-                    await self.writer.drain()
-        except (ConnectionError, OSError):
-            self.abort()  # the client went away mid-write: nothing to tell anyone
-
-    def abort(self) -> None:
-        """Drop the connection now (no flushing)."""
-        if self.closed:
-            return
-        self.closed = True
-        self.writer.transport.abort()
-        self.wake.set()
-
-    async def flush_and_close(self, timeout: float = 1.0) -> None:
-        """Send what is queued (bounded in time), then close."""
-        if not self.closed:
-            self.wake.set()
-            with contextlib.suppress(Exception):
-                async with asyncio.timeout(timeout):
-                    await self._drained()
-        self.abort()
-        self.writer_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await self.writer_task
-
-    async def _drained(self) -> None:
-        while self.answers and not self.closed:
-            await asyncio.sleep(0.005)
-        await self.writer.drain()
 
 
 class ControlServer:
@@ -177,7 +91,7 @@ class ControlServer:
         # peers must run as this uid (SO_PEERCRED); default: the daemon's own uid
         self._allowed_uid = os.getuid() if allowed_uid is None else allowed_uid
         self.counters = ControlCounters()
-        self._conns: set[_Connection] = set()
+        self._conns: set[Connection] = set()
         self._server: asyncio.AbstractServer | None = None
         self._broadcast_task: asyncio.Task[None] | None = None
         self._poke = asyncio.Event()
@@ -191,7 +105,7 @@ class ControlServer:
         """Bind the socket (0600, stale file replaced) and start serving."""
         path = self.sock_path
         path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _clear_stale(path)
+        clear_stale(path)
         sock = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
         try:
             with short_address(path) as addr:
@@ -239,7 +153,7 @@ class ControlServer:
         self._broadcast_task = None
         log.info("control socket closed", path=str(self.sock_path))
 
-    async def __aenter__(self) -> ControlServer:
+    async def __aenter__(self) -> Self:
         await self.start()
         return self
 
@@ -297,7 +211,7 @@ class ControlServer:
             snap = self._provider()
             if not isinstance(snap, dict):
                 raise TypeError(f"snapshot provider returned {type(snap).__name__}, not dict")
-        except Exception as err:  # the daemon's bug must not take the control plane down
+        except Exception as err:  # noqa: BLE001 - a daemon bug must not kill the control plane
             self._count(ErrorKind.PROVIDER_ERROR)
             log.warning("snapshot provider failed", error=f"{type(err).__name__}: {err}")
             return None
@@ -316,7 +230,7 @@ class ControlServer:
             msg["ts_ms"] = self._clock_ms()
         try:
             return encode_line(msg)
-        except Exception as err:  # e.g. a circular structure
+        except Exception as err:  # noqa: BLE001 - e.g. a circular structure
             self._count(ErrorKind.PROVIDER_ERROR)
             log.warning("snapshot not serialisable", error=f"{type(err).__name__}: {err}")
             return None
@@ -334,21 +248,21 @@ class ControlServer:
         if uid is not None and uid != self._allowed_uid:
             self._count(ErrorKind.PEER_REJECTED)
             log.warning("control client rejected: other uid", peer_uid=uid, peer_pid=pid)
-            await _refuse(writer, f"permission denied: peer uid {uid} is not the daemon's uid")
+            await refuse(writer, f"permission denied: peer uid {uid} is not the daemon's uid")
             return
         if len(self._conns) >= self._max_clients:
             self._count(ErrorKind.TOO_MANY_CLIENTS)
-            await _refuse(writer, f"too many control clients (max {self._max_clients})")
+            await refuse(writer, f"too many control clients (max {self._max_clients})")
             return
         writer.transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
-        conn = _Connection(writer, self.counters)
+        conn = Connection(writer, self.counters)
         self._conns.add(conn)
         self.counters.connections_total += 1
         try:
             while not conn.closed:
                 try:
-                    line = await _read_line(reader)
-                except _LineTooLong:
+                    line = await read_line(reader)
+                except LineTooLong:
                     self._count(ErrorKind.TOO_LONG)
                     conn.send(error_line(f"request longer than {MAX_REQUEST_BYTES} bytes"))
                     continue
@@ -366,7 +280,7 @@ class ControlServer:
                 conn.writer_task.cancel()
 
     async def _handle_line(
-        self, conn: _Connection, line: bytes, pid: int | None, uid: int | None
+        self, conn: Connection, line: bytes, pid: int | None, uid: int | None
     ) -> None:
         try:
             req = parse_request(line)
@@ -428,7 +342,7 @@ class ControlServer:
             return error_line(
                 f"{request.cmd} timed out after {self._command_timeout_s:g}s", request.id
             )
-        except Exception as err:
+        except Exception as err:  # noqa: BLE001 - answered as an error line, server stays up
             self._count(ErrorKind.HANDLER_ERROR)
             log.warning("control command failed", cmd=request.cmd.value,
                         error=f"{type(err).__name__}: {err}")
@@ -451,60 +365,4 @@ class ControlServer:
         return encode_line(answer)
 
 
-class _LineTooLong(Exception):
-    pass
-
-
-async def _read_line(reader: asyncio.StreamReader) -> bytes | None:
-    """The next line, None at EOF; an over-long line is skipped up to its newline."""
-    try:
-        return await reader.readuntil(b"\n")
-    except asyncio.IncompleteReadError as err:
-        return err.partial or None  # a last line without newline still counts
-    except asyncio.LimitOverrunError as err:
-        consumed = err.consumed
-    # resynchronise: drop everything up to and including the next newline
-    while True:
-        if consumed:
-            await reader.readexactly(consumed)
-        try:
-            await reader.readuntil(b"\n")
-        except asyncio.IncompleteReadError:
-            raise _LineTooLong from None  # EOF while skipping; the next read sees it
-        except asyncio.LimitOverrunError as err:
-            consumed = err.consumed
-            continue
-        raise _LineTooLong
-
-
-async def _refuse(writer: asyncio.StreamWriter, message: str) -> None:
-    with contextlib.suppress(Exception):
-        writer.write(error_line(message))
-        async with asyncio.timeout(1.0):
-            await writer.drain()
-    writer.transport.abort()
-
-
-def _clear_stale(path: Path) -> None:
-    """Remove a left-over socket file; refuse if it is live or not a socket."""
-    try:
-        st = os.lstat(path)
-    except FileNotFoundError:
-        return
-    if not stat.S_ISSOCK(st.st_mode):
-        raise SocketPathError(f"{path} exists and is not a socket; refusing to replace it")
-    probe = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
-    probe.settimeout(0.5)
-    try:
-        with short_address(path) as addr:
-            probe.connect(addr)
-    except (ConnectionRefusedError, FileNotFoundError):
-        with contextlib.suppress(FileNotFoundError):
-            os.unlink(path)
-        log.info("replaced stale control socket", path=str(path))
-        return
-    except OSError as err:
-        raise ControlSocketInUse(f"control socket {path} is busy: {err}") from None
-    finally:
-        probe.close()
-    raise ControlSocketInUse(f"another process is serving the control socket {path}")
+__all__ = ["ControlCounters", "ControlServer", "ControlSocketInUse"]

@@ -414,7 +414,7 @@ class DecisionCore:
 
     def _on_operator(self, cmd: OperatorInput, out: StepOutput) -> None:
         ts = cmd.ts_ms
-        detail = f"{cmd.source}:{cmd.who} {cmd.reason}".strip()
+        detail = f"{cmd.who or cmd.source} {cmd.reason}".strip()
         if cmd.action is OperatorAction.KILL:
             self._risk_to(self.risk.kill(ts, ReasonCode.OPERATOR_KILL, detail), out,
                           kill_source=cmd.source, kill_reason=cmd.reason or "operator kill")
@@ -428,7 +428,7 @@ class DecisionCore:
         elif cmd.action is OperatorAction.ARM:
             self._risk_to(self.risk.arm(ts, detail), out)
         out.records.append(
-            OperatorCommand(self.cfg.run_id, ts, cmd.action.value, f"{cmd.source}:{cmd.who}",
+            OperatorCommand(self.cfg.run_id, ts, cmd.action.value, cmd.who or cmd.source,
                             self.risk.trading_state.value)
         )
 

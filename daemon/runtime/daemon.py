@@ -208,7 +208,7 @@ class Daemon:
             if self.mirror is not None:
                 connected = await self.feed.wait_connected(self.settings.feed.connect_timeout_s)
                 if connected:
-                    await self.mirror.baseline(self.core.account)
+                    await self.mirror.baseline(lambda: self.core.account)
             log.info("rugsd running", mode=self.mode, executor=self.executor_kind,
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
@@ -369,7 +369,8 @@ class Daemon:
             return
         self._bundle_checked_game = view.game_id
         if self.mirror is not None:
-            asyncio.get_running_loop().create_task(self.mirror.reconcile(self.core.account))
+            asyncio.get_running_loop().create_task(
+                self.mirror.reconcile(lambda: self.core.account))
         if self._reload_requested or self._bundle_changed():
             self._reload_strategy()
 
@@ -473,6 +474,9 @@ class Daemon:
                            who, str(args.get("reason", "")))
         elif cmd in ("pause", "resume", "flatten"):
             self._operator(OperatorAction(cmd), "control", who, str(args.get("reason", "")))
+            if self.core.risk.killed:
+                # the kill latch outranks pause/resume/flatten: say so instead of "ok"
+                ok, detail = False, "trading is KILLED: clear the latch with `rugsd arm` first"
         elif cmd == "arm":
             result = killswitch.arm(self.paths.run_dir, str(args.get("token", "")))
             # NOT_KILLED: no latch on disk (e.g. `rugsd arm` cleared it just now) — the

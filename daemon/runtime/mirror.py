@@ -19,6 +19,7 @@ one late or mismatched game does not spoil the games after it.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -59,6 +60,9 @@ class MirrorStats:
     last: dict[str, Any] = field(default_factory=dict)
 
 
+AccountSource = Account | Callable[[], Account]
+"""Our paper account, or a function returning the live one."""
+
 Outcome = tuple[bool, int | None]
 """(filled, tick of the fill) of one order on one side; (False, None) when refused."""
 
@@ -71,6 +75,10 @@ class _Pair:
     tick: int  # the tick it was decided at (-1 in presale)
     paper: Outcome | None = None
     sim: Outcome | None = None
+
+
+def _current(ours: AccountSource) -> Account:
+    return ours() if callable(ours) else ours
 
 
 def ack_outcome(ack: dict[str, Any]) -> Outcome:
@@ -135,35 +143,55 @@ class SimMirror:
         except (TimeoutError, aiohttp.ClientError, ValueError, OSError):
             return None
 
-    async def baseline(self, ours: Account) -> None:
-        """Remember both balances at the start (the simulator may know our player already)."""
-        entry = await self.ledger()
-        sim_balance = int(entry["balance"]) if entry else 0
-        self._base = (sim_balance, ours.balance)
-        self._pairs = {}
+    async def _quiet_ledger(self) -> dict[str, Any] | None:
+        """The simulator's ledger read while none of our orders is in flight.
 
-    async def reconcile(self, ours: Account) -> bool | None:
-        """Compare the balance changes since the last comparison (normally one game).
-
-        Returns True/False for equal/different money, None when not comparable: the
-        simulator is unreachable, an order was sent meanwhile, or an order did not fill
-        at the same tick on both sides (``late``: latency, see the module doc).
+        None when the simulator is unreachable or an order went out meanwhile: the two
+        ledgers are then not at the same point (try again at the next cooldown).
         """
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=self.ack_timeout_s)
         sent = self.stats.sent
         entry = await self.ledger()
-        if entry is None or self._base is None:
-            if self._base is None:
-                await self.baseline(ours)
+        if entry is None or self.stats.sent != sent or self._tasks:
             return None
-        if self.stats.sent != sent or self._tasks:
-            return None  # an order went out while we asked: compare at the next cooldown
+        return entry
+
+    async def baseline(self, ours: AccountSource) -> bool:
+        """Remember both balances (the simulator may know our player already).
+
+        ``ours`` is read after the simulator answered (pass a callable for the live
+        account): a value captured before the request could miss an order paper filled
+        meanwhile. False when no quiet moment was found (``reconcile`` tries again).
+        """
+        entry = await self._quiet_ledger()
+        if entry is None:
+            return False
+        self._base = (int(entry["balance"]), _current(ours).balance)
+        self._pairs = {}
+        return True
+
+    async def reconcile(self, ours: AccountSource) -> bool | None:
+        """Compare the balance changes since the last comparison (normally one game).
+
+        Returns True/False for equal/different money, None when not comparable: the
+        simulator is unreachable, an order was in flight, there was no baseline yet, or
+        an order did not fill at the same tick on both sides (``late``: latency, see the
+        module doc).
+        """
+        entry = await self._quiet_ledger()
+        if entry is None:
+            return None
+        acct = _current(ours)
         sim_balance = int(entry["balance"])
+        if self._base is None:
+            self._base = (sim_balance, acct.balance)
+            self._pairs = {}
+            return None
         sim_delta = sim_balance - self._base[0]
-        our_delta = ours.balance - self._base[1]
+        our_delta = acct.balance - self._base[1]
         pairs = list(self._pairs.values())
-        self._base = (sim_balance, ours.balance)
+        self._base = (sim_balance, acct.balance)
         self._pairs = {}
         differ = [p for p in pairs if p.paper is None or p.sim is None or p.paper != p.sim]
         if differ:
@@ -177,14 +205,14 @@ class SimMirror:
                 sim_delta=sim_delta, paper_delta=our_delta,
             )
             return None
-        ok = sim_delta == our_delta and int(entry.get("qty", 0)) == ours.qty
+        ok = sim_delta == our_delta and int(entry.get("qty", 0)) == acct.qty
         self.stats.last = {"sim_delta": sim_delta, "paper_delta": our_delta, "ok": ok}
         if ok:
             self.stats.reconciled += 1
         else:
             self.stats.mismatches += 1
             log.error("paper and simulator ledgers differ", sim_delta=sim_delta,
-                      paper_delta=our_delta, sim_qty=entry.get("qty"), paper_qty=ours.qty,
+                      paper_delta=our_delta, sim_qty=entry.get("qty"), paper_qty=acct.qty,
                       orders=len(pairs))
         return ok
 

@@ -17,8 +17,9 @@ def banner_lines(link: LinkState, kill_latched: bool) -> list[tuple[str, str]]:
         lines.append((f"DAEMON NOT REACHABLE — {retry}{why}", "offline"))
     if kill_latched:
         suffix = " (last known)" if link.status is not LinkStatus.CONNECTED else ""
-        lines.append((f"■ KILLED — kill latch set, no orders{suffix}. "
-                      "Review, then clear with `rugsd arm`. ■", "killed"))
+        message = (f"■ KILLED — kill latch set, no orders{suffix}. "
+                   "Review, then clear with `rugsd arm`. ■")
+        lines.append((message, "killed"))
     return lines
 
 

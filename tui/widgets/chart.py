@@ -26,6 +26,7 @@ MARKER_GLYPHS = {
     "sidebet": ("◆", "bold bright_yellow"),
 }
 LABEL_W = 8
+MAX_PRICE = 1e12  # anything above is junk (real multiples stay far below), not a number to plot
 
 
 def _scale(value: float, log_scale: bool) -> float:
@@ -42,7 +43,8 @@ def _resample(values: Sequence[float], cols: int) -> list[tuple[float, float]]:
         for x in range(cols):
             pos = x * (n - 1) / (cols - 1) if cols > 1 else n - 1
             i = min(int(pos), n - 2)
-            v = values[i] + (values[i + 1] - values[i]) * (pos - i)
+            a, b = values[i], values[i + 1]
+            v = min(max(a + (b - a) * (pos - i), min(a, b)), max(a, b))  # no float overshoot
             out.append((v, v))
         return out
     for x in range(cols):
@@ -74,12 +76,12 @@ def render_chart(
     text = Text(no_wrap=True, overflow="crop")
     if width < 4 or height < 1:
         return text
-    floor = 1e-9 if log_scale else -math.inf
+    floor = 1e-9 if log_scale else -1e-12  # prices are never negative; log needs > 0
     # junk/missing prices carry the last good one forward so ticks stay aligned with markers
     carried: list[float | None] = []
     last: float | None = None
     for p in prices:
-        if is_num(p) and p > floor:
+        if is_num(p) and floor < p <= MAX_PRICE:
             last = float(p)
         carried.append(last)
     first_good = next((v for v in carried if v is not None), None)
@@ -97,7 +99,8 @@ def render_chart(
     span = (hi - lo) or 1.0
 
     def row_of(v: float) -> int:  # 0 = top dot row
-        return round((hi - _scale(v, log_scale)) / span * (rows - 1))
+        row = round((hi - _scale(v, log_scale)) / span * (rows - 1))
+        return max(0, min(rows - 1, row))  # a marker off the price range sits on the edge
 
     cells = [[0] * plot_w for _ in range(plot_h)]
     colour = [[""] * plot_w for _ in range(plot_h)]
@@ -116,7 +119,7 @@ def render_chart(
     glyphs: dict[tuple[int, int], tuple[str, str]] = {}
     for m in markers:
         idx = m.tick - first_tick
-        if not 0 <= idx < len(values) or not is_num(m.price) or m.price <= floor:
+        if not 0 <= idx < len(values) or not is_num(m.price) or not floor < m.price <= MAX_PRICE:
             continue
         cx = _column_of(idx, len(values), cols) // 2
         glyphs[(row_of(m.price) // 4, cx)] = MARKER_GLYPHS.get(m.kind, ("●", "bold"))
@@ -172,7 +175,7 @@ class PriceChart(Widget):
         snap = self._snap
         size = self.content_size
         if snap is None:
-            return Text("no data yet", style="dim")
+            return Text(" no data yet", style="dim")
         game = snap.game
         return render_chart(
             game.prices, game.first_tick, snap.markers, size.width, size.height,

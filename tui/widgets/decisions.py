@@ -24,7 +24,9 @@ def render_decision(d: DecisionInfo) -> Text:
         t.append(f" {d.reason or 'no reason given'}", style="bold red")
     elif d.verdict == "order":
         t.append("order ", style="bold green")
-        t.append(d.order_id or "", style="green")
+        oid = d.order_id or ""
+        # daemon order ids embed run and game ids: the tail is what tells them apart
+        t.append(oid if len(oid) <= 16 else "…" + oid[-15:], style="green")
     else:
         t.append(d.verdict, style="dim")
     return t

@@ -28,8 +28,9 @@ def render_header(daemon: DaemonInfo | None, link: LinkState, width: int) -> Tex
     left = Text(no_wrap=True, overflow="ellipsis")
     left.append(" rugsd ", style="bold")
     d = daemon or DaemonInfo()
-    mode = (d.mode or "?").lower()
-    left.append(f" {mode.upper()} ", style=MODE_STYLES.get(mode, "bold reverse"))
+    if d.mode:
+        mode = d.mode.lower()
+        left.append(f" {mode.upper()} ", style=MODE_STYLES.get(mode, "bold reverse"))
     parts = [p for p in (d.venue, d.strategy, d.bundle_version and f"bundle {d.bundle_version}")
              if p]
     if d.run_id and width >= 100:

@@ -33,11 +33,13 @@ async def test_metrics_endpoint_serves_counters_on_loopback(free_port):
     server = MetricsServer(m, "127.0.0.1", free_port)
     port = await server.start()
     try:
-        async with aiohttp.ClientSession() as http:
-            async with http.get(f"http://127.0.0.1:{port}/metrics") as resp:
-                assert resp.status == 200
-                assert resp.headers["Content-Type"].startswith("text/plain")
-                text = await resp.text()
+        async with (
+            aiohttp.ClientSession() as http,
+            http.get(f"http://127.0.0.1:{port}/metrics") as resp,
+        ):
+            assert resp.status == 200
+            assert resp.headers["Content-Type"].startswith("text/plain")
+            text = await resp.text()
     finally:
         await server.stop()
     s = _samples(text)

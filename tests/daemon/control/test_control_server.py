@@ -228,7 +228,7 @@ async def test_many_slow_clients_do_not_block_the_provider(sock_path):
     async with daemon.serve(sock_path, interval_s=0.005) as server:
         sleepers = []
         for _ in range(20):
-            reader, writer = await _raw(sock_path)
+            _reader, writer = await _raw(sock_path)
             writer.write(b'{"cmd": "subscribe"}\n')
             await writer.drain()
             sleepers.append(writer)

@@ -1,0 +1,36 @@
+"""``rugsd tui``: the Textual dashboard, a client of the daemon's control socket.
+
+Starting it never starts the daemon and quitting it never stops the daemon; when the
+daemon is down the TUI says so and keeps retrying.
+"""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from daemon.cli_control import resolve_data_dir
+from daemon.control.protocol import socket_path
+
+
+def add_parser(subparsers: argparse._SubParsersAction) -> None:
+    """Register ``tui``."""
+    p = subparsers.add_parser(
+        "tui", help="live dashboard: positions, P&L, model outputs, risk state, kill switch",
+        description="Keys: k kill (asks first), p pause, r resume, f flatten (asks first), "
+        "l log scale, q quit (the daemon keeps running).",
+    )
+    p.add_argument("--data-dir", type=Path, default=None,
+                   help="data directory of the daemon (default: general.data_dir from config)")
+    p.add_argument("--socket", type=Path, default=None,
+                   help="control socket path (default: DATA_DIR/run/control.sock)")
+    p.set_defaults(func=run_tui)
+
+
+def run_tui(args: argparse.Namespace) -> int:
+    """Run the TUI until the operator quits."""
+    sock = args.socket or socket_path(resolve_data_dir(args.data_dir))
+    from tui.app import RugsdTui  # Textual loads only for this command
+
+    RugsdTui(sock).run()
+    return 0

@@ -1,0 +1,110 @@
+"""A realistic, fixed control-plane snapshot (docs, the TUI screenshot script, tests).
+
+Re-exported by ``daemon.control.protocol``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from daemon.control.snapshot_schema import PROTOCOL_VERSION
+
+
+def example_snapshot() -> dict[str, Any]:
+    """A realistic, fixed snapshot (docs, the screenshot script and tests use it)."""
+    prices = [1.0]
+    # a deterministic, game-like path: drift, a big move, a dip, a recovery
+    steps = [0.012, -0.008, 0.02, 0.004, -0.015, 0.018, 0.009, 0.2, -0.01, 0.006,
+             -0.022, 0.011, -0.17, 0.014, 0.017, -0.006, 0.021, 0.003, -0.012, 0.016]
+    for i in range(120):
+        prices.append(round(prices[-1] * (1 + steps[i % len(steps)]), 6))
+    return {
+        "type": "snapshot",
+        "v": PROTOCOL_VERSION,
+        "seq": 4211,
+        "ts_ms": 1_767_225_600_000,
+        "daemon": {
+            "pid": 4242,
+            "run_id": "20260101-0930-7f3a",
+            "mode": "paper",
+            "strategy": "presale_target",
+            "bundle_version": "bundle-2026-01-01",
+            "started_ts_ms": 1_767_223_800_000,
+            "executor": "paper",
+            "venue": "sim",
+        },
+        "game": {
+            "game_id": "20260101-5bd2e1c09a7f4e21",
+            "phase": "active",
+            "tick": 120,
+            "price": prices[-1],
+            "peak": max(prices),
+            "cooldown_ms": 0,
+            "prices": prices,
+            "first_tick": 0,
+        },
+        "markers": [
+            {"tick": 0, "price": 1.0, "kind": "buy"},
+            {"tick": 12, "price": prices[12], "kind": "sidebet"},
+            {"tick": 40, "price": prices[40], "kind": "sell"},
+            {"tick": 95, "price": prices[95], "kind": "buy"},
+            {"tick": 100, "price": prices[100], "kind": "sidebet"},
+        ],
+        "account": {
+            "balance_sol": 9.981,
+            "qty": 0.009523,
+            "avg_entry": prices[95],
+            "cost_sol": 0.01,
+            "value_sol": round(0.009523 * prices[-1], 6),
+            "unrealised_sol": round(0.009523 * prices[-1] - 0.01, 6),
+            "realised_sol": 0.0042,
+            "equity_sol": round(9.981 + 0.009523 * prices[-1], 6),
+            "session_pnl_sol": 0.0061,
+            "entry_tick": 95,
+            "sidebet": {"start_tick": 100, "end_tick": 140, "stake_sol": 0.001, "ticks_left": 20},
+        },
+        "model": {
+            "action_names": ["wait", "buy_0.001", "buy_0.01", "sell_25", "sell_100", "sidebet"],
+            "action_probs": [0.61, 0.04, 0.02, 0.09, 0.17, 0.07],
+            "p_rug": 0.183,
+            "non_finite": 0,
+        },
+        "risk": {
+            "state": "ACTIVE",
+            "kill_latched": False,
+            "flags": {"operator_paused": False, "feed_stale": False, "exec_errors": 0},
+            "limits": [
+                {"name": "position", "used": 0.0102, "limit": 0.1, "unit": "SOL"},
+                {"name": "exposure", "used": 0.0112, "limit": 0.2, "unit": "SOL"},
+                {"name": "daily loss", "used": 0.0, "limit": 0.5, "unit": "SOL"},
+                {"name": "drawdown", "used": 0.0035, "limit": 0.3, "unit": "SOL"},
+                {"name": "orders/min", "used": 4, "limit": 30, "unit": ""},
+            ],
+        },
+        "decisions": [
+            {"ts_ms": 1_767_225_570_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 0,
+             "intent": "buy 0.010", "verdict": "order", "reason": "", "order_id": "o-101"},
+            {"ts_ms": 1_767_225_573_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 12,
+             "intent": "sidebet 0.001", "verdict": "order", "reason": "", "order_id": "o-102"},
+            {"ts_ms": 1_767_225_580_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 40,
+             "intent": "sell 100%", "verdict": "order", "reason": "", "order_id": "o-103"},
+            {"ts_ms": 1_767_225_590_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 80,
+             "intent": "buy 0.050", "verdict": "refused", "reason": "max_bet", "order_id": None},
+            {"ts_ms": 1_767_225_594_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 95,
+             "intent": "buy 0.010", "verdict": "order", "reason": "", "order_id": "o-104"},
+            {"ts_ms": 1_767_225_595_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 100,
+             "intent": "sidebet 0.001", "verdict": "order", "reason": "", "order_id": "o-105"},
+            {"ts_ms": 1_767_225_600_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 118,
+             "intent": "sidebet 0.001", "verdict": "refused", "reason": "sidebet_open",
+             "order_id": None},
+        ],
+        "feed": {
+            "url": "http://127.0.0.1:8765",
+            "connected": True,
+            "stale": False,
+            "last_tick_age_ms": 120,
+            "reconnects": 1,
+            "rejected": 0,
+        },
+        "execution": {"executor": "paper", "pending_orders": 0, "errors": 0, "last_error": None},
+    }
