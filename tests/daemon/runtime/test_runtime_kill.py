@@ -141,3 +141,7 @@ def test_runtime_kill_latch_survives_restart_until_arm(
     status = rugsd("status", "--json", "--data-dir", str(second.data_dir))
     assert status.returncode == 3
     assert json.loads(status.stdout)["trading_state"] == "KILLED"
+    armed = rugsd("arm", "--yes", "--data-dir", str(second.data_dir))  # no daemon running
+    assert armed.returncode == 0 and "armed" in armed.stdout
+    status = rugsd("status", "--json", "--data-dir", str(second.data_dir))
+    assert json.loads(status.stdout)["kill_latched"] is False
