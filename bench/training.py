@@ -107,8 +107,3 @@ def run() -> dict:
         "retrain_seconds": round(_retrain_seconds(), 1),
     }
 
-
-if __name__ == "__main__":
-    import json
-
-    print(json.dumps(run(), indent=2))

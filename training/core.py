@@ -1,12 +1,10 @@
 """The daemon's ``DecisionCore``, stepped one decision at a time, plus the agent strategy.
 
 A gym step must show the agent the features *before* it chooses, while the core asks
-its strategy for an intent in the middle of ``step(event)``. ``SteppedCore`` keeps every
-line of the core and only defers the final ``_decide`` call of an update (it is the last
-thing ``DecisionCore._on_update`` does): ``feed(event)`` applies an update up to the
-decision and reports whether one is pending; ``complete()`` then runs the core's own
-``_decide`` — feature builder, strategy, risk gate, paper order — exactly as the daemon
-would. The features are built once and cached, so the strategy receives the same array
+its strategy for an intent in the middle of ``step(event)``. ``SteppedCore`` turns on the
+core's public ``defer_decisions``: ``feed(event)`` applies an update up to the decision
+and reports whether one is pending; ``complete()`` runs it (``complete_decision``) —
+feature builder, strategy, risk gate, paper order — exactly as the daemon would. The features are built once and cached, so the strategy receives the same array
 the agent saw.
 
 ``AgentStrategy`` is the strategy plugged into that core: ``decide`` returns the intent of
@@ -67,41 +65,33 @@ class _CachedBuilder(FeatureBuilder):
 
 
 class SteppedCore(DecisionCore):
-    """``DecisionCore`` whose per-update decision runs on ``complete()`` (see module doc)."""
+    """``DecisionCore`` with deferred decisions (``defer_decisions``), one at a time."""
 
     def __init__(self, strategy: Strategy, cfg: CoreSettings, account: Account) -> None:
         """As ``DecisionCore`` (fresh risk state and figures)."""
         super().__init__(strategy, cfg, account)
         self.builder = _CachedBuilder()
-        self._pending: tuple[GameView, int, StepOutput] | None = None
-
-    def _decide(self, view: GameView, ts_ms: int, out: StepOutput) -> None:  # deferred
-        self._pending = (view, ts_ms, out)
+        self.defer_decisions = True
 
     @property
     def pending(self) -> bool:
         """A decision waits for ``complete()``."""
-        return self._pending is not None
+        return self.pending_decision is not None
 
     def feed(self, event: object) -> bool:
         """Apply one input up to its decision; True when a decision is now pending."""
-        if self._pending is not None:
+        if self.pending_decision is not None:
             raise RuntimeError("complete() the pending decision before feeding more events")
         self.step(event)
-        return self._pending is not None
+        return self.pending_decision is not None
 
     def observation(self) -> np.ndarray:
         """The feature vector the pending decision will be given (the builder's buffer)."""
-        if self._pending is None:
+        if self.pending_decision is None:
             raise RuntimeError("no decision pending")
-        view = self._pending[0]
+        view = self.pending_decision[0]
         return self.builder.build(view, self.account)
 
     def complete(self) -> StepOutput:
         """Run the pending decision through the core (strategy → gate → paper order)."""
-        if self._pending is None:
-            raise RuntimeError("no decision pending")
-        view, ts_ms, out = self._pending
-        self._pending = None
-        DecisionCore._decide(self, view, ts_ms, out)
-        return out
+        return self.complete_decision()

@@ -138,6 +138,10 @@ class DecisionCore:
         self.last_features: np.ndarray | None = None
         self.markers: list[tuple[str, int, float, str]] = []  # (game_id, tick, price, kind)
         self.stats: Counter[str] = Counter()
+        # deferred decisions: the gymnasium env shows the agent the features before the
+        # core asks the strategy (see ``defer_decisions`` / ``complete_decision``)
+        self.defer_decisions = False
+        self.pending_decision: tuple[GameView, int, StepOutput] | None = None
 
     # -- entry point ---------------------------------------------------------------------
 
@@ -227,7 +231,23 @@ class DecisionCore:
                 self.stats[f"anomaly_{tr.kind}"] += 1
         self._mark(view, ev.ts_ms, out)
         if decide and view.game_id is not None:
-            self._decide(view, ev.ts_ms, out)
+            if self.defer_decisions:
+                self.pending_decision = (view, ev.ts_ms, out)
+            else:
+                self._decide(view, ev.ts_ms, out)
+
+    def complete_decision(self) -> StepOutput:
+        """Run the decision ``step`` deferred (``defer_decisions``): strategy → gate → order.
+
+        Returns the same ``StepOutput`` the deferring step returned, now with the
+        decision's records and orders appended.
+        """
+        if self.pending_decision is None:
+            raise RuntimeError("no decision pending")
+        view, ts_ms, out = self.pending_decision
+        self.pending_decision = None
+        self._decide(view, ts_ms, out)
+        return out
 
     def _on_new_game(self, ts_ms: int, out: StepOutput) -> None:
         # orders of the previous game can no longer fill (the rug refused them already;

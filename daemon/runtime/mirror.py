@@ -13,7 +13,11 @@ has already emitted that next tick (a fast simulator, a stalled loop), the two f
 different ticks — or the simulator meets the rug first. That is latency, not a rule
 disagreement: such a game is counted as ``late`` (both outcomes logged) and not compared.
 Each comparison covers the games since the previous one (the baseline moves forward), so
-one late or mismatched game does not spoil the games after it.
+one late or mismatched game does not spoil the games after it. Both ledgers are read at
+a quiet moment: no mirrored order in flight, and our account read after the simulator
+answered (a presale buy filled in between would otherwise shift one side only). With
+``paper.latency_ms > 0`` paper fills later than the simulator by design: such games are
+all ``late``.
 """
 
 from __future__ import annotations
