@@ -74,7 +74,7 @@ class PaperConfig(_Section):
 class StrategyConfig(_Section):
     """Which strategy decides, and its parameters."""
 
-    name: Literal["onnx", "presale_target", "never"] = "presale_target"
+    name: Literal["onnx", "presale_target", "never"] = "onnx"
     models_dir: Path = ROOT_DIR / "models"
     buy_sizes_sol: list[float] = [0.001, 0.005, 0.01]
     sidebet_sol: float = Field(0.001, gt=0, le=1000)

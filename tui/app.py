@@ -11,12 +11,13 @@ from __future__ import annotations
 import asyncio
 import math
 from pathlib import Path
-from typing import Any, ClassVar
+from typing import Any, ClassVar, TypeVar
 
 from pydantic import ValidationError
 from textual.app import App, ComposeResult
 from textual.binding import Binding
 from textual.containers import Horizontal
+from textual.widget import Widget
 from textual.widgets import Footer
 
 from daemon.control.client import (
@@ -39,6 +40,7 @@ from tui.widgets.model import ModelPanel
 from tui.widgets.positions import AccountPanel
 from tui.widgets.risk import RiskPanel
 
+_W = TypeVar("_W", bound=Widget)
 
 class RugsdTui(App[None]):
     """Live positions, P&L, model outputs, risk state and the kill switch."""
@@ -104,6 +106,11 @@ class RugsdTui(App[None]):
             self.run_worker(self._follow(), name="subscription", group="subscription",
                             exclusive=True)
 
+    def _widget(self, kind: type[_W]) -> _W:
+        """A widget of the MAIN screen: ``App.query_one`` searches the active screen,
+        which is the confirmation dialog while one is open."""
+        return (self._main or self.screen).query_one(kind)
+
     # --- state in --------------------------------------------------------------------
 
     @property
@@ -118,7 +125,7 @@ class RugsdTui(App[None]):
         if problems:
             self.bad_sections += len(problems)
             self.log.warning("snapshot sections dropped", problems=problems)
-        log = self.query_one(DecisionLog)
+        log = self._widget(DecisionLog)
         run_id = snap.daemon.run_id
         restarts = self.link.restarts
         if self.link.run_id is not None and run_id is not None and run_id != self.link.run_id:
@@ -137,7 +144,7 @@ class RugsdTui(App[None]):
     def set_offline(self, reason: str, retry_in_s: int | None) -> None:
         """Show the daemon as unreachable (keeps the last data, dimmed)."""
         if self.link.status is LinkStatus.CONNECTED:
-            self.query_one(DecisionLog).note(f"── lost the daemon: {reason} ──", "bold red")
+            self._widget(DecisionLog).note(f"── lost the daemon: {reason} ──", "bold red")
         self._announce = True
         self.link = LinkState(LinkStatus.OFFLINE, reason=reason, retry_in_s=retry_in_s,
                               restarts=self.link.restarts, run_id=self.link.run_id)
@@ -145,18 +152,18 @@ class RugsdTui(App[None]):
 
     def _render(self) -> None:
         snap = self.snapshot
-        self.query_one(StatusHeader).show(snap.daemon if snap else None, self.link)
-        self.query_one(Banner).show(self.link, self.kill_latched)
+        self._widget(StatusHeader).show(snap.daemon if snap else None, self.link)
+        self._widget(Banner).show(self.link, self.kill_latched)
         self._main.set_class(self.kill_latched, "-killed")
         self._main.set_class(self.link.status is LinkStatus.OFFLINE, "-offline")
         if snap is None:
             return
-        self.query_one(PriceChart).show(snap)
-        self.query_one(RiskPanel).show(snap.risk)
-        self.query_one(AccountPanel).show(snap.account)
-        self.query_one(ModelPanel).show(snap.model)
-        self.query_one(DecisionLog).show(snap.decisions)
-        self.query_one(HealthLine).show(snap.feed, snap.execution)
+        self._widget(PriceChart).show(snap)
+        self._widget(RiskPanel).show(snap.risk)
+        self._widget(AccountPanel).show(snap.account)
+        self._widget(ModelPanel).show(snap.model)
+        self._widget(DecisionLog).show(snap.decisions)
+        self._widget(HealthLine).show(snap.feed, snap.execution)
 
     # --- the subscription ------------------------------------------------------------
 
@@ -216,14 +223,14 @@ class RugsdTui(App[None]):
 
     def action_toggle_log(self) -> None:
         """Switch the chart between linear and log scale."""
-        chart = self.query_one(PriceChart)
+        chart = self._widget(PriceChart)
         chart.log_scale = not chart.log_scale
 
     def _send(self, cmd: Command, args: dict[str, Any]) -> None:
         self.run_worker(self._command(cmd, args), group="commands")
 
     async def _command(self, cmd: Command, args: dict[str, Any]) -> None:
-        log = self.query_one(DecisionLog)
+        log = self._widget(DecisionLog)
         try:
             answer = await send_command(self.sock_path, cmd, args, self.who,
                                         self.command_timeout_s)
