@@ -81,6 +81,7 @@ class RugsdTui(App[None]):
         self.answers: list[dict[str, Any]] = []  # command answers, newest last
         self.bad_sections = 0  # snapshot sections dropped by the tolerant parser
         self._announce = True  # note the next snapshot as "connected" in the log
+        self._main: Any = None  # the main screen, set on mount (dialogs stack above it)
 
     # --- layout ----------------------------------------------------------------------
 
