@@ -122,6 +122,8 @@ class RugsdTui(App[None]):
 
     def apply_snapshot(self, raw: dict[str, Any]) -> None:
         """Show one snapshot (from the subscription, or fixed data in tests/screenshots)."""
+        if not self.is_running:  # quitting: the widgets are being removed under us
+            return
         snap, problems = parse_snapshot(raw)
         if problems:
             self.bad_sections += len(problems)
@@ -144,6 +146,8 @@ class RugsdTui(App[None]):
 
     def set_offline(self, reason: str, retry_in_s: int | None) -> None:
         """Show the daemon as unreachable (keeps the last data, dimmed)."""
+        if not self.is_running:  # quitting: the widgets are being removed under us
+            return
         if self.link.status is LinkStatus.CONNECTED:
             self._widget(DecisionLog).note(f"── lost the daemon: {reason} ──", "bold red")
         self._announce = True
@@ -152,6 +156,8 @@ class RugsdTui(App[None]):
         self._render()
 
     def _render(self) -> None:
+        if not self.is_running:  # quitting: the widgets are being removed under us
+            return
         snap = self.snapshot
         self._widget(StatusHeader).show(snap.daemon if snap else None, self.link)
         self._widget(Banner).show(self.link, self.kill_latched)

@@ -471,6 +471,13 @@ class DecisionCore:
             )
         if rep.account is not None:
             self._set_account(rep.account, rep.ts_ms, out)
+        elif rep.fills:
+            # no venue account with the report: apply the fills ourselves (same arithmetic);
+            # the venue's next account update reconciles
+            account = self.account
+            for fill in rep.fills:
+                account = accounting.apply_fill(account, fill)
+            self._set_account(account, rep.ts_ms, out)
 
     def _risk_to(
         self, transition: tuple[RiskState, StateChange | None], out: StepOutput,

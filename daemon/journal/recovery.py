@@ -26,13 +26,13 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import structlog
 
-from daemon.game.accounting import Account, FillKind, Sidebet
-from daemon.game.rules import SIDEBET_WINDOW
+from daemon.game import accounting
+from daemon.game.accounting import Account, Fill, FillKind
 from daemon.journal.records import FillRecord, OrderRecord, OrderStatus, PositionSnapshot
 from daemon.journal.schema import FILLS, ORDERS, POSITIONS
 from daemon.journal.store import Journal
@@ -82,42 +82,12 @@ class RecoveredState:
 
 
 def apply_fill(acct: Account, fill: FillRecord) -> Account:
-    """The account after ``fill`` (same arithmetic as ``daemon.game.accounting``)."""
-    kind = FillKind(fill.kind)
-    if kind is FillKind.BUY:
-        return replace(
-            acct,
-            balance=acct.balance - fill.amount,
-            qty=acct.qty + fill.qty,
-            cost=acct.cost + fill.amount,
-            entry_tick=acct.entry_tick if acct.qty else fill.tick,
-        )
-    if kind in (FillKind.SELL, FillKind.RUG_SELL):
-        remaining = acct.qty - fill.qty
-        return replace(
-            acct,
-            balance=acct.balance + fill.amount,
-            qty=remaining,
-            cost=acct.cost - (fill.amount - fill.realised),
-            realised=acct.realised + fill.realised,
-            entry_tick=acct.entry_tick if remaining else None,
-        )
-    if kind is FillKind.SIDEBET_PLACE:
-        bet = Sidebet(start_tick=fill.tick, end_tick=fill.tick + SIDEBET_WINDOW, stake=fill.amount)
-        return replace(
-            acct,
-            balance=acct.balance - fill.amount,
-            realised=acct.realised - fill.amount,
-            sidebet=bet,
-        )
-    if kind is FillKind.SIDEBET_WIN:
-        return replace(
-            acct,
-            balance=acct.balance + fill.amount,
-            realised=acct.realised + fill.amount,
-            sidebet=None,
-        )
-    return replace(acct, sidebet=None)  # SIDEBET_LOSS: the stake was paid at placement
+    """The account after a journaled fill (``accounting.apply_fill``: one arithmetic)."""
+    return accounting.apply_fill(
+        acct,
+        Fill(FillKind(fill.kind), fill.tick, fill.price, fill.qty, fill.amount, fill.realised,
+             fill.balance_after),
+    )
 
 
 def roll_forward(acct: Account, fills: Iterable[FillRecord]) -> tuple[Account, int, bool]:

@@ -28,9 +28,10 @@ from daemon.events import Phase, SidebetEvent, TradeEvent
 from daemon.execution.browser import ExecutorState
 from daemon.execution.confirm import nano
 from daemon.execution.launch import browser_pids
-from daemon.game.accounting import Account, sol_to_lamports
+from daemon.game.accounting import Account, open_account, sol_to_lamports
 from daemon.journal import open_journal
-from daemon.journal.recovery import restore
+from daemon.journal.records import FillRecord
+from daemon.journal.recovery import restore, roll_forward
 from daemon.runtime.daemon import Daemon
 from daemon.state.view import GameView
 from strategy.base import Decision
@@ -42,6 +43,7 @@ PLAYER = "rugsd-paper"
 BET = 10_000_000  # 0.01 SOL
 STAKE = 2_000_000  # 0.002 SOL
 START_TIMEOUT_S = 40.0
+SOL = 1_000_000_000
 
 
 # ----------------------------------------------------------------------------- strategy
@@ -72,10 +74,10 @@ class ScriptedStrategy:
 
     def decide(self, view: GameView, account: Account, features: Any = None) -> Decision:
         """The script's next intent in the chosen game, WAIT otherwise."""
-        if view.phase == Phase.PRESALE and view.game_id not in self.played:
-            if len(self.played) < self.games and self.allow(view):
-                self.played.append(view.game_id or "")
-                self.step, self.asked, self.qty_before = 0, False, account.qty
+        if (view.phase == Phase.PRESALE and view.game_id not in self.played
+                and len(self.played) < self.games and self.allow(view)):
+            self.played.append(view.game_id or "")
+            self.step, self.asked, self.qty_before = 0, False, account.qty
         if not self.played or view.game_id != self.played[-1]:
             return Decision(WAIT)
         while self.step < len(self.script) and self._done(self.script[self.step], account):
@@ -244,15 +246,20 @@ async def test_daemon_buys_sells_and_sidebets_by_clicks_and_matches_the_ledger(
 
     # Assert: the journal's account (latest snapshot, fills rolled forward) is the ledger's
     with open_journal(data_dir, dataset=False) as journal:
-        restored = restore(journal, data_dir / "run", modes=("paper",)).account
-    assert restored is not None
-    assert account_tuple(restored) == ledger_tuple(ledger)
+        state = restore(journal, data_dir / "run", modes=("paper",))
+        all_fills = journal.records(FillRecord, order="id")
+    assert state.account is not None and state.consistent
+    assert account_tuple(state.account) == ledger_tuple(ledger)
     assert account_tuple(core_account) == ledger_tuple(ledger)
+    # the journaled fills alone, replayed from the starting balance, give the ledger too
+    replayed, applied, consistent = roll_forward(open_account(10 * SOL), all_fills)
+    assert consistent and applied == len(all_fills) == 5
+    assert account_tuple(replayed) == ledger_tuple(ledger)
     snap = query(data_dir, "SELECT balance, qty, cost, realised, credited, sidebet_start "
                  "FROM positions ORDER BY id DESC LIMIT 1")[0]
     assert snap == (ledger["balance"], ledger["qty"], ledger["cost"], ledger["realised"],
                     ledger["credited"], None)
-    assert ledger["balance"] < 10 * 1_000_000_000  # money moved (a lost sidebet at least)
+    assert ledger["balance"] < 10 * SOL  # money moved (a lost sidebet at least)
 
     # every order was clicked once and filled; the journal's fills are the venue's trades
     orders = query(data_dir, "SELECT action, amount, percentage, status FROM orders "
@@ -303,7 +310,7 @@ async def test_daemon_refused_intent_never_reaches_the_browser(
     assert query(data_dir, "SELECT count(*) FROM orders") == [(0,)]
     assert counts["orders"] == counts["fires"] == 0
     assert clicks == 0
-    assert (ledger["balance"], ledger["qty"]) == (10 * 1_000_000_000, 0)
+    assert (ledger["balance"], ledger["qty"]) == (10 * SOL, 0)
 
 
 async def test_daemon_removed_buy_button_fails_orders_once_each_then_reduces(
@@ -341,7 +348,7 @@ async def test_daemon_removed_buy_button_fails_orders_once_each_then_reduces(
     assert query(data_dir, "SELECT new_state, reason FROM risk_events "
                  "WHERE new_state = 'reducing'") == [("reducing", "execution_errors")]
     assert query(data_dir, "SELECT count(*) FROM fills") == [(0,)]
-    assert (ledger["balance"], ledger["qty"]) == (10 * 1_000_000_000, 0)
+    assert (ledger["balance"], ledger["qty"]) == (10 * SOL, 0)
 
 
 async def test_daemon_killed_browser_fails_the_order_relaunches_and_trades_again(

@@ -1,0 +1,562 @@
+"""Batched backtest of an ONNX bundle: many games in lock-step, one model call per tick.
+
+The event-by-event backtest (``training.backtest``) steps one ``DecisionCore`` per game
+(≈ 10–20 k ticks/s). For screening, this module plays a batch of games side by side and
+gives the SAME ``GameResult`` per game, to the lamport:
+
+- **Features**: the game block of every active tick of every game is computed at once
+  (``game_block_many``: ``strategy.features_batch.game_features_batch`` over the
+  concatenated games, with per-game tick indices — the same IEEE operations in the same
+  order, so bit-identical to the per-tick builder); presale rows use the game block the
+  daemon's state machine gives a presale view; the session block comes from the
+  previous games (``history_for``, as ``backtest``); the account block is recomputed
+  per tick for all live games with numpy, replaying ``strategy.features.account_features``
+  operation by operation (``log1p`` of the balance is cached per game with ``math``).
+- **Lock-step**: games are sorted by length so that the live games at tick ``k`` are a
+  prefix; for each decision point (the presale updates, then each tick index) there is
+  one ``SidebetModel.p_rug_batch`` and one ``PolicyModel.logits_batch`` call across all
+  live games, then ``OnnxStrategy``'s rule (venue mask, sidebet gate, greedy argmax,
+  hold on non-finite output) in numpy.
+- **Money**: every non-WAIT intent goes, per game, through the real risk gate
+  (``risk.gate.check``) and the real paper venue (``daemon.core.paper.PaperVenue`` →
+  ``daemon.game.matching`` → ``daemon.game.accounting``): the same objects the core uses,
+  so fills, refusals and P&L are exact. Ticks settle only games that have something to
+  settle (a pending order, an expiring sidebet; at the rug, a position or a sidebet).
+- **Risk state**: the backtest core never leaves ACTIVE unless a loss limit trips
+  (paper fills never fail; no operator). Session figures (equity, peak, day start) are
+  tracked per game in numpy; a game whose figures would trip a loss limit is re-run
+  through the event-by-event core (counted in ``stats["fallback_games"]``).
+- **Batched vs single-row ONNX**: a batched matmul may round differently from the
+  single-row call the daemon makes. Rows whose decision is within ``TIE_EPS`` of a tie
+  (top-two valid logits, or ``p_rug`` at the sidebet threshold) are decided again with
+  ``OnnxStrategy.decide`` on that row (``stats["tie_rechecks"]``), so a last-bit
+  difference can never flip a decision.
+
+Only ``OnnxStrategy`` runs batched; ``training.evaluate`` keeps the event-by-event path
+for the rule-based and random baselines.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from daemon.config import StrategyConfig
+from daemon.core.paper import PaperVenue
+from daemon.events import Phase
+from daemon.game.accounting import (
+    MIN_BET_LAMPORTS,
+    Account,
+    Fill,
+    FillKind,
+    equity,
+    open_account,
+    sol_to_lamports,
+)
+from daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
+from daemon.state.machine import GameStateMachine
+from daemon.state.view import GameSummary, GameView
+from risk.context import DAY_MS, GameCounters, GateContext, SessionFigures
+from risk.gate import check
+from risk.ratelimit import RateWindow
+from risk.states import RiskState
+from risk.verdicts import Order, Refusal
+from strategy.actions import ACTION_NAMES, N_ACTIONS, SELL_PERCENTS, SIDEBET_INDEX, ActionTable
+from strategy.features import (
+    _ACTIVE_ONEHOT,
+    _PHASES,
+    ACCOUNT_SLICE,
+    GAME_FEATURES,
+    GAME_SLICE,
+    MAX_WINDOW,
+    N_FEATURES,
+    RETURN_WINDOWS,
+    SESSION_SLICE,
+    TIME_CEIL_S,
+    VOL_WINDOWS,
+    game_features,
+    session_features,
+)
+from strategy.features_batch import _clean_array, _logs
+from strategy.onnx_strategy import OnnxStrategy
+from training.backtest import HOLD_COST, SIDEBET_EV, GameResult, run_game
+from training.env import START_BALANCE_SOL, core_settings
+from training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+
+TIE_EPS = 1e-4
+"""Relative logit gap (and absolute ``p_rug`` distance) under which a row is re-decided
+single-row. Batched/single-row differences measured here are ≤ 1e-6."""
+DEFAULT_BATCH_GAMES = 2048
+_L = float(LAMPORTS_PER_SOL)
+_ACTIVE_RISK = RiskState(feed_stale=False)  # a backtest core after its first event
+_N_GAME = len(GAME_FEATURES)
+
+Progress = Callable[[int, int], None]
+
+
+# -- features --------------------------------------------------------------------------------
+
+
+def game_block_many(prices: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
+    """Game blocks of many games at once: (float64 [sum T, n_game], offsets [G]).
+
+    Rows ``offsets[g] .. offsets[g] + T_g - 1`` equal ``game_features_batch(prices[g])``
+    bit for bit (elapsed time ``tick * TICK_MS / 1000``, as for events 250 ms apart).
+    """
+    lengths = np.array([len(p) for p in prices], dtype=np.int64)
+    offsets = np.zeros(len(prices), dtype=np.int64)
+    if len(prices) > 1:
+        np.cumsum(lengths[:-1], out=offsets[1:])
+    total = int(lengths.sum())
+    out = np.zeros((total, _N_GAME), dtype=np.float64)
+    if total == 0:
+        return out, offsets
+    x = _clean_array(np.concatenate([np.asarray(p, dtype=np.float64) for p in prices]))
+    g = np.arange(total, dtype=np.int64)
+    t = g - np.repeat(offsets, lengths)  # tick within its game
+    out[:, 0] = t / 100
+    out[:, 1] = x
+    out[:, 2] = _logs(x)
+    r = np.zeros(total, dtype=np.float64)  # r[i] = log(x_i / x_{i-1}) within a game
+    if total > 1:
+        r[1:] = _logs(x[1:] / x[:-1])
+    r[t == 0] = 0.0
+    col = 3
+    for k in RETURN_WINDOWS:
+        out[:, col] = r if k == 1 else _logs(x / x[g - np.minimum(t, k)])
+        col += 1
+    for w in VOL_WINDOWS:
+        out[:, col] = _vol_many(r, t, w)
+        col += 1
+    peak = np.empty(total, dtype=np.float64)
+    for lo, n in zip(offsets.tolist(), lengths.tolist(), strict=True):
+        np.maximum.accumulate(x[lo : lo + n], out=peak[lo : lo + n])
+    # log(peak) only where the peak changes (it is a step function), then carried
+    new_peak = np.ones(total, dtype=bool)
+    new_peak[1:] = peak[1:] != peak[:-1]
+    at = np.flatnonzero(new_peak)
+    log_peak = _logs(peak[at])[np.cumsum(new_peak) - 1]
+    out[:, col] = 1.0 - x / peak
+    out[:, col + 1] = log_peak
+    col += 2
+    out[:, col : col + len(_PHASES)] = _ACTIVE_ONEHOT
+    col += len(_PHASES)
+    out[:, col] = 0.0
+    out[:, col + 1] = np.maximum(0.0, np.minimum((t * TICK_MS) / 1000, TIME_CEIL_S))
+    return out, offsets
+
+
+def _vol_many(r: np.ndarray, t: np.ndarray, w: int, chunk: int = 16384) -> np.ndarray:
+    """``vol_w`` for every row: two passes, oldest → newest, as ``strategy.features._vol``.
+
+    Terms before a game's tick 1 are skipped (the per-game batch adds 0.0 for them:
+    the same sums). Chunked so the working set stays in cache.
+    """
+    pad = MAX_WINDOW
+    rp = np.concatenate([np.zeros(pad), r])
+    out = np.zeros(r.shape[0], dtype=np.float64)
+    for lo in range(0, r.shape[0], chunk):
+        hi = min(r.shape[0], lo + chunk)
+        tt = t[lo:hi]
+        cnt = np.minimum(tt, w)
+        safe = np.maximum(cnt, 1)
+        s = np.zeros(hi - lo, dtype=np.float64)
+        for j in range(w - 1, -1, -1):
+            np.add(s, rp[pad + lo - j : pad + hi - j], out=s, where=tt >= j + 1)
+        mean = s / safe
+        s2 = np.zeros(hi - lo, dtype=np.float64)
+        d = np.empty(hi - lo, dtype=np.float64)
+        for j in range(w - 1, -1, -1):
+            np.subtract(rp[pad + lo - j : pad + hi - j], mean, out=d)
+            np.multiply(d, d, out=d)
+            np.add(s2, d, out=s2, where=tt >= j + 1)
+        out[lo:hi] = np.where(cnt > 0, np.sqrt(s2 / safe), 0.0)
+    return out
+
+
+def presale_game_blocks(timers: Sequence[int]) -> dict[int, list[float]]:
+    """Game block of the presale view at each ``cooldownTimer`` (what the machine gives)."""
+    spec = GameSpec("presale-probe", np.array([1.0]), 0.01, 10 * DAY_MS)
+    machine = GameStateMachine()
+    out: dict[int, list[float]] = {}
+    for ev in game_events(spec, (), timers):
+        machine.apply(ev)
+        view = machine.view
+        if view.phase is Phase.PRESALE:
+            out[view.cooldown_ms] = game_features(view)
+    return out
+
+
+# -- per-game state -------------------------------------------------------------------------
+
+
+@dataclass(slots=True)
+class _Game:
+    """One game's money and risk bookkeeping (the parts of a core that can change)."""
+
+    spec: GameSpec
+    account: Account
+    paper: PaperVenue
+    result: GameResult
+    counters: GameCounters = field(default_factory=GameCounters)
+    rate: RateWindow = field(default_factory=RateWindow)
+    order_seq: int = 0
+    fallback: bool = False
+
+
+@dataclass(slots=True)
+class BatchStats:
+    """What the batched path did (for reports and benchmarks)."""
+
+    games: int = 0
+    ticks: int = 0
+    model_calls: int = 0
+    rows: int = 0
+    gate_calls: int = 0
+    tie_rechecks: int = 0
+    fallback_games: int = 0
+    refusals: Counter = field(default_factory=Counter)
+
+
+class _Batch:
+    """Lock-step state of one batch of games (sorted by length, longest first)."""
+
+    def __init__(self, runner: BatchBacktest, specs: list[GameSpec],
+                 recent: list[tuple[GameSummary, ...]]) -> None:
+        self.r = runner
+        order = sorted(range(len(specs)), key=lambda i: -specs[i].rug_tick)
+        self.order = order
+        self.specs = [specs[i] for i in order]
+        n = len(order)
+        self.rug = np.array([s.rug_tick for s in self.specs], dtype=np.int64)
+        self.start_ms = np.array([s.start_ms for s in self.specs], dtype=np.int64)
+        block, self.off = game_block_many([s.prices for s in self.specs])
+        self.block = block.astype(np.float32)
+        self.raw = np.concatenate([s.prices for s in self.specs]).astype(np.float64)
+        self.clean = _clean_array(self.raw)
+        self.session = np.array([session_features(recent[i], None) for i in order],
+                                dtype=np.float64).astype(np.float32).reshape(n, -1)
+        start = runner.start_balance
+        self.games = [_Game(s, open_account(start), PaperVenue(0), GameResult(s.game_id))
+                      for s in self.specs]
+        self.bal = np.full(n, start, dtype=np.int64)
+        self.qty = np.zeros(n, dtype=np.int64)
+        self.cost = np.zeros(n, dtype=np.int64)
+        self.entry = np.full(n, -1, dtype=np.int64)
+        self.sb_end = np.full(n, -1, dtype=np.int64)
+        self.has_sb = np.zeros(n, dtype=bool)
+        self.balfeat = np.full(n, math.log1p(start / _L) if start > 0 else 0.0)
+        self.counts = np.zeros((n, N_ACTIONS), dtype=np.int64)
+        self.exposure = np.zeros(n, dtype=np.int64)  # sum of position values, lamports
+        self.waiting: set[int] = set()  # games with an order waiting for the next tick
+        # session figures (risk.context.SessionFigures) per game
+        self.f_start = np.full(n, start, dtype=np.int64)
+        self.f_peak = self.f_start.copy()
+        self.f_day_start = self.f_start.copy()
+        self.f_eq = self.f_start.copy()
+        self.f_day = (self.start_ms - 15_000) // DAY_MS
+        self.obs = np.zeros((n, N_FEATURES), dtype=np.float32)
+
+    # -- bookkeeping --------------------------------------------------------------------
+
+    def _sync(self, i: int) -> None:
+        a = self.games[i].account
+        self.bal[i], self.qty[i], self.cost[i] = a.balance, a.qty, a.cost
+        self.entry[i] = -1 if a.entry_tick is None else a.entry_tick
+        bet = a.sidebet
+        self.has_sb[i] = bet is not None
+        self.sb_end[i] = -1 if bet is None else bet.end_tick
+        self.balfeat[i] = math.log1p(a.balance / _L) if a.balance > 0 else 0.0
+
+    def _fill(self, i: int, fill: Fill) -> None:
+        res = self.games[i].result
+        kind = fill.kind
+        if kind is FillKind.BUY:
+            res.buys += 1
+            res.staked += fill.amount
+        elif kind is FillKind.SELL:
+            res.sells += 1
+        elif kind is FillKind.SIDEBET_PLACE:
+            res.sidebets += 1
+            res.staked += fill.amount
+            res.null_ev += fill.amount * SIDEBET_EV
+
+    def _mark(self, n: int, price: np.ndarray | float, ts: np.ndarray) -> None:
+        """``DecisionCore._mark`` for the first ``n`` games (loss trips → fallback)."""
+        q = self.qty[:n]
+        px = np.broadcast_to(np.asarray(price, dtype=np.float64), q.shape)
+        held = (q > 0) & (px > 0)
+        val = np.where(held, np.floor(q * px), 0.0).astype(np.int64)
+        eq = self.bal[:n] + val
+        day = ts // DAY_MS
+        self.f_day_start[:n] = np.where(day > self.f_day[:n], self.f_eq[:n], self.f_day_start[:n])
+        np.maximum(self.f_peak[:n], eq, out=self.f_peak[:n])
+        self.f_eq[:n] = eq
+        np.maximum(self.f_day[:n], day, out=self.f_day[:n])
+        lim = self.r.limits
+        trip = ((self.f_day_start[:n] - eq > lim.max_daily_loss)
+                | (self.f_peak[:n] - eq > lim.max_drawdown))
+        for i in np.flatnonzero(trip).tolist():
+            self.games[i].fallback = True
+
+    # -- deciding -----------------------------------------------------------------------
+
+    def _account_block(self, n: int, x: np.ndarray, tick: int | np.ndarray) -> np.ndarray:
+        """``account_features`` for the first ``n`` games at cleaned prices ``x``."""
+        q = self.qty[:n]
+        c = self.cost[:n]
+        has = q > 0
+        qs = np.where(has, q, 1)
+        val = q * x
+        upnl = val - c
+        acc = np.zeros((n, 9), dtype=np.float64)
+        acc[:, 0] = has
+        acc[:, 1] = np.where(has, val / _L, 0.0)
+        acc[:, 2] = np.where(has, (c / qs) / x, 0.0)
+        acc[:, 3] = np.where(has, upnl / _L, 0.0)
+        acc[:, 4] = np.where(has & (c > 0), upnl / np.where(c > 0, c, 1), 0.0)
+        e = self.entry[:n]
+        acc[:, 5] = np.where(has & (e >= 0) & (tick > e), (tick - e) / 100, 0.0)
+        live = self.has_sb[:n] & (tick < self.sb_end[:n])
+        acc[:, 6] = live
+        acc[:, 7] = np.where(live, np.minimum((self.sb_end[:n] - tick) / SIDEBET_WINDOW, 1.0),
+                             0.0)
+        acc[:, 8] = self.balfeat[:n]
+        return acc
+
+    def _mask(self, n: int, active: bool, tick: int) -> np.ndarray:
+        """``strategy.actions.mask_values`` for the first ``n`` games."""
+        r = self.r
+        bal, q = self.bal[:n], self.qty[:n]
+        m = np.zeros((n, N_ACTIONS), dtype=bool)
+        m[:, 0] = True
+        for j, lam in enumerate(r.table.buy_lamports):
+            m[:, 1 + j] = (MIN_BET_LAMPORTS <= lam) & (lam <= bal)
+        if active:
+            for j, pct in enumerate(SELL_PERCENTS):
+                m[:, 4 + j] = (q > 0) & (q * pct // 100 > 0)
+        side = r.table.sidebet_lamports
+        free = ~self.has_sb[:n] | (tick >= self.sb_end[:n])
+        m[:, SIDEBET_INDEX] = (MIN_BET_LAMPORTS <= side) & (side <= bal) & free
+        return m
+
+    def decide(self, n: int, phase: Phase, tick: int, price: np.ndarray, clean: np.ndarray,
+               game_rows: np.ndarray | list[float], ts: np.ndarray, cooldown_ms: int) -> None:
+        """One decision point for the first ``n`` games: models, rule, gate, paper."""
+        if n == 0:
+            return
+        r = self.r
+        obs = self.obs[:n]
+        obs[:, GAME_SLICE] = game_rows
+        obs[:, ACCOUNT_SLICE] = self._account_block(n, clean, tick)
+        obs[:, SESSION_SLICE] = self.session[:n]
+        mask = self._mask(n, phase is Phase.ACTIVE, tick)
+        p = r.sidebet.p_rug_batch(obs).astype(np.float64)
+        bad = ~((p >= 0.0) & (p <= 1.0))
+        if not r.usable:
+            mask[:, SIDEBET_INDEX] = False
+        else:
+            mask[:, SIDEBET_INDEX] &= p >= r.threshold
+        logits = r.policy.logits_batch(obs, mask).astype(np.float64)
+        r.stats.model_calls += 1
+        r.stats.rows += n
+        lm = np.where(mask, logits, -np.inf)
+        bad |= (mask & ~np.isfinite(logits)).any(axis=1)
+        best = np.argmax(lm, axis=1)
+        top = lm[np.arange(n), best]
+        lm[np.arange(n), best] = -np.inf
+        gap = top - lm.max(axis=1)
+        close = gap <= TIE_EPS * np.maximum(1.0, np.abs(top))
+        if r.usable:
+            close |= np.abs(p - r.threshold) <= TIE_EPS
+        best = np.where(bad, 0, best)
+        for i in np.flatnonzero(close & ~bad).tolist():
+            best[i] = self._single(i, phase, tick, float(price[i]), int(ts[i]), cooldown_ms)
+        self.counts[np.arange(n), best] += 1
+        for i in np.flatnonzero(best).tolist():
+            self._act(i, int(best[i]), phase, tick, float(price[i]), int(ts[i]), cooldown_ms)
+
+    def _view(self, i: int, phase: Phase, tick: int, price: float, ts: int,
+              cooldown_ms: int) -> GameView:
+        return GameView(self.specs[i].game_id, phase, tick, price, (), price, cooldown_ms,
+                        phase is Phase.PRESALE, ts)
+
+    def _single(self, i: int, phase: Phase, tick: int, price: float, ts: int,
+                cooldown_ms: int) -> int:
+        """Decide row ``i`` again with the strategy's own single-row path."""
+        r = self.r
+        r.stats.tie_rechecks += 1
+        view = self._view(i, phase, tick, price, ts, cooldown_ms)
+        intent = r.strategy.decide(view, self.games[i].account, self.obs[i].copy()).intent
+        for j, it in enumerate(r.table.intents):
+            if (it.action, it.amount, it.percentage) == (intent.action, intent.amount,
+                                                          intent.percentage):
+                return j
+        return 0
+
+    def _act(self, i: int, a: int, phase: Phase, tick: int, price: float, ts: int,
+             cooldown_ms: int) -> None:
+        """A non-WAIT intent of game ``i``: the risk gate, then the paper venue."""
+        r = self.r
+        g = self.games[i]
+        view = self._view(i, phase, tick, price, ts, cooldown_ms)
+        figures = SessionFigures(int(self.f_start[i]), int(self.f_peak[i]),
+                                 int(self.f_day_start[i]), int(self.f_eq[i]), int(self.f_day[i]))
+        ctx = GateContext(state=_ACTIVE_RISK, limits=r.limits, account=g.account, view=view,
+                          figures=figures, ts_ms=ts, counters=g.counters.for_game(view.game_id),
+                          orders=g.rate, run_id=r.order_prefix, order_seq=g.order_seq,
+                          pending=g.paper.pending)
+        r.stats.gate_calls += 1
+        verdict = check(r.table.intents[a], ctx)
+        if isinstance(verdict, Refusal):
+            r.stats.refusals[verdict.reason.value] += 1
+            return
+        if not isinstance(verdict, Order):
+            return
+        after = ctx.after(verdict)
+        g.counters, g.rate, g.order_seq = after.counters, after.orders, after.order_seq
+        account, outcome = g.paper.submit(g.account, verdict, phase, ts)
+        if isinstance(outcome, tuple):
+            g.account = account
+            self._fill(i, outcome[1])
+            self._sync(i)
+        if g.paper.pending:
+            self.waiting.add(i)
+
+    # -- the game loop ------------------------------------------------------------------
+
+    def _settle(self, i: int, tick: int, price: float, rugged: bool, ts: int) -> None:
+        g = self.games[i]
+        match = g.paper.on_tick(g.account, tick, price, rugged, ts)
+        for _, outcome in match.outcomes:
+            if isinstance(outcome, tuple):
+                self._fill(i, outcome[1])
+        g.account = match.account
+        self.waiting.discard(i)
+        self._sync(i)
+
+    def run(self) -> list[GameResult]:
+        """Play every game of the batch; results in the caller's order."""
+        r = self.r
+        n_all = len(self.games)
+        t0 = self.start_ms
+        for timer in r.presale_timers:
+            ts = t0 - timer
+            self._mark(n_all, 1.0, ts)
+            ones = np.ones(n_all)
+            self.decide(n_all, Phase.PRESALE, -1, ones, ones, r.presale[timer], ts, timer)
+        max_tick = int(self.rug[0]) if n_all else 0
+        live = n_all
+        for k in range(max_tick + 1):
+            while live and self.rug[live - 1] <= k:  # games rugging at tick k
+                i = live - 1
+                if self.rug[i] == k:
+                    self._rug(i)
+                live -= 1
+            if live == 0:
+                break
+            rows = self.off[:live] + k
+            price = self.raw[rows]
+            ts = t0[:live] + k * TICK_MS
+            need = set(np.flatnonzero(self.has_sb[:live] & (self.sb_end[:live] <= k)).tolist())
+            for i in sorted(need | self.waiting):
+                self._settle(i, k, float(price[i]), False, int(ts[i]))
+            self._mark(live, price, ts)
+            q = self.qty[:live]
+            self.exposure[:live] += np.where(q > 0, np.floor(q * price), 0.0).astype(np.int64)
+            self.decide(live, Phase.ACTIVE, k, price, self.clean[rows], self.block[rows], ts, 0)
+        out: list[GameResult | None] = [None] * n_all
+        for pos, g in enumerate(self.games):
+            res = g.result
+            for a in np.flatnonzero(self.counts[pos]).tolist():
+                res.decisions[r.names[a]] += int(self.counts[pos, a])
+            out[self.order[pos]] = res
+        return out  # type: ignore[return-value]
+
+    def _rug(self, i: int) -> None:
+        g = self.games[i]
+        spec = g.spec
+        rt = spec.rug_tick
+        ts = spec.start_ms + rt * TICK_MS
+        a = g.account
+        if i in self.waiting or a.qty or a.sidebet is not None:
+            self._settle(i, rt, float(spec.rug_price), True, ts)
+        res = g.result
+        res.ticks = rt
+        res.null_ev -= HOLD_COST * float(self.exposure[i])
+        res.pnl = equity(g.account, float(spec.rug_price)) - self.r.start_balance
+
+
+class BatchBacktest:
+    """Batched backtest of one ``OnnxStrategy`` (see the module docstring)."""
+
+    def __init__(self, strategy: OnnxStrategy, *, cfg: StrategyConfig | None = None,
+                 start_balance_sol: float = START_BALANCE_SOL,
+                 presale_timers: Sequence[int] = PRESALE_TIMERS,
+                 batch_games: int = DEFAULT_BATCH_GAMES) -> None:
+        """``cfg`` names decisions like ``training.backtest`` (default ``StrategyConfig()``)."""
+        self.strategy = strategy
+        self.table = strategy.table
+        self.policy = strategy.bundle.policy
+        self.sidebet = strategy.bundle.sidebet
+        self.usable = bool(strategy.sidebet_usable)
+        self.threshold = float(strategy.threshold)
+        settings = core_settings("backtest")
+        self.limits = settings.limits
+        self.order_prefix = settings.order_prefix
+        self.start_balance = sol_to_lamports(start_balance_sol)
+        self.presale_timers = tuple(presale_timers)
+        self.presale = presale_game_blocks(self.presale_timers)
+        self.batch_games = max(1, batch_games)
+        self.stats = BatchStats()
+        self.names_table = ActionTable.from_config(cfg or StrategyConfig())
+        self.names = [_name(it, self.names_table) for it in self.table.intents]
+
+    def run(self, games: Sequence[GameSpec], progress: Progress | None = None
+            ) -> list[GameResult]:
+        """Every game of ``games`` (history from the preceding ones, as ``backtest``)."""
+        summaries = [GameSummary(g.game_id, g.rug_tick, g.peak) for g in games]
+        out: list[GameResult] = []
+        for lo in range(0, len(games), self.batch_games):
+            specs = list(games[lo : lo + self.batch_games])
+            recent = [tuple(summaries[max(0, j - 10) : j]) for j in range(lo, lo + len(specs))]
+            batch = _Batch(self, specs, recent)
+            results = batch.run()
+            for pos, g in enumerate(batch.games):
+                if g.fallback:
+                    j = lo + batch.order[pos]
+                    self.stats.fallback_games += 1
+                    results[batch.order[pos]] = run_game(
+                        self.strategy, games[j], history_for(games[max(0, j - 10) : j]),
+                        self.names_table, self.start_balance,
+                        self.presale_timers)
+            out.extend(results)
+            self.stats.games += len(specs)
+            self.stats.ticks += sum(s.rug_tick for s in specs)
+            if progress is not None:
+                progress(len(out), len(games))
+        return out
+
+
+def _name(intent, table: ActionTable) -> str:
+    for name, it in zip(ACTION_NAMES, table.intents, strict=True):
+        if (it.action, it.amount, it.percentage) == (intent.action, intent.amount,
+                                                      intent.percentage):
+            return name
+    return f"other:{intent.action.value}"
+
+
+def batch_backtest(strategy: OnnxStrategy, games: Sequence[GameSpec], *,
+                   cfg: StrategyConfig | None = None,
+                   start_balance_sol: float = START_BALANCE_SOL,
+                   presale_timers: Sequence[int] = PRESALE_TIMERS,
+                   batch_games: int = DEFAULT_BATCH_GAMES,
+                   progress: Progress | None = None) -> list[GameResult]:
+    """``training.backtest.backtest`` for an ``OnnxStrategy``, batched (same results)."""
+    runner = BatchBacktest(strategy, cfg=cfg, start_balance_sol=start_balance_sol,
+                           presale_timers=presale_timers, batch_games=batch_games)
+    return runner.run(games, progress)
