@@ -6,6 +6,11 @@ Figures (medians of a few timed rounds where cheap):
   decision through the daemon's decision core);
 - ``ppo_steps_per_s`` — MaskablePPO environment steps per second including updates;
 - ``backtest_ticks_per_s`` — held-out backtest through ``DecisionCore`` (rule strategy);
+- ``batch_backtest_ticks_per_s`` — ``training.batch_backtest`` of an ONNX bundle (64x64
+  MLP policy acting on ~1 % of ticks, 32-unit sidebet model) on 4 000 simulated games,
+  features included; ``batch_backtest_busy_ticks_per_s`` the same with a policy acting
+  on ~5 % of ticks (every non-WAIT intent goes through the risk gate and paper venue in
+  Python); ``batch_vs_core_speedup`` against the core backtest of the same bundle;
 - ``retrain_seconds`` — ``training.pipeline.retrain`` with a 0.5-minute budget on 30
   real recordings + simulated games (the budget floor is 30 s of phases);
 - ``ppo_steps_per_hour`` / ``env_games_per_hour`` — training volume per hour.
@@ -77,6 +82,45 @@ def _backtest_rate() -> float:
     return statistics.median(rates)
 
 
+def _batch_backtest_rates() -> tuple[float, float, float]:
+    from daemon.config import StrategyConfig
+    from strategy.bundle import load_bundle
+    from strategy.onnx_strategy import OnnxStrategy
+    from strategy.testing import policy_model, random_layers, sidebet_model, write_bundle
+    from training.backtest import backtest
+    from training.batch_backtest import batch_backtest
+    from training.dataset import simulated_games
+
+    cfg = StrategyConfig(sidebet_threshold=0.45)
+    games = simulated_games(4000, seed=4)
+    tmp = Path(tempfile.mkdtemp(prefix="rugsd-bench-batch-"))
+    out = []
+    try:
+        for bias in (4.5, 3.0):  # WAIT logit bias: ~1 % / ~5 % of decisions act
+            layers = random_layers([40, 64, 64, 8], seed=5, scale=0.3)
+            w, b = layers[-1]
+            b = b.copy()
+            b[0] += bias
+            layers[-1] = (w, b)
+            path = write_bundle(tmp / f"b{bias}", policy=policy_model(layers=layers),
+                                sidebet=sidebet_model(layers=random_layers([40, 32, 1], 6, 0.3)))
+            strat = OnnxStrategy(load_bundle(path), cfg)
+            rates = []
+            for _ in range(ROUNDS):
+                t0 = time.perf_counter()
+                res = batch_backtest(strat, games, cfg=cfg)
+                rates.append(sum(r.ticks for r in res) / (time.perf_counter() - t0))
+            out.append(statistics.median(rates))
+            if bias == 4.5:
+                few = games[:300]
+                t0 = time.perf_counter()
+                res = backtest(strat, few, cfg=cfg)
+                core = sum(r.ticks for r in res) / (time.perf_counter() - t0)
+        return out[0], out[1], out[0] / core
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
 def _retrain_seconds() -> float:
     from training.pipeline import BUNDLED_RECORDINGS, RetrainConfig, retrain
 
@@ -104,6 +148,9 @@ def run() -> dict:
         "ppo_steps_per_s": round(ppo, 1),
         "ppo_steps_per_hour": round(ppo * 3600),
         "backtest_ticks_per_s": round(_backtest_rate(), 1),
+        **dict(zip(("batch_backtest_ticks_per_s", "batch_backtest_busy_ticks_per_s",
+                    "batch_vs_core_speedup"),
+                   (round(v, 1) for v in _batch_backtest_rates()), strict=True)),
         "retrain_seconds": round(_retrain_seconds(), 1),
     }
 

@@ -20,25 +20,24 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from daemon.core.handlers import on_exec_report, on_operator
 from daemon.core.inputs import (
     ClockTick,
     ExecReport,
-    ExecStatus,
-    OperatorAction,
     OperatorInput,
     VenueAccount,
 )
 from daemon.core.paper import PaperVenue
+from daemon.core.settle import order_outcome, settle
 from daemon.events import GameUpdate, Phase
 from daemon.game import accounting
-from daemon.game.accounting import Account, Fill, Reject
-from daemon.game.matching import MatchReject, Outcome, PendingOrder
+from daemon.game.accounting import Account, Fill
+from daemon.game.matching import PendingOrder
 from daemon.journal.records import (
     DecisionRecord,
     FillRecord,
     GameRecord,
     KillEvent,
-    OperatorCommand,
     OrderRecord,
     OrderStatus,
     PositionSnapshot,
@@ -60,7 +59,6 @@ from daemon.state.view import GameView
 from risk.context import DAY_MS, GameCounters, GateContext, RiskLimits, SessionFigures
 from risk.gate import check, flatten_intent
 from risk.ratelimit import RateWindow
-from risk.reasons import ReasonCode
 from risk.states import RiskState, StateChange, TradingState
 from risk.verdicts import Order, Refusal
 from strategy.base import ModelOutputs, Strategy
@@ -151,13 +149,13 @@ class DecisionCore:
         if isinstance(event, GameUpdate):
             self._on_update(event, out)
         elif isinstance(event, ClockTick):
-            self._risk_to(self.risk.check_feed(event.ts_ms, self.cfg.stale_after_ms), out)
+            self.risk_to(self.risk.check_feed(event.ts_ms, self.cfg.stale_after_ms), out)
         elif isinstance(event, OperatorInput):
-            self._on_operator(event, out)
+            on_operator(self, event, out)
         elif isinstance(event, ExecReport):
-            self._on_exec_report(event, out)
+            on_exec_report(self, event, out)
         elif isinstance(event, VenueAccount):
-            self._set_account(event.account, event.ts_ms, out)
+            self.set_account(event.account, event.ts_ms, out)
         else:
             self.stats["ignored_inputs"] += 1  # trades/sidebets of others, player updates
         return out
@@ -192,7 +190,7 @@ class DecisionCore:
         # a fresh feed only needs its timestamp refreshed now and then (staleness is
         # measured in seconds); skipping the copy on most events keeps the loop fast
         if risk.feed_stale or ev.ts_ms - (risk.last_event_ms or 0) >= FEED_REFRESH_MS:
-            self._risk_to(risk.on_feed_event(ev.ts_ms), out)
+            self.risk_to(risk.on_feed_event(ev.ts_ms), out)
         transitions = self.machine.apply(ev)
         view = self.machine.view
         decide = view.phase == Phase.PRESALE
@@ -200,17 +198,29 @@ class DecisionCore:
             if isinstance(tr, TickAdvanced):
                 self.stats["ticks"] += 1
                 out.records.append(
-                    TickRecord(self.cfg.run_id, ev.ts_ms, view.game_id or "", tr.tick, tr.price,
-                               Phase.ACTIVE.value)
+                    TickRecord(
+                        self.cfg.run_id,
+                        ev.ts_ms,
+                        view.game_id or "",
+                        tr.tick,
+                        tr.price,
+                        Phase.ACTIVE.value,
+                    )
                 )
-                self._settle(view, tr.tick, tr.price, False, ev.ts_ms, out)
+                settle(self, view, tr.tick, tr.price, False, ev.ts_ms, out)
                 decide = decide or tr.tick == view.tick
             elif isinstance(tr, Rugged):
                 out.records.append(
-                    TickRecord(self.cfg.run_id, ev.ts_ms, tr.game_id, tr.rug_tick, tr.rug_price,
-                               Phase.RUGGED.value)
+                    TickRecord(
+                        self.cfg.run_id,
+                        ev.ts_ms,
+                        tr.game_id,
+                        tr.rug_tick,
+                        tr.rug_price,
+                        Phase.RUGGED.value,
+                    )
                 )
-                self._settle(view, tr.rug_tick, tr.rug_price, True, ev.ts_ms, out)
+                settle(self, view, tr.rug_tick, tr.rug_price, True, ev.ts_ms, out)
                 decide = False
             elif isinstance(tr, NewGame):
                 self._on_new_game(ev.ts_ms, out)
@@ -224,8 +234,14 @@ class DecisionCore:
                 self.stats["seeds_revealed"] += 1
                 if g.server_seed and g.prices:
                     out.records.append(
-                        GameRecord(self.cfg.run_id, g.game_id, len(g.prices) - 1, g.peak,
-                                   g.server_seed, ev.ts_ms)
+                        GameRecord(
+                            self.cfg.run_id,
+                            g.game_id,
+                            len(g.prices) - 1,
+                            g.peak,
+                            g.server_seed,
+                            ev.ts_ms,
+                        )
                     )
             elif isinstance(tr, Anomaly):
                 self.stats[f"anomaly_{tr.kind}"] += 1
@@ -254,92 +270,75 @@ class DecisionCore:
         # this covers a game that ended without its rug being seen)
         if self.paper is not None:
             for pending in self.paper.drop_all():
-                self._close_order(pending.order_id, OrderStatus.REJECTED, "game ended", ts_ms, out)
+                self.close_order(pending.order_id, OrderStatus.REJECTED, "game ended", ts_ms, out)
         self.markers = [m for m in self.markers if m[0] == self.view.game_id]
 
-    def _settle(
-        self, view: GameView, tick: int, price: float, rugged: bool, ts_ms: int, out: StepOutput
-    ) -> None:
-        """Run one tick through the venue rule for our account."""
-        game_id = view.game_id or ""
-        if self.paper is not None:
-            match = self.paper.on_tick(self.account, tick, price, rugged, ts_ms)
-            changed = bool(match.settlements)
-            for fill in match.settlements:
-                self._fill_record(None, fill, game_id, ts_ms, out)
-            for pending, outcome in match.outcomes:
-                changed |= self._outcome(pending, outcome, game_id, ts_ms, out)
-            account = match.account
-        else:  # external venue: settle our belief by the rules; the venue's reports win
-            if rugged:
-                account, fills = accounting.settle_rug(self.account, tick, price)
-            else:
-                account, lost = accounting.settle_tick(self.account, tick)
-                fills = [lost] if lost is not None else []
-            for fill in fills:
-                self._fill_record(None, fill, game_id, ts_ms, out)
-            changed = bool(fills)
-        if changed:
-            self._set_account(account, ts_ms, out, tick=tick, price=price)
-        else:
-            self.account = account
-
-    def _outcome(
-        self, pending: PendingOrder, outcome: Outcome, game_id: str, ts_ms: int, out: StepOutput
-    ) -> bool:
-        """Journal one order's fill or refusal; True when money moved."""
-        if isinstance(outcome, tuple):
-            _, fill = outcome
-            self._fill_record(pending.order_id, fill, game_id, ts_ms, out)
-            self._close_order(pending.order_id, OrderStatus.FILLED, fill.kind.value, ts_ms, out)
-            self._risk_to(self.risk.on_execution_ok(ts_ms), out)
-            return True
-        assert isinstance(outcome, Reject | MatchReject)
-        self._close_order(
-            pending.order_id, OrderStatus.REJECTED, f"{outcome.reason}: {outcome.detail}",
-            ts_ms, out,
-        )
-        self.stats[f"venue_reject_{outcome.reason}"] += 1
-        return False
-
-    def _fill_record(
+    def fill_record(
         self, order_id: str | None, fill: Fill, game_id: str, ts_ms: int, out: StepOutput
     ) -> None:
         self.stats["fills"] += 1
         out.records.append(
-            FillRecord(order_id, self.cfg.run_id, ts_ms, game_id, fill.tick, fill.kind.value,
-                       fill.price, fill.qty, fill.amount, fill.realised, fill.balance_after)
+            FillRecord(
+                order_id,
+                self.cfg.run_id,
+                ts_ms,
+                game_id,
+                fill.tick,
+                fill.kind.value,
+                fill.price,
+                fill.qty,
+                fill.amount,
+                fill.realised,
+                fill.balance_after,
+            )
         )
         if fill.kind.value in ("buy", "sell", "rug_sell", "sidebet_place"):
             kind = "sidebet" if fill.kind.value == "sidebet_place" else fill.kind.value
             self.markers.append((game_id, fill.tick, fill.price, kind))
             del self.markers[:-100]
 
-    def _close_order(
+    def close_order(
         self, order_id: str, status: OrderStatus, detail: str, ts_ms: int, out: StepOutput
     ) -> None:
         order = self.open_orders.pop(order_id, None)
         if order is None:
             return
         out.records.append(
-            OrderRecord(order_id, self.cfg.run_id, ts_ms, order.game_id, order.tick,
-                        order.action.value, order.amount, order.percentage, status.value, detail)
+            OrderRecord(
+                order_id,
+                self.cfg.run_id,
+                ts_ms,
+                order.game_id,
+                order.tick,
+                order.action.value,
+                order.amount,
+                order.percentage,
+                status.value,
+                detail,
+            )
         )
 
-    def _set_account(
-        self, account: Account, ts_ms: int, out: StepOutput,
-        tick: int | None = None, price: float | None = None,
+    def set_account(
+        self,
+        account: Account,
+        ts_ms: int,
+        out: StepOutput,
+        tick: int | None = None,
+        price: float | None = None,
     ) -> None:
         self.account = account
         view = self.machine.view
         out.records.append(
             PositionSnapshot.of(
-                account, run_id=self.cfg.run_id, ts_ms=ts_ms, game_id=view.game_id or "",
+                account,
+                run_id=self.cfg.run_id,
+                ts_ms=ts_ms,
+                game_id=view.game_id or "",
                 tick=view.tick if tick is None else tick,
                 mark_price=view.price if price is None else price,
             )
         )
-        self._risk_to(self.risk.on_position(account.qty, ts_ms), out)
+        self.risk_to(self.risk.on_position(account.qty, ts_ms), out)
 
     def _mark(self, view: GameView, ts_ms: int, out: StepOutput) -> None:
         """Mark equity at the current price; the loss limits may kill."""
@@ -351,7 +350,7 @@ class DecisionCore:
             self.figures = figures.observe(equity, ts_ms)
         else:
             return  # nothing changed: the limits cannot newly trip
-        self._risk_to(self.risk.check_losses(self.figures, self.cfg.limits, ts_ms), out)
+        self.risk_to(self.risk.check_losses(self.figures, self.cfg.limits, ts_ms), out)
 
     # -- deciding ------------------------------------------------------------------------
 
@@ -371,10 +370,16 @@ class DecisionCore:
             verdict = None  # nothing to judge (the gate answers None too); skip the context
         else:
             ctx = GateContext(
-                state=self.risk, limits=self.cfg.limits, account=self.account, view=view,
-                figures=self.figures or SessionFigures.start(0, ts_ms), ts_ms=ts_ms,
-                counters=self.counters.for_game(view.game_id), orders=self.rate,
-                run_id=self.cfg.order_prefix, order_seq=self.order_seq,
+                state=self.risk,
+                limits=self.cfg.limits,
+                account=self.account,
+                view=view,
+                figures=self.figures or SessionFigures.start(0, ts_ms),
+                ts_ms=ts_ms,
+                counters=self.counters.for_game(view.game_id),
+                orders=self.rate,
+                run_id=self.cfg.order_prefix,
+                order_seq=self.order_seq,
                 pending=len(self.open_orders),
             )
             verdict = check(intent, ctx)
@@ -395,15 +400,24 @@ class DecisionCore:
         raw = feats.tobytes() if feats is not None else None
         out.records.append(
             DecisionRecord(
-                run_id=self.cfg.run_id, seq=self.decision_seq, ts_ms=ts_ms,
-                game_id=view.game_id or "", tick=view.tick, phase=view.phase.value,
-                price=view.price, features_hash=features_hash(raw),
+                run_id=self.cfg.run_id,
+                seq=self.decision_seq,
+                ts_ms=ts_ms,
+                game_id=view.game_id or "",
+                tick=view.tick,
+                phase=view.phase.value,
+                price=view.price,
+                features_hash=features_hash(raw),
                 features=raw if self.cfg.keep_features else None,
                 action_probs=outputs.action_probs if outputs else None,
                 p_rug=outputs.p_rug if outputs else None,
-                intent_action=intent.action.value, intent_amount=intent.amount,
-                intent_percentage=intent.percentage, verdict=kind.value, reason=reason,
-                order_id=order_id, trading_state=self.risk.trading_state.value,
+                intent_action=intent.action.value,
+                intent_amount=intent.amount,
+                intent_percentage=intent.percentage,
+                verdict=kind.value,
+                reason=reason,
+                order_id=order_id,
+                trading_state=self.risk.trading_state.value,
             )
         )
         self.last_features = feats
@@ -417,84 +431,60 @@ class DecisionCore:
         self.stats["orders"] += 1
         self.open_orders[order.order_id] = order
         out.records.append(
-            OrderRecord(order.order_id, self.cfg.run_id, ts_ms, order.game_id, order.tick,
-                        order.action.value, order.amount, order.percentage,
-                        OrderStatus.SENT.value, order.source)
+            OrderRecord(
+                order.order_id,
+                self.cfg.run_id,
+                ts_ms,
+                order.game_id,
+                order.tick,
+                order.action.value,
+                order.amount,
+                order.percentage,
+                OrderStatus.SENT.value,
+                order.source,
+            )
         )
         out.orders.append(order)
         if self.paper is not None:
             account, outcome = self.paper.submit(self.account, order, view.phase, ts_ms)
             if outcome is not None:
-                pending = PendingOrder(order.order_id, order.action.value, order.amount,
-                                       order.percentage, None)
-                if self._outcome(pending, outcome, view.game_id or "", ts_ms, out):
-                    self._set_account(account, ts_ms, out, price=view.price)
+                pending = PendingOrder(
+                    order.order_id, order.action.value, order.amount, order.percentage, None
+                )
+                if order_outcome(self, pending, outcome, view.game_id or "", ts_ms, out):
+                    self.set_account(account, ts_ms, out, price=view.price)
 
     # -- operator and executor -------------------------------------------------------------
 
-    def _on_operator(self, cmd: OperatorInput, out: StepOutput) -> None:
-        ts = cmd.ts_ms
-        detail = f"{cmd.who or cmd.source} {cmd.reason}".strip()
-        if cmd.action is OperatorAction.KILL:
-            self._risk_to(self.risk.kill(ts, ReasonCode.OPERATOR_KILL, detail), out,
-                          kill_source=cmd.source, kill_reason=cmd.reason or "operator kill")
-        elif cmd.action is OperatorAction.PAUSE:
-            self._risk_to(self.risk.pause(ts, detail), out)
-        elif cmd.action is OperatorAction.RESUME:
-            self._risk_to(self.risk.resume(ts, detail), out)
-        elif cmd.action is OperatorAction.FLATTEN:
-            self._risk_to(self.risk.flatten(ts, detail), out)
-            self._risk_to(self.risk.on_position(self.account.qty, ts), out)
-        elif cmd.action is OperatorAction.ARM:
-            self._risk_to(self.risk.arm(ts, detail), out)
-        out.records.append(
-            OperatorCommand(self.cfg.run_id, ts, cmd.action.value, cmd.who or cmd.source,
-                            self.risk.trading_state.value)
-        )
-
-    def _on_exec_report(self, rep: ExecReport, out: StepOutput) -> None:
-        order = self.open_orders.get(rep.order_id)
-        game_id = order.game_id if order else (self.view.game_id or "")
-        for fill in rep.fills:
-            self._fill_record(rep.order_id, fill, game_id, rep.ts_ms, out)
-        if rep.status is ExecStatus.FILLED:
-            self._close_order(rep.order_id, OrderStatus.FILLED, rep.detail, rep.ts_ms, out)
-            self._risk_to(self.risk.on_execution_ok(rep.ts_ms), out)
-        elif rep.status is ExecStatus.REJECTED:
-            self._close_order(rep.order_id, OrderStatus.REJECTED, rep.detail, rep.ts_ms, out)
-        else:
-            self._close_order(rep.order_id, OrderStatus.FAILED, rep.detail, rep.ts_ms, out)
-            self.stats["exec_errors"] += 1
-            self._risk_to(
-                self.risk.on_execution_error(rep.ts_ms, self.cfg.limits.max_execution_errors,
-                                             rep.detail), out,
-            )
-        if rep.account is not None:
-            self._set_account(rep.account, rep.ts_ms, out)
-        elif rep.fills:
-            # no venue account with the report: apply the fills ourselves (same arithmetic);
-            # the venue's next account update reconciles
-            account = self.account
-            for fill in rep.fills:
-                account = accounting.apply_fill(account, fill)
-            self._set_account(account, rep.ts_ms, out)
-
-    def _risk_to(
-        self, transition: tuple[RiskState, StateChange | None], out: StepOutput,
-        kill_source: str = "auto", kill_reason: str | None = None,
+    def risk_to(
+        self,
+        transition: tuple[RiskState, StateChange | None],
+        out: StepOutput,
+        kill_source: str = "auto",
+        kill_reason: str | None = None,
     ) -> None:
         new, change = transition
         self.risk = new
         if change is None:
             return
         out.records.append(
-            RiskEvent(self.cfg.run_id, change.ts_ms, change.old.value, change.new.value,
-                      change.reason.value, change.detail)
+            RiskEvent(
+                self.cfg.run_id,
+                change.ts_ms,
+                change.old.value,
+                change.new.value,
+                change.reason.value,
+                change.detail,
+            )
         )
         if change.new is TradingState.KILLED and change.old is not TradingState.KILLED:
             out.records.append(
-                KillEvent(self.cfg.run_id, change.ts_ms, kill_source,
-                          kill_reason or f"{change.reason.value}: {change.detail}")
+                KillEvent(
+                    self.cfg.run_id,
+                    change.ts_ms,
+                    kill_source,
+                    kill_reason or f"{change.reason.value}: {change.detail}",
+                )
             )
 
 

@@ -18,7 +18,7 @@ _RUNTIME_HELPERS = Path(__file__).resolve().parents[1] / "daemon" / "runtime"
 if str(_RUNTIME_HELPERS) not in sys.path:
     sys.path.insert(0, str(_RUNTIME_HELPERS))
 
-from daemon_proc import DaemonProc  # noqa: E402 - needs the path above
+from daemon_proc import DaemonProc  # importable thanks to the path above
 
 # snapshots every 100 ms so the TUI and the tests see changes quickly
 E2E_ENV = {"RUGSD_CONTROL__SNAPSHOT_INTERVAL_S": "0.1"}
@@ -44,8 +44,9 @@ def live_daemon(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
         metrics_port = _port() if metrics else 0
         extra["RUGSD_CONTROL__METRICS_PORT"] = str(metrics_port)
         extra.update(env or {})
-        proc = DaemonProc(tmp_path / f"data{len(started)}", _port(), extra,
-                          log_name=f"e2e-daemon{len(started)}")
+        proc = DaemonProc(
+            tmp_path / f"data{len(started)}", _port(), extra, log_name=f"e2e-daemon{len(started)}"
+        )
         proc.metrics_port = metrics_port  # type: ignore[attr-defined]
         started.append(proc)
         proc.start()

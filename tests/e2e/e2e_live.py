@@ -31,8 +31,13 @@ def now_ms() -> int:
     return time.time_ns() // 1_000_000
 
 
-async def until(check: Callable[[], T], timeout: float, what: str,
-                d: DaemonProc | None = None, step: float = 0.03) -> T:
+async def until(
+    check: Callable[[], T],
+    timeout: float,
+    what: str,
+    d: DaemonProc | None = None,
+    step: float = 0.03,
+) -> T:
     """Await until ``check()`` is truthy (returned); fail after ``timeout`` seconds.
 
     Yields to the event loop between polls so a Textual app under ``run_test`` keeps
@@ -53,8 +58,14 @@ async def until(check: Callable[[], T], timeout: float, what: str,
 async def rugsd_async(*args: str, timeout: float = 30) -> tuple[int, str, str]:
     """Run one ``rugsd`` CLI command without blocking the loop: (exit code, out, err)."""
     proc = await asyncio.create_subprocess_exec(
-        PYTHON, "-m", "daemon.cli", *args, stdin=asyncio.subprocess.DEVNULL,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE, env=clean_env(),
+        PYTHON,
+        "-m",
+        "daemon.cli",
+        *args,
+        stdin=asyncio.subprocess.DEVNULL,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+        env=clean_env(),
     )
     try:
         out, err = await asyncio.wait_for(proc.communicate(), timeout)
@@ -86,8 +97,11 @@ def scrape(port: int) -> dict[tuple[str, tuple], float]:
 
 def state_gauge(samples: dict[tuple[str, tuple], float]) -> str | None:
     """The trading state the enum metric ``rugsd_trading_state`` has set to 1."""
-    on = [dict(labels)["rugsd_trading_state"] for (name, labels), v in samples.items()
-          if name == "rugsd_trading_state" and v == 1]
+    on = [
+        dict(labels)["rugsd_trading_state"]
+        for (name, labels), v in samples.items()
+        if name == "rugsd_trading_state" and v == 1
+    ]
     return on[0] if len(on) == 1 else None
 
 
@@ -101,8 +115,11 @@ def holding_in_active(snap: dict[str, Any] | None, max_tick: int = 10_000) -> bo
     if not snap:
         return False
     game, acct = snap.get("game") or {}, snap.get("account") or {}
-    return (game.get("phase") == "active" and 1 <= (game.get("tick") or 0) <= max_tick
-            and (acct.get("qty") or 0) > 0)
+    return (
+        game.get("phase") == "active"
+        and 1 <= (game.get("tick") or 0) <= max_tick
+        and (acct.get("qty") or 0) > 0
+    )
 
 
 def flat_and_idle(snap: dict[str, Any]) -> bool:

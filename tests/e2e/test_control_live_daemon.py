@@ -94,10 +94,15 @@ async def test_control_live_bad_requests_get_one_error_line_and_trading_goes_on(
     assert count(d, "SELECT count(*) FROM kill_events") == 0
 
     # ...and the daemon keeps trading: ticks counted, new orders sent
-    await until(lambda: scrape(d.metrics_port)[TICKS] > ticks_before + 20, 10,
-                "ticks to keep increasing", d)
-    await until(lambda: count(d, "SELECT count(*) FROM orders WHERE ts_ms > ?", (sent_ms,)),
-                15, "an order after the bad requests", d)
+    await until(
+        lambda: scrape(d.metrics_port)[TICKS] > ticks_before + 20, 10, "ticks to keep increasing", d
+    )
+    await until(
+        lambda: count(d, "SELECT count(*) FROM orders WHERE ts_ms > ?", (sent_ms,)),
+        15,
+        "an order after the bad requests",
+        d,
+    )
     _no_errors_logged(d)
 
 
@@ -123,8 +128,12 @@ async def test_control_live_vanishing_and_silent_subscribers_do_not_disturb_the_
 
         orders_before = count(d, "SELECT count(*) FROM orders")
         game_before = (seen[-1]["game"]["game_id"], seen[-1]["game"]["tick"])
-        await until(lambda: count(d, "SELECT count(*) FROM orders") > orders_before, 15,
-                    "orders to keep coming", d)
+        await until(
+            lambda: count(d, "SELECT count(*) FROM orders") > orders_before,
+            15,
+            "orders to keep coming",
+            d,
+        )
         snap = d.snapshot()
         assert (snap["game"]["game_id"], snap["game"]["tick"]) != game_before
         assert snap["risk"]["state"] == "ACTIVE"
@@ -156,11 +165,17 @@ async def test_control_live_status_json_and_metrics_follow_trading_and_the_kill(
     first = scrape(d.metrics_port)
     assert state_gauge(first) == "ACTIVE"
     assert first[("rugsd_kill_latched", ())] == 0
-    await until(lambda: scrape(d.metrics_port)[TICKS] > first[TICKS], 5,
-                "rugsd_ticks_total to increase", d)
+    await until(
+        lambda: scrape(d.metrics_port)[TICKS] > first[TICKS], 5, "rugsd_ticks_total to increase", d
+    )
     samples = await until(
-        lambda: (s := scrape(d.metrics_port)).get(("rugsd_orders_total", (("action", "buy"),)))
-        and s, 15, "a buy counted in rugsd_orders_total", d)
+        lambda: (
+            (s := scrape(d.metrics_port)).get(("rugsd_orders_total", (("action", "buy"),))) and s
+        ),
+        15,
+        "a buy counted in rugsd_orders_total",
+        d,
+    )
     assert samples[("rugsd_decisions_total", (("verdict", "order"),))] >= 1
     assert samples[("rugsd_decisions_total", (("verdict", "none"),))] >= 1
     assert samples[("rugsd_decision_latency_seconds_count", ())] >= 1
@@ -168,15 +183,23 @@ async def test_control_live_status_json_and_metrics_follow_trading_and_the_kill(
     answer = d.command("kill", {"reason": "pytest e2e metrics"})
     assert answer["type"] == "result" and answer["ok"] is True, answer
     assert answer["risk"]["state"] == "KILLED"
-    killed = await until(lambda: (s := scrape(d.metrics_port)) and state_gauge(s) == "KILLED"
-                         and s, 5, "rugsd_trading_state to say KILLED", d)
+    killed = await until(
+        lambda: (s := scrape(d.metrics_port)) and state_gauge(s) == "KILLED" and s,
+        5,
+        "rugsd_trading_state to say KILLED",
+        d,
+    )
     assert killed[("rugsd_kill_latched", ())] == 1
     assert killed[("rugsd_control_commands_total", (("cmd", "kill"),))] == 1
     kills = d.query("SELECT source FROM kill_events")
     assert kills == [("control",)]
     # still alive and counting ticks while killed
-    await until(lambda: scrape(d.metrics_port)[TICKS] > killed[TICKS], 5,
-                "ticks to keep being counted after the kill", d)
+    await until(
+        lambda: scrape(d.metrics_port)[TICKS] > killed[TICKS],
+        5,
+        "ticks to keep being counted after the kill",
+        d,
+    )
     report = await status_json(d)
     assert report["trading_state"] == "KILLED" and report["kill_latched"] is True
     assert report["snapshot"]["risk"]["state"] == "KILLED"

@@ -60,14 +60,18 @@ def _game(app: RugsdTui) -> tuple:
     return g.game_id, g.phase, g.tick, g.price
 
 
-async def _command(pilot: Any, app: RugsdTui, key: str, confirm: bool,
-                   d: DaemonProc) -> tuple[dict[str, Any], int]:
+async def _command(
+    pilot: Any, app: RugsdTui, key: str, confirm: bool, d: DaemonProc
+) -> tuple[dict[str, Any], int]:
     """Press ``key`` (and ``y`` in the confirmation); the daemon's answer and when."""
     answered = len(app.answers)
     await pilot.press(key)
     if confirm:
-        await until(lambda: isinstance(app.screen, ConfirmScreen), 5,
-                    f"the confirmation dialog after {key!r}")
+        await until(
+            lambda: isinstance(app.screen, ConfirmScreen),
+            5,
+            f"the confirmation dialog after {key!r}",
+        )
     pressed_ms = now_ms()
     if confirm:
         await pilot.press("y")
@@ -79,8 +83,10 @@ async def _command(pilot: Any, app: RugsdTui, key: str, confirm: bool,
 
 def _command_ts(d: DaemonProc, command: str) -> int:
     """``ts_ms`` of the latest journaled operator command ``command`` sent by the TUI."""
-    rows = d.query("SELECT ts_ms, who FROM operator_commands WHERE command = ? "
-                   "ORDER BY id DESC LIMIT 1", (command,))
+    rows = d.query(
+        "SELECT ts_ms, who FROM operator_commands WHERE command = ? ORDER BY id DESC LIMIT 1",
+        (command,),
+    )
     assert rows, f"no {command!r} in operator_commands"
     assert rows[0][1] == WHO, rows
     return rows[0][0]
@@ -94,9 +100,15 @@ async def _balance_matches_everywhere(app: RugsdTui, d: DaemonProc) -> float:
     assert status["daemon_running"] is True
     balance = status["snapshot"]["account"]["balance_sol"]
     panel = app.query_one(AccountPanel)
-    await until(lambda: app.snapshot.account.balance_sol == balance
-                and f"balance {balance:.4f} SOL" in _text(panel), 5,
-                f"the TUI to show the balance {balance:.4f} SOL", d)
+    await until(
+        lambda: (
+            app.snapshot.account.balance_sol == balance
+            and f"balance {balance:.4f} SOL" in _text(panel)
+        ),
+        5,
+        f"the TUI to show the balance {balance:.4f} SOL",
+        d,
+    )
     last_fill = d.query("SELECT balance_after FROM fills ORDER BY id DESC LIMIT 1")
     assert last_fill and last_fill[0][0] / 1e9 == pytest.approx(balance, abs=1e-9)
     return balance
@@ -109,12 +121,22 @@ async def test_tui_live_stream_updates_widgets_and_pause_resume(
     app = _app(d)
     async with app.run_test(size=SIZE) as pilot:
         # the live stream fills every widget
-        await until(lambda: app.snapshot is not None and app.snapshot.game.tick is not None,
-                    10, "a first snapshot in the TUI", d)
+        await until(
+            lambda: app.snapshot is not None and app.snapshot.game.tick is not None,
+            10,
+            "a first snapshot in the TUI",
+            d,
+        )
         first, first_title = _game(app), app.query_one(PriceChart).border_title
-        await until(lambda: _game(app)[2:] != first[2:]
-                    and app.query_one(PriceChart).border_title != first_title, 5,
-                    "the game tick/price to move in the TUI", d)
+        await until(
+            lambda: (
+                _game(app)[2:] != first[2:]
+                and app.query_one(PriceChart).border_title != first_title
+            ),
+            5,
+            "the game tick/price to move in the TUI",
+            d,
+        )
         assert app.link.status is LinkStatus.CONNECTED
         header = _text(app.query_one(StatusHeader))
         assert "PAPER" in header and "presale_target" in header and "● connected" in header
@@ -123,8 +145,11 @@ async def test_tui_live_stream_updates_widgets_and_pause_resume(
         log = app.query_one(DecisionLog)
         order_line = await until(
             lambda: next((x for x in log.entries if " order " in x and "buy" in x), None),
-            15, "a buy order in the decision log", d)
-        tail = order_line.rsplit("…", 1)[-1].strip()  # the order id (or its tail)
+            15,
+            "a buy order in the decision log",
+            d,
+        )
+        tail = order_line.split(" order ", 1)[1].strip().lstrip("…")  # the id (or its tail)
         journal_ids = [r[0] for r in d.query("SELECT order_id FROM orders")]
         assert any(oid.endswith(tail) for oid in journal_ids), (order_line, journal_ids[-3:])
 
@@ -135,13 +160,21 @@ async def test_tui_live_stream_updates_widgets_and_pause_resume(
         pause_ts = _command_ts(d, "pause")
         risk_text = _text(app.query_one(RiskPanel))
         assert "HALTED" in risk_text and "paused" in risk_text
-        await until(lambda: count(
-            d, "SELECT count(*) FROM decisions WHERE ts_ms > ? AND intent_action = 'buy' "
-            "AND verdict = 'refused' AND reason = 'state_halted'", (pause_ts,)), 20,
-            "the next presale buy refused as halted", d)
+        await until(
+            lambda: count(
+                d,
+                "SELECT count(*) FROM decisions WHERE ts_ms > ? AND intent_action = 'buy' "
+                "AND verdict = 'refused' AND reason = 'state_halted'",
+                (pause_ts,),
+            ),
+            20,
+            "the next presale buy refused as halted",
+            d,
+        )
         await _balance_matches_everywhere(app, d)
-        late = d.query("SELECT order_id, action, ts_ms FROM orders WHERE ts_ms > ?",
-                       (pause_ts + TICK_MS,))
+        late = d.query(
+            "SELECT order_id, action, ts_ms FROM orders WHERE ts_ms > ?", (pause_ts + TICK_MS,)
+        )
         assert late == [], f"orders sent while paused: {late}"
         assert (await status_json(d))["trading_state"] == "HALTED"
 
@@ -150,11 +183,22 @@ async def test_tui_live_stream_updates_widgets_and_pause_resume(
         assert answer["ok"] is True and answer["risk"]["state"] == "ACTIVE", answer
         resume_ts = _command_ts(d, "resume")
         assert "ACTIVE" in _text(app.query_one(RiskPanel))
-        await until(lambda: count(d, "SELECT count(*) FROM orders WHERE action = 'buy' AND "
-                                  "ts_ms > ?", (resume_ts,)), 20, "a buy after resume", d)
-        await until(lambda: app.snapshot.risk.state == "ACTIVE"
-                    and not app.snapshot.risk.flags.operator_paused, 5,
-                    "the stream to show ACTIVE", d)
+        await until(
+            lambda: count(
+                d, "SELECT count(*) FROM orders WHERE action = 'buy' AND ts_ms > ?", (resume_ts,)
+            ),
+            20,
+            "a buy after resume",
+            d,
+        )
+        await until(
+            lambda: (
+                app.snapshot.risk.state == "ACTIVE" and not app.snapshot.risk.flags.operator_paused
+            ),
+            5,
+            "the stream to show ACTIVE",
+            d,
+        )
         assert "paused" not in _text(app.query_one(RiskPanel))
 
 
@@ -164,10 +208,15 @@ async def test_tui_live_kill_key_stops_entries_within_one_tick_until_arm(
     d = live_daemon(env=HOLD)
     app = _app(d)
     async with app.run_test(size=SIZE) as pilot:
-        await until(lambda: holding_in_active(d.snapshot()), 20,
-                    "an open position in the active phase", d)
-        await until(lambda: "flat" not in _text(app.query_one(AccountPanel)), 5,
-                    "the TUI to show the position", d)
+        await until(
+            lambda: holding_in_active(d.snapshot()), 20, "an open position in the active phase", d
+        )
+        await until(
+            lambda: "flat" not in _text(app.query_one(AccountPanel)),
+            5,
+            "the TUI to show the position",
+            d,
+        )
         assert count(d, f"SELECT count(*) FROM orders WHERE action IN {ENTRY}") >= 1
         assert _banner(app) == ""
 
@@ -189,24 +238,41 @@ async def test_tui_live_kill_key_stops_entries_within_one_tick_until_arm(
         assert app.screen.has_class("-killed")
 
         # the strategy keeps asking; every entry is refused from the very next decision on
-        await until(lambda: count(
-            d, f"SELECT count(*) FROM decisions WHERE ts_ms > ? AND intent_action IN {ENTRY} "
-            "AND verdict = 'refused' AND reason = 'state_killed'", (kill_ts,)), 25,
-            "the next presale entry refused as killed", d)
-        states = d.query("SELECT DISTINCT trading_state FROM decisions WHERE ts_ms > ?",
-                         (kill_ts,))
+        await until(
+            lambda: count(
+                d,
+                f"SELECT count(*) FROM decisions WHERE ts_ms > ? AND intent_action IN {ENTRY} "
+                "AND verdict = 'refused' AND reason = 'state_killed'",
+                (kill_ts,),
+            ),
+            25,
+            "the next presale entry refused as killed",
+            d,
+        )
+        states = d.query("SELECT DISTINCT trading_state FROM decisions WHERE ts_ms > ?", (kill_ts,))
         assert states == [("killed",)], f"decisions after the kill in states {states}"
-        late = d.query(f"SELECT order_id, ts_ms FROM orders WHERE action IN {ENTRY} "
-                       "AND ts_ms > ?", (kill_ts + TICK_MS,))
+        late = d.query(
+            f"SELECT order_id, ts_ms FROM orders WHERE action IN {ENTRY} AND ts_ms > ?",
+            (kill_ts + TICK_MS,),
+        )
         assert late == [], f"entry orders after the kill: {late}"
         after = d.query("SELECT action, percentage FROM orders WHERE ts_ms > ?", (kill_ts,))
         assert all(o == ("sell", 100) for o in after), after  # only the flattening sell
+        await until(lambda: flat_and_idle(d.snapshot()), 20, "the position closed", d)
+        closed = count(
+            d,
+            "SELECT count(*) FROM fills WHERE ts_ms >= ? AND kind IN ('sell', 'rug_sell')",
+            (kill_ts,),
+        )
+        assert closed >= 1, "the open position was neither flattened nor rug-sold"
         await _balance_matches_everywhere(app, d)
         status = await status_json(d)
         assert status["trading_state"] == "KILLED" and status["kill_latched"] is True
-        print(f"TUI kill: y pressed -> kill journaled {kill_ts - pressed_ms} ms; "
-              f"{count(d, 'SELECT count(*) FROM decisions WHERE ts_ms > ?', (kill_ts,))} "
-              "decisions since, all KILLED")
+        print(
+            f"TUI kill: y pressed -> kill journaled {kill_ts - pressed_ms} ms; "
+            f"{count(d, 'SELECT count(*) FROM decisions WHERE ts_ms > ?', (kill_ts,))} "
+            "decisions since, all KILLED"
+        )
 
         # clearing the latch from the CLI: the TUI sees ACTIVE, trading resumes
         armed_ms = now_ms()
@@ -214,12 +280,26 @@ async def test_tui_live_kill_key_stops_entries_within_one_tick_until_arm(
         assert rc == 0, err
         assert "armed" in out
         assert not latch_path(d.run_dir).exists()
-        await until(lambda: app.snapshot.risk.state == "ACTIVE" and not app.kill_latched, 5,
-                    "the TUI to show ACTIVE after arm", d)
+        await until(
+            lambda: app.snapshot.risk.state == "ACTIVE" and not app.kill_latched,
+            5,
+            "the TUI to show ACTIVE after arm",
+            d,
+        )
+        arms = d.query(
+            "SELECT result FROM operator_commands WHERE command = 'arm' AND ts_ms >= ?", (armed_ms,)
+        )
+        assert arms == [("active",)], arms
         assert _banner(app) == ""
         assert not app.screen.has_class("-killed")
-        await until(lambda: count(d, "SELECT count(*) FROM orders WHERE action = 'buy' AND "
-                                  "ts_ms > ?", (armed_ms,)), 20, "a buy after arming", d)
+        await until(
+            lambda: count(
+                d, "SELECT count(*) FROM orders WHERE action = 'buy' AND ts_ms > ?", (armed_ms,)
+            ),
+            20,
+            "a buy after arming",
+            d,
+        )
 
 
 async def test_tui_live_flatten_key_sells_the_position_then_reducing_until_resume(
@@ -231,14 +311,21 @@ async def test_tui_live_flatten_key_sells_the_position_then_reducing_until_resum
         await until(lambda: app.snapshot is not None, 10, "a first snapshot", d)
         sells: list[tuple] = []
         for _attempt in range(3):  # the rug may beat the flatten to the position: retry
-            await until(lambda: holding_in_active(d.snapshot(), max_tick=30), 25,
-                        "an open position early in a game", d)
+            await until(
+                lambda: holding_in_active(d.snapshot(), max_tick=30),
+                25,
+                "an open position early in a game",
+                d,
+            )
             answer, _ = await _command(pilot, app, "f", True, d)
             assert answer["ok"] is True and answer["risk"]["state"] == "REDUCING", answer
             flatten_ts = _command_ts(d, "flatten")
             await until(lambda: flat_and_idle(d.snapshot()), 10, "the position closed", d)
-            sells = d.query("SELECT order_id, status FROM orders WHERE action = 'sell' AND "
-                            "percentage = 100 AND ts_ms >= ?", (flatten_ts,))
+            sells = d.query(
+                "SELECT order_id, status FROM orders WHERE action = 'sell' AND "
+                "percentage = 100 AND ts_ms >= ?",
+                (flatten_ts,),
+            )
             if sells:
                 break
             # the game rugged before the flatten arrived: nothing to sell; go again
@@ -250,20 +337,40 @@ async def test_tui_live_flatten_key_sells_the_position_then_reducing_until_resum
 
         # flat now, and still REDUCING: exits only until resume
         assert d.snapshot()["risk"]["state"] == "REDUCING"
-        await until(lambda: app.snapshot.risk.state == "REDUCING"
-                    and "REDUCING" in _text(app.query_one(RiskPanel))
-                    and "flat" in _text(app.query_one(AccountPanel)), 5,
-                    "the TUI to show REDUCING and flat", d)
-        await until(lambda: count(
-            d, "SELECT count(*) FROM decisions WHERE ts_ms > ? AND intent_action = 'buy' "
-            "AND verdict = 'refused' AND reason = 'state_reducing'", (flatten_ts,)), 20,
-            "the next presale buy refused as reducing", d)
-        late = d.query(f"SELECT order_id FROM orders WHERE action IN {ENTRY} AND ts_ms > ?",
-                       (flatten_ts,))
+        await until(
+            lambda: (
+                app.snapshot.risk.state == "REDUCING"
+                and "REDUCING" in _text(app.query_one(RiskPanel))
+                and "flat" in _text(app.query_one(AccountPanel))
+            ),
+            5,
+            "the TUI to show REDUCING and flat",
+            d,
+        )
+        await until(
+            lambda: count(
+                d,
+                "SELECT count(*) FROM decisions WHERE ts_ms > ? AND intent_action = 'buy' "
+                "AND verdict = 'refused' AND reason = 'state_reducing'",
+                (flatten_ts,),
+            ),
+            20,
+            "the next presale buy refused as reducing",
+            d,
+        )
+        late = d.query(
+            f"SELECT order_id FROM orders WHERE action IN {ENTRY} AND ts_ms > ?", (flatten_ts,)
+        )
         assert late == [], f"entries after the flatten: {late}"
 
         answer, _ = await _command(pilot, app, "r", False, d)
         assert answer["ok"] is True and answer["risk"]["state"] == "ACTIVE", answer
         resume_ts = _command_ts(d, "resume")
-        await until(lambda: count(d, "SELECT count(*) FROM orders WHERE action = 'buy' AND "
-                                  "ts_ms > ?", (resume_ts,)), 20, "a buy after resume", d)
+        await until(
+            lambda: count(
+                d, "SELECT count(*) FROM orders WHERE action = 'buy' AND ts_ms > ?", (resume_ts,)
+            ),
+            20,
+            "a buy after resume",
+            d,
+        )

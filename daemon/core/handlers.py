@@ -1,0 +1,80 @@
+"""Inputs to the core that are not feed events: operator commands and executor reports.
+
+Plain functions over the core's state (kept beside ``decision.py`` so each file has one
+job): they change the risk state or the account and append journal records, like every
+other step of the core — no clock, no I/O.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from daemon.core.inputs import ExecReport, ExecStatus, OperatorAction, OperatorInput
+from daemon.game import accounting
+from daemon.journal.records import OperatorCommand, OrderStatus
+from risk.reasons import ReasonCode
+
+if TYPE_CHECKING:
+    from daemon.core.decision import DecisionCore, StepOutput
+
+
+def on_operator(core: DecisionCore, cmd: OperatorInput, out: StepOutput) -> None:
+    """Operator commands: kill, pause, resume, flatten, arm (journaled with who/when)."""
+    ts = cmd.ts_ms
+    detail = f"{cmd.who or cmd.source} {cmd.reason}".strip()
+    if cmd.action is OperatorAction.KILL:
+        core.risk_to(
+            core.risk.kill(ts, ReasonCode.OPERATOR_KILL, detail),
+            out,
+            kill_source=cmd.source,
+            kill_reason=cmd.reason or "operator kill",
+        )
+    elif cmd.action is OperatorAction.PAUSE:
+        core.risk_to(core.risk.pause(ts, detail), out)
+    elif cmd.action is OperatorAction.RESUME:
+        core.risk_to(core.risk.resume(ts, detail), out)
+    elif cmd.action is OperatorAction.FLATTEN:
+        core.risk_to(core.risk.flatten(ts, detail), out)
+        core.risk_to(core.risk.on_position(core.account.qty, ts), out)
+    elif cmd.action is OperatorAction.ARM:
+        core.risk_to(core.risk.arm(ts, detail), out)
+    out.records.append(
+        OperatorCommand(
+            core.cfg.run_id,
+            ts,
+            cmd.action.value,
+            cmd.who or cmd.source,
+            core.risk.trading_state.value,
+        )
+    )
+
+
+def on_exec_report(core: DecisionCore, rep: ExecReport, out: StepOutput) -> None:
+    """An external executor's report: close the order, apply fills, trust the venue."""
+    order = core.open_orders.get(rep.order_id)
+    game_id = order.game_id if order else (core.view.game_id or "")
+    for fill in rep.fills:
+        core.fill_record(rep.order_id, fill, game_id, rep.ts_ms, out)
+    if rep.status is ExecStatus.FILLED:
+        core.close_order(rep.order_id, OrderStatus.FILLED, rep.detail, rep.ts_ms, out)
+        core.risk_to(core.risk.on_execution_ok(rep.ts_ms), out)
+    elif rep.status is ExecStatus.REJECTED:
+        core.close_order(rep.order_id, OrderStatus.REJECTED, rep.detail, rep.ts_ms, out)
+    else:
+        core.close_order(rep.order_id, OrderStatus.FAILED, rep.detail, rep.ts_ms, out)
+        core.stats["exec_errors"] += 1
+        core.risk_to(
+            core.risk.on_execution_error(
+                rep.ts_ms, core.cfg.limits.max_execution_errors, rep.detail
+            ),
+            out,
+        )
+    if rep.account is not None:
+        core.set_account(rep.account, rep.ts_ms, out)
+    elif rep.fills:
+        # no venue account with the report: apply the fills ourselves (same arithmetic);
+        # the venue's next account update reconciles
+        account = core.account
+        for fill in rep.fills:
+            account = accounting.apply_fill(account, fill)
+        core.set_account(account, rep.ts_ms, out)
