@@ -29,22 +29,35 @@ _AREAS = (
     "daemon.cli_browser",
     "training.cli",
 )
+# which module owns each command: `rugsd kill` must not pay for importing numpy,
+# onnxruntime or playwright (the kill switch has a one-tick budget)
+_OWNER = {
+    "run": "daemon.cli_run", "sim": "daemon.cli_sim", "verify": "daemon.cli_verify",
+    "record": "daemon.cli_record", "replay": "daemon.cli_replay",
+    "report": "daemon.cli_report", "kill": "daemon.cli_risk", "arm": "daemon.cli_risk",
+    "pause": "daemon.cli_control", "resume": "daemon.cli_control",
+    "flatten": "daemon.cli_control", "status": "daemon.cli_control",
+    "tui": "daemon.cli_tui", "config": "daemon.cli_config", "login": "daemon.cli_browser",
+    "record-human": "daemon.cli_browser", "retrain": "training.cli",
+    "models": "training.cli", "evaluate": "training.cli",
+}
+_TRAIN_MODULES = {"torch", "gymnasium", "stable_baselines3", "sb3_contrib", "onnx", "onnxscript"}
 
 
-def build_parser() -> argparse.ArgumentParser:
-    """The full argument parser with every available sub-command."""
+def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
+    """The argument parser: only the owning module for a known command, else all."""
     parser = argparse.ArgumentParser(
         prog="rugsd", description="Rugs.fun trading daemon with a safety shell."
     )
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in _AREAS:
+    first = next((a for a in (argv or []) if not a.startswith("-")), None)
+    areas = (_OWNER[first],) if first in _OWNER else _AREAS
+    for name in areas:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:
             # the train extra (torch) may be absent: its commands are simply not offered
-            if err.name and (err.name == name or err.name.split(".")[0] in {"torch", "gymnasium",
-                                                                         "stable_baselines3",
-                                                                         "sb3_contrib"}):
+            if err.name and err.name.split(".")[0] in _TRAIN_MODULES:
                 continue
             raise
         module.add_parser(sub)
@@ -53,7 +66,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the ``rugsd`` console script."""
-    parser = build_parser()
+    argv = sys.argv[1:] if argv is None else argv
+    parser = build_parser(argv)
     args = parser.parse_args(argv)
     func = getattr(args, "func", None)
     if func is None:

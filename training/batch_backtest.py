@@ -5,9 +5,8 @@ The event-by-event backtest (``training.backtest``) steps one ``DecisionCore`` p
 gives the SAME ``GameResult`` per game, to the lamport:
 
 - **Features**: the game block of every active tick of every game is computed at once
-  (``game_block_many``: ``strategy.features_batch.game_features_batch`` over the
-  concatenated games, with per-game tick indices — the same IEEE operations in the same
-  order, so bit-identical to the per-tick builder); presale rows use the game block the
+  (``training.batch_features.game_block_many``: ``game_features_batch`` over the
+  concatenated games — bit-identical to the per-tick builder); presale rows use the game block the
   daemon's state machine gives a presale view; the session block comes from the
   previous games (``history_for``, as ``backtest``); the account block is recomputed
   per tick for all live games with numpy, replaying ``strategy.features.account_features``
@@ -58,7 +57,6 @@ from daemon.game.accounting import (
     sol_to_lamports,
 )
 from daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
-from daemon.state.machine import GameStateMachine
 from daemon.state.view import GameSummary, GameView
 from risk.context import DAY_MS, GameCounters, GateContext, SessionFigures
 from risk.gate import check
@@ -67,128 +65,28 @@ from risk.states import RiskState
 from risk.verdicts import Order, Refusal
 from strategy.actions import ACTION_NAMES, N_ACTIONS, SELL_PERCENTS, SIDEBET_INDEX, ActionTable
 from strategy.features import (
-    _ACTIVE_ONEHOT,
-    _PHASES,
     ACCOUNT_SLICE,
-    GAME_FEATURES,
     GAME_SLICE,
-    MAX_WINDOW,
     N_FEATURES,
-    RETURN_WINDOWS,
     SESSION_SLICE,
-    TIME_CEIL_S,
-    VOL_WINDOWS,
-    game_features,
     session_features,
 )
-from strategy.features_batch import _clean_array, _logs
+from strategy.features_batch import _clean_array
 from strategy.onnx_strategy import OnnxStrategy
 from training.backtest import HOLD_COST, SIDEBET_EV, GameResult, run_game
+from training.batch_features import game_block_many, presale_game_blocks
 from training.env import START_BALANCE_SOL, core_settings
-from training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+from training.episodes import PRESALE_TIMERS, GameSpec, history_for
 
 TIE_EPS = 1e-4
 """Relative logit gap (and absolute ``p_rug`` distance) under which a row is re-decided
-single-row. Batched/single-row differences measured here are ≤ 1e-6."""
+single-row. Batched and single-row logits of an exported SB3 policy were bit-identical
+on the 2-core box; the recheck only makes that independent of the CPU and library."""
 DEFAULT_BATCH_GAMES = 2048
 _L = float(LAMPORTS_PER_SOL)
 _ACTIVE_RISK = RiskState(feed_stale=False)  # a backtest core after its first event
-_N_GAME = len(GAME_FEATURES)
 
 Progress = Callable[[int, int], None]
-
-
-# -- features --------------------------------------------------------------------------------
-
-
-def game_block_many(prices: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarray]:
-    """Game blocks of many games at once: (float64 [sum T, n_game], offsets [G]).
-
-    Rows ``offsets[g] .. offsets[g] + T_g - 1`` equal ``game_features_batch(prices[g])``
-    bit for bit (elapsed time ``tick * TICK_MS / 1000``, as for events 250 ms apart).
-    """
-    lengths = np.array([len(p) for p in prices], dtype=np.int64)
-    offsets = np.zeros(len(prices), dtype=np.int64)
-    if len(prices) > 1:
-        np.cumsum(lengths[:-1], out=offsets[1:])
-    total = int(lengths.sum())
-    out = np.zeros((total, _N_GAME), dtype=np.float64)
-    if total == 0:
-        return out, offsets
-    x = _clean_array(np.concatenate([np.asarray(p, dtype=np.float64) for p in prices]))
-    g = np.arange(total, dtype=np.int64)
-    t = g - np.repeat(offsets, lengths)  # tick within its game
-    out[:, 0] = t / 100
-    out[:, 1] = x
-    out[:, 2] = _logs(x)
-    r = np.zeros(total, dtype=np.float64)  # r[i] = log(x_i / x_{i-1}) within a game
-    if total > 1:
-        r[1:] = _logs(x[1:] / x[:-1])
-    r[t == 0] = 0.0
-    col = 3
-    for k in RETURN_WINDOWS:
-        out[:, col] = r if k == 1 else _logs(x / x[g - np.minimum(t, k)])
-        col += 1
-    for w in VOL_WINDOWS:
-        out[:, col] = _vol_many(r, t, w)
-        col += 1
-    peak = np.empty(total, dtype=np.float64)
-    for lo, n in zip(offsets.tolist(), lengths.tolist(), strict=True):
-        np.maximum.accumulate(x[lo : lo + n], out=peak[lo : lo + n])
-    # log(peak) only where the peak changes (it is a step function), then carried
-    new_peak = np.ones(total, dtype=bool)
-    new_peak[1:] = peak[1:] != peak[:-1]
-    at = np.flatnonzero(new_peak)
-    log_peak = _logs(peak[at])[np.cumsum(new_peak) - 1]
-    out[:, col] = 1.0 - x / peak
-    out[:, col + 1] = log_peak
-    col += 2
-    out[:, col : col + len(_PHASES)] = _ACTIVE_ONEHOT
-    col += len(_PHASES)
-    out[:, col] = 0.0
-    out[:, col + 1] = np.maximum(0.0, np.minimum((t * TICK_MS) / 1000, TIME_CEIL_S))
-    return out, offsets
-
-
-def _vol_many(r: np.ndarray, t: np.ndarray, w: int, chunk: int = 16384) -> np.ndarray:
-    """``vol_w`` for every row: two passes, oldest → newest, as ``strategy.features._vol``.
-
-    Terms before a game's tick 1 are skipped (the per-game batch adds 0.0 for them:
-    the same sums). Chunked so the working set stays in cache.
-    """
-    pad = MAX_WINDOW
-    rp = np.concatenate([np.zeros(pad), r])
-    out = np.zeros(r.shape[0], dtype=np.float64)
-    for lo in range(0, r.shape[0], chunk):
-        hi = min(r.shape[0], lo + chunk)
-        tt = t[lo:hi]
-        cnt = np.minimum(tt, w)
-        safe = np.maximum(cnt, 1)
-        s = np.zeros(hi - lo, dtype=np.float64)
-        for j in range(w - 1, -1, -1):
-            np.add(s, rp[pad + lo - j : pad + hi - j], out=s, where=tt >= j + 1)
-        mean = s / safe
-        s2 = np.zeros(hi - lo, dtype=np.float64)
-        d = np.empty(hi - lo, dtype=np.float64)
-        for j in range(w - 1, -1, -1):
-            np.subtract(rp[pad + lo - j : pad + hi - j], mean, out=d)
-            np.multiply(d, d, out=d)
-            np.add(s2, d, out=s2, where=tt >= j + 1)
-        out[lo:hi] = np.where(cnt > 0, np.sqrt(s2 / safe), 0.0)
-    return out
-
-
-def presale_game_blocks(timers: Sequence[int]) -> dict[int, list[float]]:
-    """Game block of the presale view at each ``cooldownTimer`` (what the machine gives)."""
-    spec = GameSpec("presale-probe", np.array([1.0]), 0.01, 10 * DAY_MS)
-    machine = GameStateMachine()
-    out: dict[int, list[float]] = {}
-    for ev in game_events(spec, (), timers):
-        machine.apply(ev)
-        view = machine.view
-        if view.phase is Phase.PRESALE:
-            out[view.cooldown_ms] = game_features(view)
-    return out
 
 
 # -- per-game state -------------------------------------------------------------------------

@@ -37,7 +37,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true",
                    help="continue PPO from DATA_DIR/training/ppo.zip instead of cloning anew")
-    p.add_argument("--human-demos", type=Path, help="Parquet ButtonEvents (skipped if absent)")
+    p.add_argument("--human-demos", type=Path, metavar="DIR",
+                   help="human demonstrations from `rugsd record --human` (DIR with "
+                        "button_events/; default DATA_DIR/dataset when it has them)")
     p.set_defaults(func=run_retrain)
 
     m = sub.add_parser("models", help="list, promote or roll back model bundles")

@@ -4,7 +4,8 @@ The wall-clock budget is split across the phases (data sizes scale with it): sid
 ≈ 8 %, behaviour cloning ≈ 10 %, PPO until ≈ 65 %, evaluation and report the rest.
 
 Candidates: ``start`` (the policy PPO starts from: behaviour cloning of the rule
-strategy, or the resumed checkpoint) and ``ppo`` (after PPO). The first of
+strategy mixed with human demonstrations when there are any — ``--human-demos`` or
+``DATA_DIR/dataset/button_events`` — or the resumed checkpoint) and ``ppo`` (after PPO). The first of
 (``ppo``, ``start``) without a blocking alarm is the candidate ("first qualifying",
 decided by the alarms, not by its P&L).
 
@@ -145,10 +146,12 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         human_demos,
         load_checkpoint,
         make_model,
+        mix_demos,
         obs_stats,
         reward_trend,
         rule_demos,
         train_ppo,
+        without_sidebet,
     )
     from training.sidebet import train_sidebet
 
@@ -195,14 +198,25 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     else:
         demo_env = RugsEnv(ds.train, allow_sidebet=side.usable, shuffle=False)
         demos = rule_demos(demo_env, min(demo_games, len(ds.train)), scfg)
-        human = human_demos(cfg.human_demos)
-        training["human_demos"] = "none" if human is None else len(human)
+        demo_dir = cfg.human_demos
+        if demo_dir is None and (cfg.data_dir / "dataset" / "button_events").is_dir():
+            demo_dir = cfg.data_dir / "dataset"
+        human, human_info = human_demos(demo_dir, data_dir=cfg.data_dir,
+                                        recordings=cfg.recordings, cfg=scfg)
+        if human is not None and not side.usable:
+            human, dropped = without_sidebet(human)
+            human_info["dropped_sidebet_pairs"] = dropped
+        demos, human_weight = mix_demos(demos, human)
+        human_info["used_pairs"] = 0 if human is None else len(human)
+        human_info["pair_weight"] = round(human_weight, 3)
+        training["human_demos"] = human_info
         mean, std = obs_stats(demos.obs)
         model = make_model(env, mean, std, seed=cfg.seed)
         bc = behaviour_clone(model, demos, budget_s=left(0.18), seed=cfg.seed,
                              progress=lambda d, t: ph.update("behaviour cloning", d, t))
         training["behaviour_cloning"] = bc
-        training["start"] = "behaviour cloning of presale_target"
+        training["start"] = "behaviour cloning of presale_target" + (
+            f" + {len(human)} human demonstration pairs" if human is not None else "")
         run = None
     ph.done("behaviour cloning")
     start_onnx = export_policy(model.policy)

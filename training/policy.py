@@ -5,8 +5,11 @@
 - Behaviour cloning in plain torch against the SB3 policy (``evaluate_actions`` with the
   action masks): demonstrations come from the rule strategy
   (``strategy.rules.PresaleTargetStrategy``) played through the same env, and from
-  human ``ButtonEvent`` Parquet files when a path is given and exists (a later issue;
-  skipped when absent).
+  human ``ButtonEvent`` Parquet files (``training.demos``) when there are any. The two
+  are *mixed* (``mix_demos``): the human pairs are up-weighted so that they carry
+  ``HUMAN_SHARE`` (half) of the loss, at most ``MAX_HUMAN_WEIGHT`` times a rule pair —
+  a few hundred presses are not drowned by the rule's ~10⁵ decisions, and a tiny
+  capture cannot take over.
 - PPO runs within a wall-clock budget, saves a checkpoint every ``checkpoint_every``
   steps (atomic replace) and resumes from it. Seeds are fixed; one torch thread (the
   nets are tiny, threads only add overhead on 2 cores).
@@ -31,7 +34,7 @@ from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
 from daemon.config import StrategyConfig
-from strategy.actions import N_ACTIONS, WAIT_INDEX, ActionTable
+from strategy.actions import N_ACTIONS, SIDEBET_INDEX, WAIT_INDEX, ActionTable
 from strategy.intents import Intent
 from strategy.rules import PresaleTargetStrategy
 from training.env import RugsEnv
@@ -40,6 +43,8 @@ from training.sidebet import Normalise
 log = structlog.get_logger(__name__)
 
 Progress = Callable[[int, int], None]
+HUMAN_SHARE = 0.5
+MAX_HUMAN_WEIGHT = 20.0
 
 
 class NormExtractor(BaseFeaturesExtractor):
@@ -81,6 +86,7 @@ class Demos:
     actions: np.ndarray
     masks: np.ndarray
     unmatched: int = 0
+    weights: np.ndarray | None = None  # per-pair loss weight (None: all 1)
 
     def __len__(self) -> int:
         return int(self.actions.shape[0])
@@ -112,12 +118,49 @@ def rule_demos(env: RugsEnv, n_games: int, cfg: StrategyConfig | None = None) ->
                  np.array(mask_l, bool), unmatched)
 
 
-def human_demos(path: str | Path | None) -> Demos | None:
-    """Human demonstrations from Parquet ButtonEvents (format pending; None when absent)."""
+def human_demos(path: str | Path | None, *, data_dir: Path | None = None,
+                recordings: Sequence[Path] = (), cfg: StrategyConfig | None = None
+                ) -> tuple[Demos | None, dict]:
+    """Human demonstrations (``training.demos``) under ``path``: (demos or None, summary).
+
+    ``path`` is a ButtonEvent folder (``DIR`` or ``DIR/button_events``) or file; price
+    paths come from its ``human_ticks``, ``data_dir``'s dataset and ``recordings``.
+    """
     if path is None or not Path(path).exists():
-        return None
-    log.warning("human demonstrations are not supported yet; skipped", path=str(path))
-    return None
+        return None, {"pairs": 0, "source": None if path is None else str(path),
+                      "note": "no demonstrations"}
+    from training.demos import build_demos
+
+    found = build_demos(Path(path), data_dir=data_dir, recordings=recordings, cfg=cfg)
+    summary = found.summary() | {"source": str(path)}
+    if not found.pairs:
+        return None, summary
+    obs, actions, masks = found.arrays()
+    return Demos(obs, actions, masks), summary
+
+
+def without_sidebet(demos: Demos) -> tuple[Demos, int]:
+    """Drop SIDEBET pairs and mask SIDEBET (an unusable sidebet model never bets)."""
+    keep = demos.actions != SIDEBET_INDEX
+    masks = demos.masks[keep].copy()
+    masks[:, SIDEBET_INDEX] = False
+    weights = None if demos.weights is None else demos.weights[keep]
+    return (Demos(demos.obs[keep], demos.actions[keep], masks, demos.unmatched, weights),
+            int((~keep).sum()))
+
+
+def mix_demos(rule: Demos, human: Demos | None, share: float = HUMAN_SHARE,
+              max_weight: float = MAX_HUMAN_WEIGHT) -> tuple[Demos, float]:
+    """Rule and human pairs together; (demos, weight of one human pair)."""
+    if human is None or len(human) == 0:
+        return rule, 0.0
+    if len(rule) == 0:
+        return human, 1.0
+    w = min(max_weight, max(1.0, share / (1 - share) * len(rule) / len(human)))
+    weights = np.concatenate([np.ones(len(rule)), np.full(len(human), w)])
+    return Demos(np.concatenate([rule.obs, human.obs]).astype(np.float32),
+                 np.concatenate([rule.actions, human.actions]),
+                 np.concatenate([rule.masks, human.masks]), rule.unmatched, weights), w
 
 
 def make_model(env: gym.Env, mean: Sequence[float], std: Sequence[float], seed: int = 0,
@@ -152,7 +195,10 @@ def behaviour_clone(model: MaskablePPO, demos: Demos, *, epochs: int = 20,
     # rare actions (a buy or a sell among ~200 waits per game) weigh as much as waits
     counts = np.bincount(demos.actions, minlength=N_ACTIONS).astype(np.float64)
     weights = np.where(counts > 0, 1.0 / np.sqrt(np.maximum(counts, 1)), 0.0)
-    w = torch.from_numpy((weights / weights[demos.actions].mean())[demos.actions]).float()
+    per = weights[demos.actions]
+    if demos.weights is not None:  # e.g. human pairs weighted up (``mix_demos``)
+        per = per * demos.weights
+    w = torch.from_numpy(per / per.mean()).float() if len(demos) else torch.zeros(0)
     n = len(demos)
     total = max(1, epochs * ((n + batch - 1) // batch))
     done = 0

@@ -31,7 +31,7 @@ from daemon.core.paper import PaperVenue
 from daemon.core.settle import order_outcome, settle
 from daemon.events import GameUpdate, Phase
 from daemon.game import accounting
-from daemon.game.accounting import Account, Fill
+from daemon.game.accounting import Account, Fill, FillKind
 from daemon.game.matching import PendingOrder
 from daemon.journal.records import (
     DecisionRecord,
@@ -118,12 +118,17 @@ class DecisionCore:
         risk: RiskState | None = None,
         figures: SessionFigures | None = None,
         order_seq: int = 0,
+        exposure_game: str | None = None,
     ) -> None:
         self.cfg = cfg
         self.account = account
         self.risk = risk if risk is not None else RiskState()
         self.figures = figures
         self.order_seq = order_seq
+        # the game our position / sidebet belongs to: if a different game is running and
+        # we still hold it, that game's rug was missed (restart, feed gap) — see
+        # ``_settle_orphan``
+        self.exposure_game = exposure_game
         self.machine = GameStateMachine()
         self.strategy = strategy  # also sets the feature builder
         self.paper = PaperVenue(cfg.paper_latency_ms) if cfg.paper_latency_ms is not None else None
@@ -245,6 +250,13 @@ class DecisionCore:
                     )
             elif isinstance(tr, Anomaly):
                 self.stats[f"anomaly_{tr.kind}"] += 1
+        if (
+            self.exposure_game is not None
+            and view.game_id is not None
+            and view.game_id != self.exposure_game
+            and (self.account.qty or self.account.sidebet is not None)
+        ):
+            self._settle_orphan(ev.ts_ms, out)
         self._mark(view, ev.ts_ms, out)
         if decide and view.game_id is not None:
             if self.defer_decisions:
@@ -273,10 +285,30 @@ class DecisionCore:
                 self.close_order(pending.order_id, OrderStatus.REJECTED, "game ended", ts_ms, out)
         self.markers = [m for m in self.markers if m[0] == self.view.game_id]
 
+    def _settle_orphan(self, ts_ms: int, out: StepOutput) -> None:
+        """We hold exposure from a game that ended without us seeing its rug: settle it
+        as the venue did — force-sold at that game's rug price, revealed in gameHistory
+        (the sidebet resolved by its rug tick); when the history does not have it, the
+        position is valued at 0 and the sidebet lost (conservative; counted)."""
+        game_id = self.exposure_game or ""
+        finished = self.machine.finished_game(game_id)
+        if finished is not None and finished.prices:
+            rug_tick, rug_price = len(finished.prices) - 1, finished.prices[-1]
+            self.stats["orphan_settled_revealed"] += 1
+        else:
+            rug_tick, rug_price = 1 << 30, 0.0
+            self.stats["orphan_settled_unknown"] += 1
+        account, fills = accounting.settle_rug(self.account, rug_tick, rug_price)
+        for fill in fills:
+            self.fill_record(None, fill, game_id, ts_ms, out)
+        self.set_account(account, ts_ms, out, price=rug_price)
+
     def fill_record(
         self, order_id: str | None, fill: Fill, game_id: str, ts_ms: int, out: StepOutput
     ) -> None:
         self.stats["fills"] += 1
+        if fill.kind in (FillKind.BUY, FillKind.SIDEBET_PLACE):
+            self.exposure_game = game_id
         out.records.append(
             FillRecord(
                 order_id,

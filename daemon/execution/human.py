@@ -8,6 +8,10 @@ websocket for the game/account state and a capture-phase click listener reports 
 press, with that state, through an exposed binding, so the context is the page's state
 at the click, before the site reacts to it.
 
+The recorder also writes the game ticks the page sees (``TickWriter``) to
+``DIR/human_ticks/*.parquet`` in the daemon's dataset tick schema, so that the training
+side (``training.demos``) can rebuild each press's observation from the price path.
+
 For the lead's ``rugsd record``: ``add_human_arguments(parser)`` adds ``--human`` and its
 options; ``run_human(args)`` runs it (exit code).
 """
@@ -25,12 +29,17 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+import pyarrow as pa
 import structlog
 
 from daemon.config import BrowserConfig, load_settings
+from daemon.events import GameUpdate
 from daemon.execution.buttons import ButtonEvent, ButtonEventWriter, Sequencer
 from daemon.execution.launch import BROWSER_ERRORS, has_display, launch_context, profile_dir
+from daemon.execution.page_feed import PageFeed
 from daemon.execution.selectors import BET_INPUT, classifier_table, merged
+from daemon.game.rules import COOLDOWN_MS, TICK_MS
+from daemon.journal.dataset import TICKS_SCHEMA, write_atomic
 
 log = structlog.get_logger(__name__)
 
@@ -48,6 +57,87 @@ def tap_script(selectors: dict[str, str]) -> str:
         "binding": BINDING,
     }
     return (JS_DIR / "tap.js").read_text().replace("/*CONFIG*/ {}", json.dumps(cfg))
+
+
+class TickWriter:
+    """The game ticks the page receives → ``DIR/human_ticks/<session>-<part>.parquet``.
+
+    Rows follow ``daemon.journal.dataset.TICKS_SCHEMA`` (``phase`` ``active`` or
+    ``rugged`` for the rug tick); ``run_id`` says where a row came from:
+    ``<session>`` a tick event the page received (``ts_ms`` = receive time),
+    ``<session>/backfill`` a tick filled from ``prices``/``partialPrices`` of a later
+    event, ``<session>/history`` a tick of a finished game from ``gameHistory`` (its
+    ``ts_ms`` reconstructed back-to-back from the carrying event's receive time: ordering
+    only). Each (game, tick) is written once (first source wins).
+    """
+
+    MAX_GAMES = 64  # games whose written ticks are remembered (older ones are finished)
+
+    def __init__(self, out_dir: Path, session_id: str, rows_per_file: int = 20_000) -> None:
+        """Files go to ``out_dir/human_ticks/``."""
+        self.dir = Path(out_dir) / "human_ticks"
+        self.session_id = session_id
+        self.rows_per_file = rows_per_file
+        self.rows: list[tuple] = []
+        self.parts: list[Path] = []
+        self._seen: dict[str, set[int]] = {}
+
+    def _add(self, source: str, ts_ms: int, game_id: str, tick: int, price: float,
+             rugged: bool = False) -> None:
+        ticks = self._seen.get(game_id)
+        if ticks is None:
+            ticks = self._seen[game_id] = set()
+            while len(self._seen) > self.MAX_GAMES:
+                self._seen.pop(next(iter(self._seen)))
+        if tick in ticks:
+            return
+        ticks.add(tick)
+        self.rows.append((source, int(ts_ms), game_id, int(tick), float(price),
+                          "rugged" if rugged else "active"))
+
+    def on_event(self, event: object, _raw: object = None) -> None:
+        """A parsed page event (``PageFeed`` sink): keep its ticks."""
+        if not isinstance(event, GameUpdate):
+            return
+        ts, gid, sid = event.ts_ms, event.game_id, self.session_id
+        cursor = ts
+        for game in event.history:  # newest first, back to back
+            prices = game.prices
+            if not prices:
+                continue
+            n = len(prices) - 1
+            start = cursor - TICK_MS * (n + 2)
+            for t, p in enumerate(prices):
+                self._add(f"{sid}/history", start + t * TICK_MS, game.game_id, t, p, t == n)
+            cursor = start - COOLDOWN_MS
+        if event.active and event.tick is not None and event.price is not None:
+            self._add(sid, ts, gid, event.tick, event.price, event.rugged)
+        fill = [*enumerate(event.backfill or ()), *event.partial_prices]
+        for t, p in fill:
+            if event.tick is None or t < event.tick:
+                self._add(f"{sid}/backfill", ts, gid, t, p)
+        if len(self.rows) >= self.rows_per_file:
+            self.flush()
+
+    def flush(self) -> Path | None:
+        """Write the buffered rows as one new part file (atomic rename)."""
+        if not self.rows:
+            return None
+        self.dir.mkdir(parents=True, exist_ok=True)
+        path = self.dir / f"{self.session_id}-{len(self.parts):04d}.parquet"
+        columns = list(zip(*self.rows, strict=True))
+        table = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in
+                                      zip(columns, TICKS_SCHEMA, strict=True)],
+                                     schema=TICKS_SCHEMA)
+        write_atomic(table, path)
+        self.parts.append(path)
+        self.rows = []
+        return path
+
+    def close(self) -> list[Path]:
+        """Flush and return every part written."""
+        self.flush()
+        return list(self.parts)
 
 
 class HumanRecorder:
@@ -72,8 +162,11 @@ class HumanRecorder:
         self.session_id = session_id or time.strftime("%Y%m%dT%H%M%S") + "-" + secrets.token_hex(3)
         self.sequencer = Sequencer(self.session_id)
         self.writer = ButtonEventWriter(out_dir, self.session_id)
+        self.ticks = TickWriter(out_dir, self.session_id)
+        self.feed = PageFeed(self.ticks.on_event)
         self.selectors = merged(cfg.selectors)
         self.events: list[ButtonEvent] = []
+        self.tick_parts: list[Path] = []
         self.dropped = 0
         self.on_event = on_event
         self.closed = asyncio.Event()
@@ -94,6 +187,7 @@ class HumanRecorder:
             pages = self._context.pages
             self.page = pages[0] if pages else await self._context.new_page()
             self.page.on("close", lambda *_: self.closed.set())
+            self.feed.attach(self.page)
             await self.page.goto(self.url, wait_until="domcontentloaded")
         except Exception:
             await self.stop()
@@ -115,8 +209,10 @@ class HumanRecorder:
             self.on_event(ev)
 
     async def stop(self) -> list[Path]:
-        """Write what is buffered, close the browser; the Parquet parts written."""
+        """Write what is buffered, close the browser; the ButtonEvent parts written
+        (the tick parts are in ``tick_parts``)."""
         parts = self.writer.close()
+        self.tick_parts = self.ticks.close()
         if self._context is not None:
             try:
                 await asyncio.wait_for(self._context.close(), 10)
@@ -183,5 +279,6 @@ async def _record(cfg: BrowserConfig, url: str, out: Path, data_dir: Path,
             w.cancel()
         parts = await rec.stop()
     print(json.dumps({"session": rec.session_id, "events": len(rec.events),
-                      "dropped": rec.dropped, "files": [str(p) for p in parts]}))
+                      "dropped": rec.dropped, "files": [str(p) for p in parts],
+                      "tick_files": [str(p) for p in rec.tick_parts]}))
     return 0

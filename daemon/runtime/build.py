@@ -48,6 +48,7 @@ def make_core(
     figures: SessionFigures | None = None,
     external_fills: bool = False,
     order_seq: int = 0,
+    exposure_game: str | None = None,
 ) -> DecisionCore:
     """A ``DecisionCore`` wired from ``settings``: paper fills, or ``external_fills``
     reported by an executor (browser)."""
@@ -62,7 +63,10 @@ def make_core(
     )
     if account is None:
         account = open_account(sol_to_lamports(settings.paper.starting_balance_sol))
-    return DecisionCore(strategy, cfg, account, risk=risk, figures=figures, order_seq=order_seq)
+    return DecisionCore(
+        strategy, cfg, account, risk=risk, figures=figures, order_seq=order_seq,
+        exposure_game=exposure_game,
+    )
 
 
 def run_started(settings: Settings, core: DecisionCore, mode: str, ts_ms: int) -> RunStarted:

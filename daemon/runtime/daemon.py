@@ -26,14 +26,7 @@ import structlog
 from daemon.config import Settings
 from daemon.control.metrics import RugsdMetrics, start_metrics_server
 from daemon.control.server import ControlServer
-from daemon.core.inputs import (
-    ClockTick,
-    ExecReport,
-    ExecStatus,
-    OperatorAction,
-    OperatorInput,
-    VenueAccount,
-)
+from daemon.core.inputs import ClockTick, OperatorAction, OperatorInput
 from daemon.events import GameUpdate, Phase
 from daemon.feed.client import FeedClient
 from daemon.journal import data_paths, open_journal
@@ -46,38 +39,20 @@ from daemon.journal.records import (
     OrderStatus,
     TickRecord,
 )
-from daemon.journal.recovery import mark_open_orders_unknown, restore
+from daemon.runtime.browser_bridge import BrowserBridge
 from daemon.runtime.build import make_core, run_started
 from daemon.runtime.mirror import SimMirror
-from daemon.runtime.snapshot import build_snapshot
+from daemon.runtime.operator import handle_command, make_snapshot
+from daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
 from daemon.runtime.venue import Venue, open_venue
 from risk import killswitch
-from risk.context import SessionFigures
-from risk.states import RiskState
 from strategy.registry import build_strategy
+
+__all__ = ["Daemon", "DaemonError", "run_daemon"]
 
 log = structlog.get_logger(__name__)
 
 TIMER_MS = 100  # kill-file poll and stale-feed check period
-
-
-def now_ms() -> int:
-    """Wall clock in ms (the shell stamps inputs; the core never reads clocks)."""
-    return time.time_ns() // 1_000_000
-
-
-class DaemonError(Exception):
-    """The daemon cannot start (another instance, unreadable journal...)."""
-
-
-def claim_pid_file(run_dir: Path) -> Path:
-    """Write our pid; refuse when another live daemon owns this data dir."""
-    path = killswitch.pid_path(run_dir)
-    other = killswitch.read_pid(run_dir) if path.exists() else None
-    if other and other != os.getpid() and killswitch.pid_alive(other):
-        raise DaemonError(f"another rugsd (pid {other}) is running on {run_dir.parent}")
-    path.write_text(f"{os.getpid()}\n")
-    return path
 
 
 class Daemon:
@@ -106,8 +81,7 @@ class Daemon:
         self.live = live
         self.mode = Mode.LIVE.value if live else Mode.PAPER.value
         self.strategy_override = strategy
-        self.browser: Any = None
-        self._submits: set[asyncio.Task] = set()
+        self.bridge: BrowserBridge | None = None
         self.stop_event = asyncio.Event()
         self.decisions: deque = deque(maxlen=50)
         self.snapshot_seq = 0
@@ -119,8 +93,8 @@ class Daemon:
         self.mirror: SimMirror | None = None
         self.control: ControlServer | None = None
         self.first_decision_ms: int | None = None
-        self._latch_seen = False
-        self._reload_requested = False
+        self.latch_seen = False
+        self.reload_requested = False
         self._bundle_checked_game: str | None = None
         self._reconnects_seen = 0
 
@@ -132,34 +106,16 @@ class Daemon:
         os.chmod(paths.run_dir, 0o700)
         self.pid_file = claim_pid_file(paths.run_dir)
         self.journal = open_journal(paths.data_dir, self.settings)
-        state = restore(self.journal, paths.run_dir, modes=(self.mode,))
+        restored = restore_state(self.journal, paths, self.mode, self.run_id)
+        self.latch_seen = restored.latched
         ts = now_ms()
-        if state.open_orders:
-            mark_open_orders_unknown(self.journal, state, ts)
-            log.warning("orders open at the last stop marked unknown (never re-sent)",
-                        count=len(state.open_orders))
-        risk = RiskState()
-        latch = killswitch.read_latch(paths.run_dir)
-        if latch is not None:
-            risk, _ = risk.restore_kill(ts, latch.describe())
-            self._latch_seen = True
-            log.warning("kill latch in force: trading stays KILLED until `rugsd arm`",
-                        latch=latch.describe())
-        figures = None
-        s = state.session
-        if state.account is not None and s.current_equity is not None:
-            figures = SessionFigures(
-                start_equity=s.current_equity, peak_equity=s.current_equity,
-                day_start_equity=s.day_start_equity if s.day_start_equity is not None
-                else s.current_equity,
-                equity=s.current_equity, day=ts // 86_400_000,
-            )
         try:
             self.core = make_core(
                 self.settings, run_id=self.run_id, order_prefix=self.run_id,
-                account=state.account, risk=risk, figures=figures,
+                account=restored.account, risk=restored.risk, figures=restored.figures,
                 strategy=self.strategy_override,
                 external_fills=self.executor_kind == "browser",
+                exposure_game=restored.exposure_game,
             )
         except Exception:
             # refusing to start (e.g. a broken model bundle) leaves no pid file behind
@@ -167,9 +123,6 @@ class Daemon:
             self.pid_file.unlink(missing_ok=True)
             raise
         self.journal.write(run_started(self.settings, self.core, self.mode, ts))
-        if state.account is not None:
-            log.info("account restored from the journal", balance=state.account.balance,
-                     qty=state.account.qty, last_game=state.last_game_id)
 
     # -- main ------------------------------------------------------------------------------
 
@@ -196,7 +149,9 @@ class Daemon:
             if paper_on_sim:
                 self.mirror = SimMirror(self.feed, self.venue.url, player)
             if self.executor_kind == "browser":
-                await self._start_browser(player)
+                self.bridge = BrowserBridge(self.settings, self._page_url(player),
+                                            self.paths.data_dir, self._step)
+                await self.bridge.start(self.mode)
             self.control = ControlServer(
                 self.paths.run_dir / "control.sock", self.snapshot, self.command,
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,
@@ -231,10 +186,8 @@ class Daemon:
         await asyncio.gather(*tasks, return_exceptions=True)
         if self.mirror is not None:
             await self.mirror.close()
-        if self._submits:
-            await asyncio.wait(set(self._submits), timeout=5)
-        if self.browser is not None:
-            await self.browser.stop()
+        if self.bridge is not None:
+            await self.bridge.close()
         if self.control is not None:
             await self.control.stop()
         if metrics_server is not None:
@@ -249,8 +202,8 @@ class Daemon:
 
     def _on_event(self, event: Any) -> None:
         """Every parsed feed event, in arrival order."""
-        if self.browser is not None and not isinstance(event, GameUpdate):
-            self.browser.on_feed_event(event)  # confirmations of our clicks
+        if self.bridge is not None and not isinstance(event, GameUpdate):
+            self.bridge.on_feed_event(event)  # confirmations of our clicks
         self._step(event)
 
     # -- browser execution -------------------------------------------------------------------
@@ -260,43 +213,10 @@ class Daemon:
             return self.settings.live.venue_url
         return f"{self.venue.url.rstrip('/')}/?player={player}"
 
-    async def _start_browser(self, player: str) -> None:
-        from daemon.execution.browser import PlaywrightExecutor
-
-        self.browser = PlaywrightExecutor(
-            self.settings.browser, self._page_url(player), self.paths.data_dir,
-            on_venue_account=self._step,
-        )
-        await self.browser.start()
-        deadline = time.monotonic() + self.settings.feed.connect_timeout_s
-        while self.browser.account is None and time.monotonic() < deadline:
-            await asyncio.sleep(0.05)  # the page's first playerUpdate names us
-        account = self.browser.account
-        if account is None:
-            raise DaemonError("the venue page never reported our account (not logged in?)")
-        self._step(VenueAccount(now_ms(), account))
-        lim = self.settings.risk
-        banner = (
-            f"rugsd {self.mode.upper()} via browser on {self._page_url(player)} as player "
-            f"{self.browser.player_id}; balance {account.balance / 1e9:.4f} SOL; limits: "
-            f"max bet {lim.max_bet_sol} SOL, max position {lim.max_position_sol} SOL, "
-            f"daily loss {lim.max_daily_loss_sol} SOL, drawdown {lim.max_drawdown_sol} SOL"
-        )
-        print(banner, flush=True)
-        log.info("browser executor ready", player=self.browser.player_id, mode=self.mode)
-
-    def _submit(self, order: Any) -> None:
-        task = asyncio.get_running_loop().create_task(self._click(order))
-        self._submits.add(task)
-        task.add_done_callback(self._submits.discard)
-
-    async def _click(self, order: Any) -> None:
-        try:
-            report = await self.browser.submit(order)
-        except Exception as err:  # noqa: BLE001 - an executor bug fails the order, not us
-            report = ExecReport(now_ms(), order.order_id, ExecStatus.FAILED,
-                                detail=f"executor error: {err!r}")
-        self._step(report)
+    @property
+    def browser(self) -> Any:
+        """The Playwright executor in browser mode (None on paper)."""
+        return self.bridge.executor if self.bridge is not None else None
 
     def _step(self, event: Any) -> None:
         started = time.perf_counter_ns()
@@ -320,10 +240,10 @@ class Daemon:
                 self.first_decision_ms = now_ms()
                 log.info("first decision", game_id=decision.game_id, tick=decision.tick,
                          ms_since_start=self.first_decision_ms - self.started_ms)
-        if self.browser is not None:
+        if self.bridge is not None:
             for order in out.orders:
                 if order.order_id in allowed:
-                    self._submit(order)
+                    self.bridge.submit(order)
         if self.mirror is not None:
             for order in out.orders:
                 if order.order_id in allowed:
@@ -371,7 +291,7 @@ class Daemon:
         if self.mirror is not None:
             asyncio.get_running_loop().create_task(
                 self.mirror.reconcile(lambda: self.core.account))
-        if self._reload_requested or self._bundle_changed():
+        if self.reload_requested or self._bundle_changed():
             self._reload_strategy()
 
     def _bundle_changed(self) -> bool:
@@ -387,7 +307,7 @@ class Daemon:
         return current is not None and loaded is not None and Path(current) != Path(loaded)
 
     def _reload_strategy(self) -> str:
-        self._reload_requested = False
+        self.reload_requested = False
         try:
             self.core.strategy = build_strategy(self.settings)
         except Exception as err:  # noqa: BLE001 - keep trading with the loaded strategy
@@ -399,14 +319,15 @@ class Daemon:
     def _trip_latch(self, record: KillEvent) -> None:
         latch = killswitch.KillLatch(record.ts_ms, record.source, record.reason)
         killswitch.trip(self.paths.run_dir, latch)
-        self._latch_seen = True
+        self.latch_seen = True
 
-    def _operator(self, action: OperatorAction, source: str, who: str = "", reason: str = ""):
+    def operator(self, action: OperatorAction, source: str, who: str = "", reason: str = ""):
+        """Step an operator command into the core now (it is journaled there)."""
         self._step(OperatorInput(now_ms(), action, source, who, reason))
 
     def _on_sigusr1(self) -> None:
         latch = killswitch.read_latch(self.paths.run_dir)
-        self._operator(OperatorAction.KILL, "signal", "SIGUSR1",
+        self.operator(OperatorAction.KILL, "signal", "SIGUSR1",
                        latch.describe() if latch else "SIGUSR1")
 
     async def _timer(self) -> None:
@@ -418,91 +339,21 @@ class Daemon:
             if not self.core.risk.killed:
                 latch = killswitch.poll_kill_file(run_dir, ts) or killswitch.read_latch(run_dir)
                 if latch is not None:
-                    self._operator(OperatorAction.KILL, "file", latch.who, latch.describe())
-            elif self._latch_seen and not killswitch.latch_present(run_dir):
+                    self.operator(OperatorAction.KILL, "file", latch.who, latch.describe())
+            elif self.latch_seen and not killswitch.latch_present(run_dir):
                 # `rugsd arm` cleared the latch while we ran
-                self._latch_seen = False
-                self._operator(OperatorAction.ARM, "cli", "rugsd arm", "latch cleared")
+                self.latch_seen = False
+                self.operator(OperatorAction.ARM, "cli", "rugsd arm", "latch cleared")
 
     # -- control plane --------------------------------------------------------------------
 
     def snapshot(self) -> dict[str, Any]:
         """The control-plane snapshot (docs/control-protocol.md)."""
-        self.snapshot_seq += 1
-        feed = self.feed
-        health = feed.health_snapshot() if feed is not None else None
-        mirror = self.mirror.stats if self.mirror is not None else None
-        return build_snapshot(
-            self.core, seq=self.snapshot_seq, now_ms=now_ms(),
-            daemon={
-                "pid": os.getpid(), "run_id": self.run_id, "mode": self.mode,
-                "strategy": self.core.strategy.name,
-                "bundle_version": getattr(getattr(getattr(self.core.strategy, "bundle", None),
-                                                  "manifest", None), "version", None),
-                "started_ts_ms": self.started_ms, "executor": self.executor_kind,
-            },
-            feed={
-                "url": self.venue.url if self.venue else "",
-                "connected": bool(feed and feed.connected),
-                "stale": bool(health.stale) if health else True,
-                "last_tick_age_ms": health.age_ms if health else None,
-                "reconnects": health.reconnects if health else 0,
-                "rejected": _rejected(health.parse_stats) if health else 0,
-            },
-            execution={
-                "executor": self.executor_kind, "pending_orders": len(self.core.open_orders),
-                "errors": self.core.stats["exec_errors"],
-                "last_error": (self.browser.last_error or None) if self.browser else None,
-                "mirror": None if mirror is None else {
-                    "sent": mirror.sent, "reconciled": mirror.reconciled,
-                    "mismatches": mirror.mismatches, "late": mirror.late,
-                },
-            },
-            decisions=self.decisions,
-            kill_latched=killswitch.latch_present(self.paths.run_dir),
-        )
+        return make_snapshot(self)
 
     def command(self, request: Any) -> dict[str, Any]:
         """Handle one control-plane command; answer with the resulting risk state."""
-        cmd = str(getattr(request, "cmd", ""))
-        args = dict(getattr(request, "args", None) or {})
-        who = str(getattr(request, "who", "") or "control")
-        detail = ""
-        ok = True
-        if cmd == "kill":
-            self._operator(OperatorAction.KILL, "tui" if who.startswith("tui") else "control",
-                           who, str(args.get("reason", "")))
-        elif cmd in ("pause", "resume", "flatten"):
-            self._operator(OperatorAction(cmd), "control", who, str(args.get("reason", "")))
-            if self.core.risk.killed:
-                # the kill latch outranks pause/resume/flatten: say so instead of "ok"
-                ok, detail = False, "trading is KILLED: clear the latch with `rugsd arm` first"
-        elif cmd == "arm":
-            result = killswitch.arm(self.paths.run_dir, str(args.get("token", "")))
-            # NOT_KILLED: no latch on disk (e.g. `rugsd arm` cleared it just now) — the
-            # latch file is the source of truth, so the core follows it
-            ok = result in (killswitch.ArmResult.ARMED, killswitch.ArmResult.NOT_KILLED)
-            detail = str(result)
-            if ok and self.core.risk.killed:
-                self._latch_seen = False
-                self._operator(OperatorAction.ARM, "control", who, "armed with token")
-        elif cmd == "reload-model":
-            self._reload_requested = True
-            detail = "reload scheduled for the next cooldown"
-        elif cmd == "status":
-            pass
-        else:
-            return {"ok": False, "cmd": cmd, "detail": f"unknown command {cmd!r}"}
-        snap = self.snapshot()
-        return {"ok": ok, "cmd": cmd, "risk": snap["risk"], "detail": detail}
-
-
-def _rejected(parse_stats: dict[str, Any]) -> int:
-    """Total parser rejections from the feed's parse statistics."""
-    rejected = parse_stats.get("rejected", 0)
-    if isinstance(rejected, dict):
-        return int(sum(v for v in rejected.values() if isinstance(v, int)))
-    return int(rejected or 0)
+        return handle_command(self, request)
 
 
 def run_daemon(

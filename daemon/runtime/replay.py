@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from daemon.config import Settings
-from daemon.feed.replay import ReplaySource
+from daemon.feed.replay import ReplayError, ReplaySource
 from daemon.game.accounting import lamports_to_sol
 from daemon.journal import open_journal
 from daemon.journal.records import DecisionRecord, Mode
@@ -71,7 +71,10 @@ def replay(
     journal: bool = True,
 ) -> ReplaySummary:
     """Replay ``paths`` through the core in paper mode; journal and summarise."""
-    sources = [ReplaySource(p) for p in paths]
+    try:
+        sources = [ReplaySource(p) for p in paths]
+    except ReplayError as err:  # a missing path, a folder without recordings
+        raise NothingToReplay(str(err)) from None
     strategy_name = settings.strategy.name
     run_id = "replay-" + stable_id(*[Path(p).resolve() for p in paths], strategy_name)
     core = make_core(settings, run_id=run_id, order_prefix=run_id)

@@ -214,7 +214,7 @@ def quiet(daemon: Daemon, strategy: ScriptedStrategy) -> bool:
     """Script done, flat, no sidebet, nothing in flight: the ledger cannot move."""
     a = daemon.core.account
     return (strategy.finished and a.qty == 0 and a.sidebet is None
-            and not daemon.core.open_orders and not daemon._submits)
+            and not daemon.core.open_orders and not daemon.bridge.in_flight)
 
 
 # -------------------------------------------------------------------------------- tests

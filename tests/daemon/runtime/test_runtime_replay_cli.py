@@ -64,12 +64,6 @@ def test_runtime_replay_cli_refuses_a_folder_of_garbage(tmp_path: Path) -> None:
     assert "Traceback" not in done.stderr
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="known bug (reported): ReplayError from daemon.feed.replay.discover escapes "
-    "daemon.runtime.replay.replay / cli_replay as a traceback; it should become "
-    "NothingToReplay (one line, exit 1)",
-)
 def test_runtime_replay_cli_refuses_an_empty_folder(tmp_path: Path) -> None:
     (tmp_path / "empty").mkdir()
 

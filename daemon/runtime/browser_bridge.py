@@ -1,0 +1,92 @@
+"""The daemon's side of browser execution: start the executor, click orders, report back.
+
+Orders approved by the core are clicked on the venue page by ``PlaywrightExecutor``
+(``daemon/execution``); each click's ``ExecReport`` and every unsolicited venue account
+update go back into the decision core through ``step``. A failed click is reported, never
+retried (the core's risk state counts the errors).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from typing import Any
+
+import structlog
+
+from daemon.config import Settings
+from daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
+from daemon.runtime.startup import DaemonError, now_ms
+from risk.verdicts import Order
+
+log = structlog.get_logger(__name__)
+
+
+class BrowserBridge:
+    """Owns the Playwright executor for one daemon run."""
+
+    def __init__(self, settings: Settings, page_url: str, data_dir: Any,
+                 step: Callable[[Any], None]) -> None:
+        from daemon.execution.browser import PlaywrightExecutor  # playwright: only if used
+
+        self.settings = settings
+        self.page_url = page_url
+        self.step = step
+        self.executor = PlaywrightExecutor(settings.browser, page_url, data_dir,
+                                           on_venue_account=step)
+        self._tasks: set[asyncio.Task] = set()
+
+    async def start(self, mode: str) -> None:
+        """Open the page, learn our account from the venue, print the live banner."""
+        ex = self.executor
+        await ex.start()
+        deadline = time.monotonic() + self.settings.feed.connect_timeout_s
+        while ex.account is None and time.monotonic() < deadline:
+            await asyncio.sleep(0.05)  # the page's first playerUpdate names us
+        if ex.account is None:
+            raise DaemonError("the venue page never reported our account (not logged in?)")
+        self.step(VenueAccount(now_ms(), ex.account))
+        lim = self.settings.risk
+        print(
+            f"rugsd {mode.upper()} via browser on {self.page_url} as player {ex.player_id}; "
+            f"balance {ex.account.balance / 1e9:.4f} SOL; limits: max bet {lim.max_bet_sol} "
+            f"SOL, max position {lim.max_position_sol} SOL, daily loss "
+            f"{lim.max_daily_loss_sol} SOL, drawdown {lim.max_drawdown_sol} SOL",
+            flush=True,
+        )
+        log.info("browser executor ready", player=ex.player_id, mode=mode)
+
+    def on_feed_event(self, event: Any) -> None:
+        """Our feed's trades/sidebets/player updates confirm the clicks."""
+        self.executor.on_feed_event(event)
+
+    def submit(self, order: Order) -> None:
+        """Click ``order`` in the background; its report goes back into the core."""
+        task = asyncio.get_running_loop().create_task(self._click(order))
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+
+    async def _click(self, order: Order) -> None:
+        try:
+            report = await self.executor.submit(order)
+        except Exception as err:  # noqa: BLE001 - an executor bug fails the order, not us
+            report = ExecReport(now_ms(), order.order_id, ExecStatus.FAILED,
+                                detail=f"executor error: {err!r}")
+        self.step(report)
+
+    @property
+    def in_flight(self) -> int:
+        """Clicks submitted whose report has not come back yet."""
+        return len(self._tasks)
+
+    @property
+    def last_error(self) -> str | None:
+        """The executor's last failure, for snapshots."""
+        return self.executor.last_error or None
+
+    async def close(self) -> None:
+        """Let clicks in flight finish (bounded), then close the browser."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=5)
+        await self.executor.stop()

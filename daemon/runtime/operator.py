@@ -1,0 +1,97 @@
+"""The daemon's answers on the control plane: the snapshot and operator commands.
+
+Plain functions over the running ``Daemon`` (kept out of ``daemon.py`` so each file has
+one job). Commands become ``OperatorInput`` steps of the decision core, so each is
+journaled with who and when, and every answer carries the resulting risk state.
+"""
+
+from __future__ import annotations
+
+import os
+from typing import TYPE_CHECKING, Any
+
+from daemon.core.inputs import OperatorAction
+from daemon.runtime.snapshot import build_snapshot
+from daemon.runtime.startup import now_ms
+from risk import killswitch
+
+if TYPE_CHECKING:
+    from daemon.runtime.daemon import Daemon
+
+
+def _rejected(parse_stats: dict[str, Any]) -> int:
+    """Total parser rejections from the feed's parse statistics."""
+    rejected = parse_stats.get("rejected", 0)
+    if isinstance(rejected, dict):
+        return int(sum(v for v in rejected.values() if isinstance(v, int)))
+    return int(rejected or 0)
+
+
+def make_snapshot(d: Daemon) -> dict[str, Any]:
+    """The control-plane snapshot (docs/control-protocol.md)."""
+    d.snapshot_seq += 1
+    core = d.core
+    health = d.feed.health_snapshot() if d.feed is not None else None
+    mirror = d.mirror.stats if d.mirror is not None else None
+    bundle = getattr(getattr(core.strategy, "bundle", None), "manifest", None)
+    return build_snapshot(
+        core, seq=d.snapshot_seq, now_ms=now_ms(),
+        daemon={
+            "pid": os.getpid(), "run_id": d.run_id, "mode": d.mode,
+            "strategy": core.strategy.name,
+            "bundle_version": getattr(bundle, "version", None),
+            "started_ts_ms": d.started_ms, "executor": d.executor_kind,
+        },
+        feed={
+            "url": d.venue.url if d.venue else "",
+            "connected": bool(d.feed and d.feed.connected),
+            "stale": bool(health.stale) if health else True,
+            "last_tick_age_ms": health.age_ms if health else None,
+            "reconnects": health.reconnects if health else 0,
+            "rejected": _rejected(health.parse_stats) if health else 0,
+        },
+        execution={
+            "executor": d.executor_kind, "pending_orders": len(core.open_orders),
+            "errors": core.stats["exec_errors"],
+            "last_error": d.bridge.last_error if d.bridge else None,
+            "mirror": None if mirror is None else {
+                "sent": mirror.sent, "reconciled": mirror.reconciled,
+                "mismatches": mirror.mismatches, "late": mirror.late,
+            },
+        },
+        decisions=d.decisions,
+        kill_latched=killswitch.latch_present(d.paths.run_dir),
+    )
+
+
+def handle_command(d: Daemon, request: Any) -> dict[str, Any]:
+    """One control-plane command; the answer says whether it took and the risk state."""
+    cmd = str(getattr(request, "cmd", ""))
+    args = dict(getattr(request, "args", None) or {})
+    who = str(getattr(request, "who", "") or "control")
+    reason = str(args.get("reason", ""))
+    detail = ""
+    ok = True
+    if cmd == "kill":
+        d.operator(OperatorAction.KILL, "tui" if who.startswith("tui") else "control", who,
+                   reason)
+    elif cmd in ("pause", "resume", "flatten"):
+        d.operator(OperatorAction(cmd), "control", who, reason)
+        if d.core.risk.killed:
+            # the kill latch outranks pause/resume/flatten: say so instead of "ok"
+            ok, detail = False, "trading is KILLED: clear the latch with `rugsd arm` first"
+    elif cmd == "arm":
+        result = killswitch.arm(d.paths.run_dir, str(args.get("token", "")))
+        # NOT_KILLED: no latch on disk (e.g. `rugsd arm` cleared it just now) — the latch
+        # file is the source of truth, so the core follows it
+        ok = result in (killswitch.ArmResult.ARMED, killswitch.ArmResult.NOT_KILLED)
+        detail = str(result)
+        if ok and d.core.risk.killed:
+            d.latch_seen = False
+            d.operator(OperatorAction.ARM, "control", who, "armed with token")
+    elif cmd == "reload-model":
+        d.reload_requested = True
+        detail = "reload scheduled for the next cooldown"
+    elif cmd != "status":
+        return {"ok": False, "cmd": cmd, "detail": f"unknown command {cmd!r}"}
+    return {"ok": ok, "cmd": cmd, "risk": make_snapshot(d)["risk"], "detail": detail}

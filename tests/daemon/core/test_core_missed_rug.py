@@ -1,0 +1,90 @@
+"""A position from a game whose rug was never seen is settled as the venue settled it."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+from core_helpers import (
+    START_MS,
+    ScriptedStrategy,
+    buy_then_hold,
+    game_with_prices,
+    ledger_identity_holds,
+    make_test_core,
+)
+
+from daemon.events import GameUpdate
+from daemon.game.accounting import FillKind, value_of
+from daemon.journal.records import FillRecord
+from training.episodes import game_events, history_for, next_start_ms
+
+
+def _two_games():
+    a = game_with_prices("20251030-00000000000000a1", [1.0, 1.1, 1.2, 1.3, 1.25], START_MS,
+                         rug=0.004)
+    b = game_with_prices("20251030-00000000000000b2", [1.0, 0.9, 0.95], next_start_ms(a))
+    return a, b
+
+
+def _active_part(events: list[GameUpdate]) -> list[GameUpdate]:
+    """Game A's events up to (not including) its rug: the rug event is 'missed'."""
+    return [e for e in events if not e.rugged]
+
+
+def test_missed_rug_is_settled_at_the_revealed_rug_price() -> None:
+    # Arrange: buy in A's presale and hold; A's rug event never arrives
+    a, b = _two_games()
+    core = make_test_core(ScriptedStrategy(buy_then_hold()))
+    for event in _active_part(game_events(a)):
+        core.step(event)
+    held = core.account
+    assert held.qty > 0
+    # Act: B's first event carries A in gameHistory (the seed and prices revealed)
+    records = []
+    for event in game_events(b, history_for([a]))[:1]:
+        records += core.step(event).records
+    # Assert: A's position was force-sold at A's rug price, as the venue did
+    rug_sells = [r for r in records if isinstance(r, FillRecord) and r.kind == FillKind.RUG_SELL]
+    assert len(rug_sells) == 1
+    sale = rug_sells[0]
+    assert sale.game_id == a.game_id and sale.price == 0.004
+    assert sale.amount == value_of(held.qty, 0.004)
+    assert core.account.qty == 0 and ledger_identity_holds(core.account)
+    assert core.stats["orphan_settled_revealed"] == 1
+
+
+def test_missed_rug_without_history_values_the_position_at_zero() -> None:
+    # Arrange
+    a, b = _two_games()
+    core = make_test_core(ScriptedStrategy(buy_then_hold()))
+    for event in _active_part(game_events(a)):
+        core.step(event)
+    cost = core.account.cost
+    # Act: B arrives with no gameHistory at all
+    for event in game_events(b)[:1]:
+        core.step(replace(event, history=()))
+    # Assert: flat, the whole cost realised as a loss, counted
+    assert core.account.qty == 0
+    assert core.account.realised == -cost
+    assert core.stats["orphan_settled_unknown"] == 1
+    assert ledger_identity_holds(core.account)
+
+
+def test_a_position_restored_in_the_same_game_is_not_settled() -> None:
+    # Arrange: the core restarts mid-game A holding A's position (exposure_game = A)
+    a, _ = _two_games()
+    first = make_test_core(ScriptedStrategy(buy_then_hold()))
+    events = game_events(a)
+    for event in events[:-3]:
+        first.step(event)
+    restored = make_test_core(ScriptedStrategy(buy_then_hold()))
+    restored.account = first.account
+    restored.exposure_game = a.game_id
+    # Act: the rest of game A, rug included
+    records = []
+    for event in events[-3:]:
+        records += restored.step(event).records
+    # Assert: settled once, by the real rug, not as an orphan
+    assert restored.stats["orphan_settled_revealed"] == 0
+    assert restored.stats["orphan_settled_unknown"] == 0
+    assert [r.kind for r in records if isinstance(r, FillRecord)] == [FillKind.RUG_SELL]
