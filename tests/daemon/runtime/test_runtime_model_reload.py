@@ -6,8 +6,6 @@ import asyncio
 import os
 from pathlib import Path
 
-import pytest
-
 from daemon.config import Settings
 from daemon.runtime.daemon import Daemon
 from strategy.testing import write_bundle

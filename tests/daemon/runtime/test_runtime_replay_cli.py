@@ -7,7 +7,6 @@ import re
 import shutil
 from pathlib import Path
 
-import pytest
 from daemon_proc import rugsd
 
 SHA = re.compile(r"decision log sha256 ([0-9a-f]{64})")
