@@ -101,6 +101,8 @@ class RiskConfig(_Section):
     entry_min_tick: int = Field(0, ge=0, le=5000)
     entry_max_tick: int = Field(500, ge=0, le=5000)
     max_execution_errors: int = Field(3, ge=1, le=100)
+    # no presale entries with less than this left (they would fill at the live price)
+    presale_cutoff_ms: int = Field(300, ge=0, le=10_000)
 
     @model_validator(mode="after")
     def _tick_range(self) -> RiskConfig:

@@ -39,6 +39,7 @@ class RiskLimits:
     entry_min_tick: int
     entry_max_tick: int
     max_execution_errors: int
+    presale_cutoff_ms: int = 0
 
     @classmethod
     def from_config(cls, cfg: RiskConfig) -> RiskLimits:
@@ -56,6 +57,7 @@ class RiskLimits:
             entry_min_tick=cfg.entry_min_tick,
             entry_max_tick=cfg.entry_max_tick,
             max_execution_errors=cfg.max_execution_errors,
+            presale_cutoff_ms=cfg.presale_cutoff_ms,
         )
 
 

@@ -185,6 +185,11 @@ def entry_window(intent: Intent, ctx: GateContext) -> Refusal | None:
     if view.phase is Phase.ACTIVE and not lim.entry_min_tick <= view.tick <= lim.entry_max_tick:
         return _refuse(intent, ctx, ReasonCode.ENTRY_TICK_RANGE,
                        f"tick {view.tick} outside [{lim.entry_min_tick}, {lim.entry_max_tick}]")
+    # an entry decided in the last moments of presale reaches the venue after the game
+    # started and fills at the live price, not at 1.00x: refuse it instead
+    if view.phase is Phase.PRESALE and view.cooldown_ms < lim.presale_cutoff_ms:
+        return _refuse(intent, ctx, ReasonCode.PRESALE_CLOSING,
+                       f"{view.cooldown_ms} ms of presale left < {lim.presale_cutoff_ms} ms")
     return None
 
 

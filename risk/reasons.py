@@ -38,6 +38,7 @@ class ReasonCode(StrEnum):
     # --- refusals: configured limits (Settings.risk) -------------------------------------
     ENTRY_PHASE = "entry_phase"  # phase not in risk.entry_phases
     ENTRY_TICK_RANGE = "entry_tick_range"  # outside [entry_min_tick, entry_max_tick]
+    PRESALE_CLOSING = "presale_closing"  # too little presale left for a 1.00x fill
     MAX_BET = "max_bet"
     MAX_POSITION = "max_position"
     MAX_EXPOSURE = "max_exposure"

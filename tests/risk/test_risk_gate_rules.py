@@ -108,6 +108,15 @@ def test_entry_phases_limit_presale_entries():
     assert isinstance(verdict, Refusal) and verdict.reason is ReasonCode.ENTRY_PHASE
 
 
+def test_presale_entries_in_the_closing_milliseconds_are_refused():
+    # an order decided with 200 ms of presale left reaches the venue after the start
+    limits = replace(LIMITS, presale_cutoff_ms=300)
+    late = check(BUY, context(game_view=view(Phase.PRESALE, cooldown_ms=200), limits=limits))
+    assert isinstance(late, Refusal) and late.reason is ReasonCode.PRESALE_CLOSING
+    on_time = check(BUY, context(game_view=view(Phase.PRESALE, cooldown_ms=300), limits=limits))
+    assert isinstance(on_time, Order)
+
+
 def test_entry_before_min_tick_is_refused_but_at_bounds_passes():
     limits = replace(LIMITS, entry_min_tick=5, entry_max_tick=20)
     assert check(BUY, context(limits=limits, game_view=view(tick=4))).reason is (
