@@ -62,6 +62,10 @@ class Manifest(BaseModel):
     mask_input: str = "mask"
     logits_output: str = "logits"
     p_rug_output: str = "p_rug"
+    # False: the models never saw the feed's room statistics in training (the episodes
+    # and recordings carry none), so the strategy zeroes those features at inference
+    # instead of feeding inputs from outside the training distribution
+    room_stats_in_training: bool = False
     # sizes the policy was trained with (informational: a difference is logged, not refused)
     buy_sizes_sol: list[float] | None = None
     sidebet_sol: float | None = None

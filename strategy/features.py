@@ -110,6 +110,9 @@ FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)
 GAME_SLICE = slice(0, len(GAME_FEATURES))
 ACCOUNT_SLICE = slice(GAME_SLICE.stop, GAME_SLICE.stop + len(ACCOUNT_FEATURES))
 SESSION_SLICE = slice(ACCOUNT_SLICE.stop, N_FEATURES)
+# the feed's room statistics (stats_present .. stats_count100x_per_100): recordings and
+# the training episodes have none, so a bundle trained without them masks them to 0
+ROOM_STATS_SLICE = slice(FEATURE_INDEX["stats_present"], N_FEATURES)
 
 _ONEHOT: dict[Phase, tuple[float, ...]] = {
     p: tuple(1.0 if q is p else 0.0 for q in _PHASES) for p in _PHASES

@@ -30,7 +30,7 @@ from daemon.state.view import GameView
 from strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, mask_values
 from strategy.base import Decision, ModelOutputs
 from strategy.bundle import Bundle
-from strategy.features import FeatureBuilder
+from strategy.features import ROOM_STATS_SLICE, FeatureBuilder
 from strategy.intents import Action, Intent
 
 log = structlog.get_logger(__name__)
@@ -59,6 +59,7 @@ class OnnxStrategy:
         self.non_finite_count = 0
         self.error_count = 0
         man = bundle.manifest
+        self._mask_room_stats = not man.room_stats_in_training
         if man.buy_sizes_sol is not None and list(man.buy_sizes_sol) != list(cfg.buy_sizes_sol):
             log.warning(
                 "bundle trained with other buy sizes",
@@ -100,6 +101,8 @@ class OnnxStrategy:
         row = self._policy.row  # shared by both models (see load_bundle)
         if features is not row:
             row[:] = features
+        if self._mask_room_stats:
+            row[ROOM_STATS_SLICE] = 0.0  # as in training (see Manifest.room_stats_in_training)
         valid = mask_values(view, account, self.table)
         try:
             p_rug = self._sidebet.p_rug(row)

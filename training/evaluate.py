@@ -98,7 +98,7 @@ def evaluate_strategies(strategies: dict[str, Strategy], games: Sequence[GameSpe
     """Backtest every strategy on ``games``; returns (rows by name, per-game results).
 
     ONNX strategies run through the batched backtest (``training.batch_backtest``: the
-    same per-game results as the core, ~10-30x faster); the others event by event.
+    same per-game results as the core, ~20-30x faster); the others event by event.
     """
     from training.batch_backtest import batch_backtest
 

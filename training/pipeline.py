@@ -246,7 +246,10 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
 
     # -- candidate bundles and evaluation ---------------------------------------------------
     work = cfg.data_dir / "training" / "candidates"
-    common = {"buy_sizes_sol": list(scfg.buy_sizes_sol), "sidebet_sol": scfg.sidebet_sol}
+    # training episodes carry no room statistics: the bundle says so, and the daemon's
+    # strategy masks them at inference (no train/serve skew)
+    common = {"buy_sizes_sol": list(scfg.buy_sizes_sol), "sidebet_sol": scfg.sidebet_sol,
+              "room_stats_in_training": False}
     cands = {}
     for name, data in (("ppo", ppo_onnx), ("start", start_onnx)):
         man = make_manifest(f"{version}-{name}", sidebet_usable=side.usable, **common)

@@ -227,3 +227,38 @@ def test_features_vector_is_independent_of_buffer_reuse(tmp_path: Path) -> None:
     again = strat.decide(_view(tick=10), RICH)
     assert first == again
     assert np.isfinite(strat.obs_row).all()
+
+
+def test_a_bundle_trained_without_room_stats_ignores_them_at_inference(tmp_path) -> None:
+    # Arrange: one view with the feed's room statistics, one without
+    from dataclasses import replace as _replace
+
+    from daemon.config import StrategyConfig
+    from daemon.events import Phase, SessionStats
+    from daemon.game.accounting import open_account
+    from daemon.state.prices import PriceHistory
+    from daemon.state.view import GameView
+    from strategy.bundle import load_bundle
+    from strategy.features import ROOM_STATS_SLICE
+    from strategy.onnx_strategy import OnnxStrategy
+    from strategy.testing import write_bundle
+
+    prices = [1.0, 1.05, 1.1, 1.02]
+    base = GameView(game_id="g", phase=Phase.ACTIVE, tick=3, price=1.02,
+                    prices=PriceHistory(prices), peak=1.1, cooldown_ms=0,
+                    allow_prebuys=False, ts_ms=1000)
+    with_stats = _replace(base, stats=SessionStats(12.0, 40, 9, 2, 1))
+    account = open_account(10**10)
+    masked = OnnxStrategy(load_bundle(write_bundle(tmp_path / "m", seed=3)),
+                          StrategyConfig(name="onnx"))
+    seeing = OnnxStrategy(load_bundle(write_bundle(tmp_path / "s", seed=3,
+                                                   room_stats_in_training=True)),
+                          StrategyConfig(name="onnx"))
+    # Act
+    a = masked.decide(base, account).outputs
+    b = masked.decide(with_stats, account).outputs
+    c = seeing.decide(with_stats, account).outputs
+    # Assert: the masking bundle cannot tell the two views apart; the other one can
+    assert a.action_probs == b.action_probs and a.p_rug == b.p_rug
+    assert masked.obs_row[ROOM_STATS_SLICE].tolist() == [0.0] * 6
+    assert c.p_rug != b.p_rug or c.action_probs != b.action_probs

@@ -70,7 +70,9 @@ def test_core_accounting_never_creates_or_loses_money(
             assert acct.balance >= 0 and acct.qty >= 0 and acct.cost >= 0
             assert acct.credited == START_BALANCE
 
-    assert fills, "the trader never traded"
+    # not vacuous: without operator inputs (an early kill may legitimately stop all
+    # trading) the random trader always trades in three games
+    assert fills or operator_rate > 0, "the trader never traded"
     again = recompute(START_BALANCE, fills_of(fills))
     assert again.balance == core.account.balance == balance
     assert again.qty == core.account.qty
