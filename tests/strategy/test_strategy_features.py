@@ -312,11 +312,11 @@ def test_batch_equals_builder_on_arbitrary_positive_prices(prices, qty, cost, en
 def test_return_cache_gives_the_same_floats_as_the_direct_computation() -> None:
     # Arrange: a real game fed tick by tick through PriceHistory snapshots of one growing
     # list, with a copy-on-write correction (a new list object) half way, as the machine does
-    from daemon.game.engine import generate_game
+    from daemon.events import Phase
     from daemon.game.accounting import Account
+    from daemon.game.engine import generate_game
     from daemon.state.prices import PriceHistory
     from daemon.state.view import GameView
-    from daemon.events import Phase
     from strategy.features import FeatureBuilder, build_features
 
     prices = list(generate_game("ab" * 32, "20250101-00000000000000aa").prices)
