@@ -89,7 +89,7 @@ def test_cli_reports_a_bad_config_in_one_line_and_exit_2(
 def test_unknown_command_is_refused_by_the_cli() -> None:
     proc = subprocess.run(
         [sys.executable, "-m", "daemon.cli", "no-such-command"],
-        capture_output=True, text=True, timeout=60,
+        capture_output=True, text=True, timeout=60, check=False,
     )
     assert proc.returncode == 2
     assert "invalid choice" in proc.stderr
