@@ -33,6 +33,7 @@ from daemon.events import GameUpdate, Phase
 from daemon.game import accounting
 from daemon.game.accounting import Account, Fill, FillKind
 from daemon.game.matching import PendingOrder
+from daemon.game.rules import TICK_MS
 from daemon.journal.records import (
     DecisionRecord,
     FillRecord,
@@ -144,6 +145,7 @@ class DecisionCore:
         # deferred decisions: the gymnasium env shows the agent the features before the
         # core asks the strategy (see ``defer_decisions`` / ``complete_decision``)
         self.defer_decisions = False
+        self._presale_slot: tuple[str | None, int] | None = None
         self.pending_decision: tuple[GameView, int, StepOutput] | None = None
 
     # -- entry point ---------------------------------------------------------------------
@@ -198,7 +200,13 @@ class DecisionCore:
             self.risk_to(risk.on_feed_event(ev.ts_ms), out)
         transitions = self.machine.apply(ev)
         view = self.machine.view
-        decide = view.phase == Phase.PRESALE
+        decide = False
+        if view.phase == Phase.PRESALE:
+            # presale updates come every 100 ms; decide at the game's own cadence, once per
+            # 250 ms of countdown (the presale price is fixed: only the time left moves)
+            slot = (view.game_id, view.cooldown_ms // TICK_MS)
+            decide = slot != self._presale_slot
+            self._presale_slot = slot
         for tr in transitions:
             if isinstance(tr, TickAdvanced):
                 self.stats["ticks"] += 1
@@ -335,19 +343,14 @@ class DecisionCore:
         order = self.open_orders.pop(order_id, None)
         if order is None:
             return
-        out.records.append(
-            OrderRecord(
-                order_id,
-                self.cfg.run_id,
-                ts_ms,
-                order.game_id,
-                order.tick,
-                order.action.value,
-                order.amount,
-                order.percentage,
-                status.value,
-                detail,
-            )
+        out.records.append(self._order_record(order, status, detail, ts_ms))
+
+    def _order_record(
+        self, order: Order, status: OrderStatus, detail: str, ts_ms: int
+    ) -> OrderRecord:
+        return OrderRecord(
+            order.order_id, self.cfg.run_id, ts_ms, order.game_id, order.tick,
+            order.action.value, order.amount, order.percentage, status.value, detail,
         )
 
     def set_account(
@@ -462,20 +465,7 @@ class DecisionCore:
     def _send(self, order: Order, view: GameView, ts_ms: int, out: StepOutput) -> None:
         self.stats["orders"] += 1
         self.open_orders[order.order_id] = order
-        out.records.append(
-            OrderRecord(
-                order.order_id,
-                self.cfg.run_id,
-                ts_ms,
-                order.game_id,
-                order.tick,
-                order.action.value,
-                order.amount,
-                order.percentage,
-                OrderStatus.SENT.value,
-                order.source,
-            )
-        )
+        out.records.append(self._order_record(order, OrderStatus.SENT, order.source, ts_ms))
         out.orders.append(order)
         if self.paper is not None:
             account, outcome = self.paper.submit(self.account, order, view.phase, ts_ms)
