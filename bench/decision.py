@@ -22,16 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._sb3 import sb3_twin
 from daemon.config import Settings, StrategyConfig
 from daemon.game.engine import generate_game
 from daemon.protocol.parse import EventParser
 from daemon.runtime.build import make_core
-from strategy.actions import N_ACTIONS, ActionTable, mask_values
+from strategy.actions import ActionTable, mask_values
 from strategy.base import Decision, ModelOutputs
 from strategy.bundle import load_bundle
-from strategy.features import N_FEATURES
 from strategy.onnx_strategy import OnnxStrategy
-from strategy.testing import policy_model, sidebet_model, write_bundle
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/data/real/key_samples.json"
 HIDDEN = [64, 64]
@@ -83,40 +82,6 @@ class Sb3Strategy:
         return Decision(self.table.intent_for(int(action)), ModelOutputs(None, p_rug, int(action)))
 
 
-def _sb3(tmp: Path):
-    import gymnasium as gym
-    import torch
-    from sb3_contrib import MaskablePPO
-
-    torch.set_num_threads(1)
-
-    class _Env(gym.Env):
-        observation_space = gym.spaces.Box(-np.inf, np.inf, (N_FEATURES,), np.float32)
-        action_space = gym.spaces.Discrete(N_ACTIONS)
-
-        def reset(self, *, seed=None, options=None):
-            return np.zeros(N_FEATURES, np.float32), {}
-
-        def step(self, action):
-            return np.zeros(N_FEATURES, np.float32), 0.0, True, False, {}
-
-        def action_masks(self):
-            return np.ones(N_ACTIONS, bool)
-
-    model = MaskablePPO("MlpPolicy", _Env(), seed=0, device="cpu",
-                        policy_kwargs={"net_arch": {"pi": HIDDEN, "vf": HIDDEN}})
-    pol = model.policy
-    linears = [m for m in pol.mlp_extractor.policy_net if isinstance(m, torch.nn.Linear)]
-    linears.append(pol.action_net)
-    layers = [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy())
-              for m in linears]
-    side = torch.nn.Sequential(torch.nn.Linear(N_FEATURES, 1), torch.nn.Sigmoid())
-    side_layers = [(side[0].weight.detach().numpy().T.copy(), side[0].bias.detach().numpy().copy())]
-    folder = write_bundle(tmp / "twin", policy=policy_model(layers=layers),
-                          sidebet=sidebet_model(layers=side_layers))
-    return model, side, folder
-
-
 def _measure(strategy, stream, settings: Settings) -> list[int]:
     core = make_core(settings, run_id="bench", order_prefix="bench", strategy=strategy)
     parser = EventParser()
@@ -144,7 +109,7 @@ def run() -> dict:
     stream = _payload_stream(N_GAMES)
     cfg = StrategyConfig(name="onnx")
     with tempfile.TemporaryDirectory() as d:
-        model, side, folder = _sb3(Path(d))
+        model, side, folder = sb3_twin(Path(d))
         onnx_strategy = OnnxStrategy(load_bundle(folder), cfg)
         ref_strategy = Sb3Strategy(model, side, ActionTable.from_config(cfg))
         _measure(onnx_strategy, stream[:2000], settings)  # warm-up

@@ -25,6 +25,7 @@ from pathlib import Path
 
 import numpy as np
 
+from bench._sb3 import HIDDEN, sb3_twin
 from daemon.config import StrategyConfig
 from daemon.events import Phase
 from daemon.game.accounting import Account
@@ -36,9 +37,8 @@ from strategy.bundle import load_bundle
 from strategy.features import N_FEATURES, FeatureBuilder
 from strategy.features_batch import build_batch
 from strategy.onnx_strategy import OnnxStrategy
-from strategy.testing import policy_model, sidebet_model, write_bundle
+from strategy.testing import policy_model, write_bundle
 
-HIDDEN = [64, 64]
 CFG = StrategyConfig(name="onnx")
 RECENT = tuple(GameSummary(f"g{i}", 80 + 20 * i, 1.0 + 0.5 * i) for i in range(10))
 
@@ -100,41 +100,10 @@ def _sb3_reference(
     ticks: list[tuple[GameView, Account]], tmp: Path
 ) -> tuple[dict[str, dict], OnnxStrategy]:
     """SB3 MaskablePPO.predict on the same 64x64 net, and the ONNX twin of that net."""
-    import gymnasium as gym
     import torch
-    from sb3_contrib import MaskablePPO
 
-    torch.set_num_threads(1)
-
-    class _Env(gym.Env):
-        observation_space = gym.spaces.Box(-np.inf, np.inf, (N_FEATURES,), np.float32)
-        action_space = gym.spaces.Discrete(N_ACTIONS)
-
-        def reset(self, *, seed=None, options=None):
-            return np.zeros(N_FEATURES, np.float32), {}
-
-        def step(self, action):
-            return np.zeros(N_FEATURES, np.float32), 0.0, True, False, {}
-
-        def action_masks(self):
-            return np.ones(N_ACTIONS, bool)
-
-    model = MaskablePPO(
-        "MlpPolicy", _Env(), seed=0, device="cpu",
-        policy_kwargs={"net_arch": {"pi": HIDDEN, "vf": HIDDEN}},
-    )  # fmt: skip
-    pol = model.policy
-    linears = [m for m in pol.mlp_extractor.policy_net if isinstance(m, torch.nn.Linear)]
-    linears.append(pol.action_net)
-    layers = [(m.weight.detach().numpy().T.copy(), m.bias.detach().numpy().copy()) for m in linears]
-    side_layers = [(np.zeros((N_FEATURES, 1), np.float32), np.zeros(1, np.float32))]
-    folder = write_bundle(
-        tmp / "sb3twin",
-        policy=policy_model(layers=layers),
-        sidebet=sidebet_model(layers=side_layers),
-    )
+    model, sidebet_torch, folder = sb3_twin(tmp)
     twin = OnnxStrategy(load_bundle(folder), CFG)
-    sidebet_torch = torch.nn.Sequential(torch.nn.Linear(N_FEATURES, 1), torch.nn.Sigmoid())
     table = ActionTable.from_config(CFG)
     builder = FeatureBuilder()
     clock = time.perf_counter_ns

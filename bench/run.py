@@ -22,7 +22,9 @@ SKIP = {"run", "__init__"}
 
 def available() -> list[str]:
     """Names of the benchmark modules in ``bench/``."""
-    return sorted(p.stem for p in BENCH_DIR.glob("*.py") if p.stem not in SKIP)
+    return sorted(
+        p.stem for p in BENCH_DIR.glob("*.py") if p.stem not in SKIP and not p.stem.startswith("_")
+    )
 
 
 def run_one(name: str) -> dict:
