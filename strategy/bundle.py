@@ -66,6 +66,8 @@ class Manifest(BaseModel):
     # and recordings carry none), so the strategy zeroes those features at inference
     # instead of feeding inputs from outside the training distribution
     room_stats_in_training: bool = False
+    # the account the policy was trained with (its balance feature); None: unknown
+    train_balance_sol: float | None = None
     # sizes the policy was trained with (informational: a difference is logged, not refused)
     buy_sizes_sol: list[float] | None = None
     sidebet_sol: float | None = None

@@ -26,6 +26,7 @@ import structlog
 from daemon.config import StrategyConfig
 from daemon.events import Phase
 from daemon.game.accounting import Account
+from daemon.game.rules import LAMPORTS_PER_SOL
 from daemon.state.view import GameView
 from strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, mask_values
 from strategy.base import Decision, ModelOutputs
@@ -58,8 +59,10 @@ class OnnxStrategy:
         self._sidebet = bundle.sidebet
         self.non_finite_count = 0
         self.error_count = 0
+        self.balance_warning: str | None = None
         man = bundle.manifest
         self._mask_room_stats = not man.room_stats_in_training
+        self._balance_checked = man.train_balance_sol is None
         if man.buy_sizes_sol is not None and list(man.buy_sizes_sol) != list(cfg.buy_sizes_sol):
             log.warning(
                 "bundle trained with other buy sizes",
@@ -67,6 +70,19 @@ class OnnxStrategy:
                 trained=man.buy_sizes_sol,
                 configured=cfg.buy_sizes_sol,
             )
+
+    def _check_balance(self, account: Account) -> None:
+        """Warn once when the account is far from the one the policy was trained with."""
+        self._balance_checked = True
+        trained = self.bundle.manifest.train_balance_sol or 0.0
+        balance = account.balance / LAMPORTS_PER_SOL
+        if trained > 0 and not trained / 3 <= balance <= trained * 3:
+            self.balance_warning = (
+                f"account balance {balance:g} SOL is far from the {trained:g} SOL the policy "
+                "was trained with: its account features are outside the training range"
+            )
+            log.warning("bundle trained on another account size", bundle=self.bundle.manifest.version,
+                        balance_sol=balance, trained_sol=trained)
 
     @property
     def obs_row(self) -> np.ndarray:
@@ -103,6 +119,8 @@ class OnnxStrategy:
             row[:] = features
         if self._mask_room_stats:
             row[ROOM_STATS_SLICE] = 0.0  # as in training (see Manifest.room_stats_in_training)
+        if not self._balance_checked:
+            self._check_balance(account)
         valid = mask_values(view, account, self.table)
         try:
             p_rug = self._sidebet.p_rug(row)

@@ -32,6 +32,7 @@ from strategy.rules import NeverStrategy, PresaleTargetStrategy
 from training import registry
 from training.backtest import RandomStrategy
 from training.dataset import build_dataset
+from training.env import START_BALANCE_SOL
 from training.evaluate import (
     alarms,
     analytic_row,
@@ -249,7 +250,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     # training episodes carry no room statistics: the bundle says so, and the daemon's
     # strategy masks them at inference (no train/serve skew)
     common = {"buy_sizes_sol": list(scfg.buy_sizes_sol), "sidebet_sol": scfg.sidebet_sol,
-              "room_stats_in_training": False}
+              "room_stats_in_training": False, "train_balance_sol": START_BALANCE_SOL}
     cands = {}
     for name, data in (("ppo", ppo_onnx), ("start", start_onnx)):
         man = make_manifest(f"{version}-{name}", sidebet_usable=side.usable, **common)

@@ -262,3 +262,29 @@ def test_a_bundle_trained_without_room_stats_ignores_them_at_inference(tmp_path)
     assert a.action_probs == b.action_probs and a.p_rug == b.p_rug
     assert masked.obs_row[ROOM_STATS_SLICE].tolist() == [0.0] * 6
     assert c.p_rug != b.p_rug or c.action_probs != b.action_probs
+
+
+def test_a_far_account_size_is_flagged_once(tmp_path) -> None:
+    # Arrange: a bundle trained on 1 SOL, used with a 10 SOL account
+    from daemon.config import StrategyConfig
+    from daemon.events import Phase
+    from daemon.game.accounting import open_account, sol_to_lamports
+    from daemon.state.prices import PriceHistory
+    from daemon.state.view import GameView
+    from strategy.bundle import load_bundle
+    from strategy.onnx_strategy import OnnxStrategy
+    from strategy.testing import write_bundle
+
+    view = GameView(game_id="g", phase=Phase.ACTIVE, tick=1, price=1.01,
+                    prices=PriceHistory([1.0, 1.01]), peak=1.01, cooldown_ms=0,
+                    allow_prebuys=False, ts_ms=1000)
+    near = OnnxStrategy(load_bundle(write_bundle(tmp_path / "a", train_balance_sol=1.0)),
+                        StrategyConfig(name="onnx"))
+    far = OnnxStrategy(load_bundle(write_bundle(tmp_path / "b", train_balance_sol=1.0)),
+                       StrategyConfig(name="onnx"))
+    # Act
+    near.decide(view, open_account(sol_to_lamports(1.5)))
+    far.decide(view, open_account(sol_to_lamports(10.0)))
+    # Assert
+    assert near.balance_warning is None
+    assert far.balance_warning is not None and "10 SOL" in far.balance_warning

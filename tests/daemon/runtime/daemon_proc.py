@@ -33,6 +33,7 @@ BASE_ENV = {
     "RUGSD_SIM__SPEED": "20",
     "RUGSD_SIM__SEED": "18",  # short first games: [96, 136, 58, 41, 33, 13, 351] ticks
     "RUGSD_STRATEGY__NAME": "presale_target",
+    "RUGSD_PAPER__STARTING_BALANCE_SOL": "10",  # the tests' books start at 10 SOL
     "RUGSD_LOGGING__FORMAT": "json",
     "RUGSD_LOGGING__LEVEL": "info",
     "RUGSD_CONTROL__METRICS_PORT": "0",
