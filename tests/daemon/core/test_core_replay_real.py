@@ -20,6 +20,7 @@ SUBSET = 40
 def _settings(strategy: str = "presale_target") -> Settings:
     s = Settings()
     s.strategy.name = strategy
+    s.paper.starting_balance_sol = 10.0  # the books below start at 10 SOL
     return s
 
 
