@@ -21,10 +21,10 @@ from pathlib import Path
 from typing import Any
 
 import pyarrow as pa
-import pyarrow.parquet as pq
 
 from daemon.events import Phase
 from daemon.execution.selectors import CONTROL_BY_ID, ButtonCategory
+from daemon.journal.dataset import write_atomic
 
 PHASE_CODE = {Phase.COOLDOWN: 0, Phase.PRESALE: 1, Phase.ACTIVE: 2, Phase.RUGGED: 3}
 NINE = Decimal("0.000000001")
@@ -49,6 +49,14 @@ SCHEMA = pa.schema([
     ("player_id", pa.string()),
     ("trusted", pa.bool_()),
 ])
+
+
+def write_part(directory: Path, session_id: str, index: int, table: pa.Table) -> Path:
+    """Part file ``<session>-<index>.parquet``, written atomically (temp, fsync, rename)."""
+    directory.mkdir(parents=True, exist_ok=True)
+    path = directory / f"{session_id}-{index:04d}.parquet"
+    write_atomic(table, path)
+    return path
 
 
 @dataclass(frozen=True, slots=True)
@@ -179,11 +187,8 @@ class ButtonEventWriter:
         """Write the buffered rows as one new part file (atomic rename)."""
         if not self.rows:
             return None
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / f"{self.session_id}-{len(self.parts):04d}.parquet"
-        tmp = path.with_suffix(".parquet.tmp")
-        pq.write_table(pa.Table.from_pylist(self.rows, schema=SCHEMA), tmp)
-        tmp.replace(path)
+        table = pa.Table.from_pylist(self.rows, schema=SCHEMA)
+        path = write_part(self.dir, self.session_id, len(self.parts), table)
         self.parts.append(path)
         self.rows = []
         return path

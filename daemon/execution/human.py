@@ -34,12 +34,12 @@ import structlog
 
 from daemon.config import BrowserConfig, load_settings
 from daemon.events import GameUpdate
-from daemon.execution.buttons import ButtonEvent, ButtonEventWriter, Sequencer
+from daemon.execution.buttons import ButtonEvent, ButtonEventWriter, Sequencer, write_part
 from daemon.execution.launch import BROWSER_ERRORS, has_display, launch_context, profile_dir
 from daemon.execution.page_feed import PageFeed
 from daemon.execution.selectors import BET_INPUT, classifier_table, merged
 from daemon.game.rules import COOLDOWN_MS, TICK_MS
-from daemon.journal.dataset import TICKS_SCHEMA, write_atomic
+from daemon.journal.dataset import TICKS_SCHEMA
 
 log = structlog.get_logger(__name__)
 
@@ -123,13 +123,11 @@ class TickWriter:
         """Write the buffered rows as one new part file (atomic rename)."""
         if not self.rows:
             return None
-        self.dir.mkdir(parents=True, exist_ok=True)
-        path = self.dir / f"{self.session_id}-{len(self.parts):04d}.parquet"
         columns = list(zip(*self.rows, strict=True))
         table = pa.Table.from_arrays([pa.array(c, type=f.type) for c, f in
                                       zip(columns, TICKS_SCHEMA, strict=True)],
                                      schema=TICKS_SCHEMA)
-        write_atomic(table, path)
+        path = write_part(self.dir, self.session_id, len(self.parts), table)
         self.parts.append(path)
         self.rows = []
         return path
