@@ -9,9 +9,9 @@ from pathlib import Path
 
 import numpy as np
 
-from strategy.actions import N_ACTIONS
-from strategy.features import N_FEATURES
-from strategy.testing import policy_model, sidebet_model, write_bundle
+from rugsd.strategy.actions import N_ACTIONS
+from rugsd.strategy.features import N_FEATURES
+from rugsd.strategy.testing import policy_model, sidebet_model, write_bundle
 
 HIDDEN = [64, 64]
 

@@ -26,10 +26,10 @@ from typing import Any
 
 import socketio
 
-from daemon.config import BrowserConfig
-from daemon.execution.browser import PlaywrightExecutor
-from risk.verdicts import Order
-from strategy.intents import Action
+from rugsd.daemon.config import BrowserConfig
+from rugsd.daemon.execution.browser import PlaywrightExecutor
+from rugsd.risk.verdicts import Order
+from rugsd.strategy.intents import Action
 
 SAMPLES = 200
 REFERENCE_SAMPLES = 80
@@ -88,7 +88,7 @@ async def _measure(ex: PlaywrightExecutor, url: str, n: int, reference: bool) ->
 async def _start_sim() -> tuple[asyncio.subprocess.Process, str]:
     """``rugsd sim`` in its own process (as in production: the venue is not the daemon)."""
     proc = await asyncio.create_subprocess_exec(
-        sys.executable, "-c", "import sys; from daemon.cli import main; sys.exit(main())",
+        sys.executable, "-c", "import sys; from rugsd.daemon.cli import main; sys.exit(main())",
         "sim", "--port", "0", "--speed", str(SPEED), "--seed", "3",
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.DEVNULL,
         cwd=str(ROOT),

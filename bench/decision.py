@@ -23,14 +23,14 @@ from pathlib import Path
 import numpy as np
 
 from bench._sb3 import sb3_twin
-from daemon.config import Settings, StrategyConfig
-from daemon.game.engine import generate_game
-from daemon.protocol.parse import EventParser
-from daemon.runtime.build import make_core
-from strategy.actions import ActionTable, mask_values
-from strategy.base import Decision, ModelOutputs
-from strategy.bundle import load_bundle
-from strategy.onnx_strategy import OnnxStrategy
+from rugsd.daemon.config import Settings, StrategyConfig
+from rugsd.daemon.game.engine import generate_game
+from rugsd.daemon.protocol.parse import EventParser
+from rugsd.daemon.runtime.build import make_core
+from rugsd.strategy.actions import ActionTable, mask_values
+from rugsd.strategy.base import Decision, ModelOutputs
+from rugsd.strategy.bundle import load_bundle
+from rugsd.strategy.onnx_strategy import OnnxStrategy
 
 SAMPLES = Path(__file__).resolve().parents[1].parent / "shared/data/real/key_samples.json"
 HIDDEN = [64, 64]

@@ -26,18 +26,18 @@ from pathlib import Path
 import numpy as np
 
 from bench._sb3 import HIDDEN, sb3_twin
-from daemon.config import StrategyConfig
-from daemon.events import Phase
-from daemon.game.accounting import Account
-from daemon.game.engine import generate_game
-from daemon.state.prices import PriceHistory
-from daemon.state.view import GameSummary, GameView
-from strategy.actions import N_ACTIONS, ActionTable, mask_values
-from strategy.bundle import load_bundle
-from strategy.features import N_FEATURES, FeatureBuilder
-from strategy.features_batch import build_batch
-from strategy.onnx_strategy import OnnxStrategy
-from strategy.testing import policy_model, write_bundle
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.game.engine import generate_game
+from rugsd.daemon.state.prices import PriceHistory
+from rugsd.daemon.state.view import GameSummary, GameView
+from rugsd.strategy.actions import N_ACTIONS, ActionTable, mask_values
+from rugsd.strategy.bundle import load_bundle
+from rugsd.strategy.features import N_FEATURES, FeatureBuilder
+from rugsd.strategy.features_batch import build_batch
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.strategy.testing import policy_model, write_bundle
 
 CFG = StrategyConfig(name="onnx")
 RECENT = tuple(GameSummary(f"g{i}", 80 + 20 * i, 1.0 + 0.5 * i) for i in range(10))
@@ -173,7 +173,7 @@ def run() -> dict:
 
 
 def _mlp_layers() -> list[tuple[np.ndarray, np.ndarray]]:
-    from strategy.testing import random_layers
+    from rugsd.strategy.testing import random_layers
 
     return random_layers([N_FEATURES, *HIDDEN, N_ACTIONS], seed=7)
 

@@ -13,9 +13,9 @@ from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
 
-from daemon.game.engine import generate_game
-from daemon.game.fast import generate_batch
-from daemon.game.seedrandom import SeedRandom
+from rugsd.daemon.game.engine import generate_game
+from rugsd.daemon.game.fast import generate_batch
+from rugsd.daemon.game.seedrandom import SeedRandom
 
 ROUNDS = 3
 ROUND_S = 1.0

@@ -1,4 +1,4 @@
-"""Risk gate latency: ``risk.gate.check`` per call (µs), approved and refused paths.
+"""Risk gate latency: ``rugsd.risk.gate.check`` per call (µs), approved and refused paths.
 
 Figures: p50/p99 of single calls (perf_counter_ns around each call) for
 - ``approve_buy``: a buy that runs every rule and becomes an ``Order`` (the worst case),
@@ -13,15 +13,15 @@ import statistics
 import time
 from dataclasses import replace
 
-from daemon.config import RiskConfig
-from daemon.events import Phase
-from daemon.game.accounting import buy, open_account, sol_to_lamports
-from daemon.state.view import GameView
-from risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
-from risk.gate import check
-from risk.ratelimit import RateWindow
-from risk.states import RiskState
-from strategy.intents import Action, Intent
+from rugsd.daemon.config import RiskConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import buy, open_account, sol_to_lamports
+from rugsd.daemon.state.view import GameView
+from rugsd.risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
+from rugsd.risk.gate import check
+from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.states import RiskState
+from rugsd.strategy.intents import Action, Intent
 
 T0 = 1_700_000_000_000
 N = 20_000

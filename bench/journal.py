@@ -24,7 +24,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from daemon.journal import (
+from rugsd.daemon.journal import (
     DatasetWriter,
     DecisionRecord,
     FillRecord,
@@ -34,8 +34,8 @@ from daemon.journal import (
     TickRecord,
     features_hash,
 )
-from daemon.journal.records import features_bytes
-from daemon.journal.report import build_report
+from rugsd.daemon.journal.records import features_bytes
+from rugsd.daemon.journal.report import build_report
 
 ROUNDS = 3
 N_DECISIONS = 100_000

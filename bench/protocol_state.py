@@ -24,11 +24,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from daemon.protocol.fastpath import fast_game_update
-from daemon.protocol.models import game_update_from_wire
-from daemon.protocol.parse import EventParser
-from daemon.protocol.recording import tick_line_to_update
-from daemon.state.machine import GameStateMachine
+from rugsd.daemon.protocol.fastpath import fast_game_update
+from rugsd.daemon.protocol.models import game_update_from_wire
+from rugsd.daemon.protocol.parse import EventParser
+from rugsd.daemon.protocol.recording import tick_line_to_update
+from rugsd.daemon.state.machine import GameStateMachine
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real"
 ROUNDS = 5

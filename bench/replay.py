@@ -15,11 +15,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from daemon.config import Settings
-from daemon.feed.replay import ReplaySource
-from daemon.journal.records import DecisionRecord
-from daemon.runtime.build import make_core
-from daemon.runtime.replay import decision_line, replay
+from rugsd.daemon.config import Settings
+from rugsd.daemon.feed.replay import ReplaySource
+from rugsd.daemon.journal.records import DecisionRecord
+from rugsd.daemon.runtime.build import make_core
+from rugsd.daemon.runtime.replay import decision_line, replay
 
 RECORDINGS = Path(__file__).resolve().parents[1].parent / "shared/data/real/recordings"
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import structlog
 
-from daemon.feed.replay import ReplaySource
-from daemon.protocol.recording import tick_line_to_update
+from rugsd.daemon.feed.replay import ReplaySource
+from rugsd.daemon.protocol.recording import tick_line_to_update
 
 REAL = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "real" / "recordings"
 PASSES = 3

@@ -13,11 +13,11 @@ import time
 
 import socketio
 
-from daemon.config import SimConfig
-from daemon.game.matching import OrderKind
-from daemon.sim.room import Room
-from daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, StepKind
-from daemon.sim.server import SimServer
+from rugsd.daemon.config import SimConfig
+from rugsd.daemon.game.matching import OrderKind
+from rugsd.daemon.sim.room import Room
+from rugsd.daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, StepKind
+from rugsd.daemon.sim.server import SimServer
 
 ROOM_GAMES = 200
 SOCKET_SECONDS = 3.0

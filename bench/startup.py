@@ -43,7 +43,7 @@ def _one(url: str, env: dict[str, str]) -> tuple[float, float, float]:
     with tempfile.TemporaryDirectory() as data:
         t0 = time.perf_counter()
         proc = subprocess.Popen(
-            [PY, "-m", "daemon.cli", "run", "--paper", "--feed", url, "--data-dir", data],
+            [PY, "-m", "rugsd.daemon.cli", "run", "--paper", "--feed", url, "--data-dir", data],
             cwd=ROOT, env=env, stderr=subprocess.PIPE, stdout=subprocess.DEVNULL, text=True,
         )
         connected = first = float("nan")
@@ -71,7 +71,7 @@ def run() -> dict:
     port = _free_port()
     env = dict(os.environ, RUGSD_LOGGING__FORMAT="json", RUGSD_STRATEGY__NAME="presale_target")
     sim = subprocess.Popen(
-        [PY, "-m", "daemon.cli", "sim", "--port", str(port), "--speed", "5", "--seed", "1"],
+        [PY, "-m", "rugsd.daemon.cli", "sim", "--port", str(port), "--speed", "5", "--seed", "1"],
         cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )
     try:

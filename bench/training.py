@@ -6,12 +6,12 @@ Figures (medians of a few timed rounds where cheap):
   decision through the daemon's decision core);
 - ``ppo_steps_per_s`` — MaskablePPO environment steps per second including updates;
 - ``backtest_ticks_per_s`` — held-out backtest through ``DecisionCore`` (rule strategy);
-- ``batch_backtest_ticks_per_s`` — ``training.batch_backtest`` of an ONNX bundle (64x64
+- ``batch_backtest_ticks_per_s`` — ``rugsd.training.batch_backtest`` of an ONNX bundle (64x64
   MLP policy acting on ~1 % of ticks, 32-unit sidebet model) on 4 000 simulated games,
   features included; ``batch_backtest_busy_ticks_per_s`` the same with a policy acting
   on ~5 % of ticks (every non-WAIT intent goes through the risk gate and paper venue in
   Python); ``batch_vs_core_speedup`` against the core backtest of the same bundle;
-- ``retrain_seconds`` — ``training.pipeline.retrain`` with a 0.5-minute budget on 30
+- ``retrain_seconds`` — ``rugsd.training.pipeline.retrain`` with a 0.5-minute budget on 30
   real recordings + simulated games (the budget floor is 30 s of phases);
 - ``ppo_steps_per_hour`` / ``env_games_per_hour`` — training volume per hour.
 """
@@ -30,8 +30,8 @@ ROUNDS = 3
 
 
 def _env_rate() -> tuple[float, float]:
-    from training.dataset import simulated_games
-    from training.env import RugsEnv
+    from rugsd.training.dataset import simulated_games
+    from rugsd.training.env import RugsEnv
 
     env = RugsEnv(simulated_games(200, seed=1))
     env.reset(seed=0)
@@ -53,9 +53,9 @@ def _env_rate() -> tuple[float, float]:
 
 
 def _ppo_rate() -> float:
-    from training.dataset import simulated_games
-    from training.env import RugsEnv
-    from training.policy import make_model, obs_stats, rule_demos, train_ppo
+    from rugsd.training.dataset import simulated_games
+    from rugsd.training.env import RugsEnv
+    from rugsd.training.policy import make_model, obs_stats, rule_demos, train_ppo
 
     games = simulated_games(200, seed=2)
     demos = rule_demos(RugsEnv(games, shuffle=False), 20)
@@ -68,10 +68,10 @@ def _ppo_rate() -> float:
 
 
 def _backtest_rate() -> float:
-    from daemon.config import StrategyConfig
-    from strategy.rules import PresaleTargetStrategy
-    from training.backtest import backtest
-    from training.dataset import simulated_games
+    from rugsd.daemon.config import StrategyConfig
+    from rugsd.strategy.rules import PresaleTargetStrategy
+    from rugsd.training.backtest import backtest
+    from rugsd.training.dataset import simulated_games
 
     games = simulated_games(300, seed=3)
     rates = []
@@ -83,13 +83,13 @@ def _backtest_rate() -> float:
 
 
 def _batch_backtest_rates() -> tuple[float, float, float]:
-    from daemon.config import StrategyConfig
-    from strategy.bundle import load_bundle
-    from strategy.onnx_strategy import OnnxStrategy
-    from strategy.testing import policy_model, random_layers, sidebet_model, write_bundle
-    from training.backtest import backtest
-    from training.batch_backtest import batch_backtest
-    from training.dataset import simulated_games
+    from rugsd.daemon.config import StrategyConfig
+    from rugsd.strategy.bundle import load_bundle
+    from rugsd.strategy.onnx_strategy import OnnxStrategy
+    from rugsd.strategy.testing import policy_model, random_layers, sidebet_model, write_bundle
+    from rugsd.training.backtest import backtest
+    from rugsd.training.batch_backtest import batch_backtest
+    from rugsd.training.dataset import simulated_games
 
     cfg = StrategyConfig(sidebet_threshold=0.45)
     games = simulated_games(4000, seed=4)
@@ -122,7 +122,7 @@ def _batch_backtest_rates() -> tuple[float, float, float]:
 
 
 def _retrain_seconds() -> float:
-    from training.pipeline import BUNDLED_RECORDINGS, RetrainConfig, retrain
+    from rugsd.training.pipeline import BUNDLED_RECORDINGS, RetrainConfig, retrain
 
     tmp = Path(tempfile.mkdtemp(prefix="rugsd-bench-retrain-"))
     try:

@@ -12,34 +12,36 @@ import argparse
 import importlib
 import sys
 
-from daemon.config import ConfigError
+from rugsd.daemon.config import ConfigError
 
 # modules that contribute sub-commands, in help order
 _AREAS = (
-    "daemon.cli_run",
-    "daemon.cli_sim",
-    "daemon.cli_verify",
-    "daemon.cli_record",
-    "daemon.cli_replay",
-    "daemon.cli_report",
-    "daemon.cli_risk",
-    "daemon.cli_control",
-    "daemon.cli_tui",
-    "daemon.cli_config",
-    "daemon.cli_browser",
-    "training.cli",
+    "rugsd.daemon.cli_run",
+    "rugsd.daemon.cli_sim",
+    "rugsd.daemon.cli_verify",
+    "rugsd.daemon.cli_record",
+    "rugsd.daemon.cli_replay",
+    "rugsd.daemon.cli_report",
+    "rugsd.daemon.cli_risk",
+    "rugsd.daemon.cli_control",
+    "rugsd.daemon.cli_tui",
+    "rugsd.daemon.cli_config",
+    "rugsd.daemon.cli_browser",
+    "rugsd.training.cli",
 )
 # which module owns each command: `rugsd kill` must not pay for importing numpy,
 # onnxruntime or playwright (the kill switch has a one-tick budget)
+_D = "rugsd.daemon."
 _OWNER = {
-    "run": "daemon.cli_run", "sim": "daemon.cli_sim", "verify": "daemon.cli_verify",
-    "record": "daemon.cli_record", "replay": "daemon.cli_replay",
-    "report": "daemon.cli_report", "kill": "daemon.cli_risk", "arm": "daemon.cli_risk",
-    "pause": "daemon.cli_control", "resume": "daemon.cli_control",
-    "flatten": "daemon.cli_control", "status": "daemon.cli_control",
-    "tui": "daemon.cli_tui", "config": "daemon.cli_config", "login": "daemon.cli_browser",
-    "record-human": "daemon.cli_browser", "retrain": "training.cli",
-    "models": "training.cli", "evaluate": "training.cli",
+    "run": _D + "cli_run", "sim": _D + "cli_sim", "verify": _D + "cli_verify",
+    "record": _D + "cli_record", "replay": _D + "cli_replay", "report": _D + "cli_report",
+    "kill": _D + "cli_risk", "arm": _D + "cli_risk",
+    "pause": _D + "cli_control", "resume": _D + "cli_control",
+    "flatten": _D + "cli_control", "status": _D + "cli_control",
+    "tui": _D + "cli_tui", "config": _D + "cli_config",
+    "login": _D + "cli_browser", "record-human": _D + "cli_browser",
+    "retrain": "rugsd.training.cli", "models": "rugsd.training.cli",
+    "evaluate": "rugsd.training.cli",
 }
 _TRAIN_MODULES = {"torch", "gymnasium", "stable_baselines3", "sb3_contrib", "onnx", "onnxscript"}
 

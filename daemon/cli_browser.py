@@ -5,7 +5,7 @@
   a person logs in once; the live executor reuses that session. Close the window (or
   Ctrl-C) when done. Needs a display: without one it refuses with one line.
 - ``rugsd record-human`` records human demonstrations (the same as ``rugsd record
-  --human``; see ``daemon.execution.human``).
+  --human``; see ``rugsd.daemon.execution.human``).
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ import signal
 import sys
 from pathlib import Path
 
-from daemon.config import load_settings
+from rugsd.daemon.config import load_settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -28,7 +28,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     login.add_argument("--data-dir", type=Path, help="data folder (default: general.data_dir)")
     login.set_defaults(func=run_login)
 
-    from daemon.execution.human import add_human_arguments, run_human
+    from rugsd.daemon.execution.human import add_human_arguments, run_human
 
     human = sub.add_parser("record-human",
                            help="record your button presses on the venue page (demonstrations)")
@@ -38,7 +38,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run_login(args: argparse.Namespace) -> int:
     """Open the headed browser until its window closes; 2 when there is no display."""
-    from daemon.execution.launch import has_display
+    from rugsd.daemon.execution.launch import has_display
 
     if not has_display():
         print("rugsd login: no display (DISPLAY/WAYLAND_DISPLAY unset): a person must see "
@@ -58,7 +58,7 @@ def run_login(args: argparse.Namespace) -> int:
 async def _login(settings, url: str, data_dir: Path) -> int:
     from playwright.async_api import async_playwright
 
-    from daemon.execution.launch import BROWSER_ERRORS, launch_context, profile_dir
+    from rugsd.daemon.execution.launch import BROWSER_ERRORS, launch_context, profile_dir
 
     profile = profile_dir(data_dir)
     print(f"rugsd login: log in on {url}, then close the window (profile {profile})",

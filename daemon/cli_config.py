@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import json
 
-from daemon.config import _config_path, load_settings, masked_dump
+from rugsd.daemon.config import _config_path, load_settings, masked_dump
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

@@ -17,14 +17,14 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from daemon.control.client import (
+from rugsd.daemon.control.client import (
     ControlError,
     ControlUnavailable,
     answer_ok,
     default_who,
     send_command_sync,
 )
-from daemon.control.protocol import Command, socket_path
+from rugsd.daemon.control.protocol import Command, socket_path
 
 EXIT_REFUSED = 1
 EXIT_UNREACHABLE = 3
@@ -67,7 +67,7 @@ def resolve_data_dir(arg: Path | None) -> Path:
     """``--data-dir`` or the configured ``general.data_dir``."""
     if arg is not None:
         return arg
-    from daemon.config import load_settings  # only when needed: config errors are the CLI's
+    from rugsd.daemon.config import load_settings  # only when needed: config errors are the CLI's
 
     return load_settings().general.data_dir
 
@@ -135,7 +135,7 @@ def run_status(args: argparse.Namespace) -> int:
 
 def offline_status(data_dir: Path, error: str) -> dict[str, Any]:
     """What the files say when the daemon cannot be asked (never raises)."""
-    from risk.killswitch import current_kill, pid_alive, read_pid
+    from rugsd.risk.killswitch import current_kill, pid_alive, read_pid
 
     run = socket_path(data_dir).parent
     kill = current_kill(run)

@@ -20,7 +20,7 @@ import json
 import sys
 from pathlib import Path
 
-from daemon.config import load_settings
+from rugsd.daemon.config import load_settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,7 +41,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="convert recordings under SRC to Parquet in --out instead")
     parser.add_argument("--data-dir", type=Path, help="data folder (default: general.data_dir)")
     # --human: record a person's button presses on the venue page (behaviour cloning)
-    from daemon.execution.human import add_human_arguments
+    from rugsd.daemon.execution.human import add_human_arguments
 
     add_human_arguments(parser)
     parser.set_defaults(func=run_record)
@@ -55,11 +55,11 @@ def _fail(message: str) -> int:
 def run_record(args: argparse.Namespace) -> int:
     """Dispatch to recording, human demonstrations or conversion; 0 on success, 2 on bad input."""
     if getattr(args, "human", False):
-        from daemon.execution.human import run_human
+        from rugsd.daemon.execution.human import run_human
 
         return run_human(args)
     settings = load_settings()
-    from daemon import logs
+    from rugsd.daemon import logs
 
     logs.configure(settings.logging.format, settings.logging.level)
     data_dir = args.data_dir or settings.general.data_dir
@@ -71,7 +71,7 @@ def run_record(args: argparse.Namespace) -> int:
         return _fail("--url and --real are exclusive")
     url = settings.feed.real_url if args.real else (args.url or settings.feed.url)
     out = args.out or data_dir / "recordings"
-    from daemon.feed.recorder import record
+    from rugsd.daemon.feed.recorder import record
 
     stats = asyncio.run(
         record(out, settings.feed, url=url, duration_s=args.duration, install_signals=True)
@@ -82,8 +82,8 @@ def run_record(args: argparse.Namespace) -> int:
 
 
 def _convert(src: Path, dst: Path) -> int:
-    from daemon.feed.parquet import convert
-    from daemon.feed.replay import ReplayError
+    from rugsd.daemon.feed.parquet import convert
+    from rugsd.daemon.feed.replay import ReplayError
 
     try:
         result = convert(src, dst)

@@ -7,10 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from daemon.config import load_settings
-from daemon.journal.report import build_report
-from daemon.runtime.build import data_dir_of
-from daemon.runtime.replay import NothingToReplay, replay
+from rugsd.daemon.config import load_settings
+from rugsd.daemon.journal.report import build_report
+from rugsd.daemon.runtime.build import data_dir_of
+from rugsd.daemon.runtime.replay import NothingToReplay, replay
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:

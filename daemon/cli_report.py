@@ -1,6 +1,6 @@
 """``rugsd report [--data-dir DIR] [--json] [--since ISO|duration]``.
 
-Prints performance and safety figures from the journal (see ``daemon.journal.report``
+Prints performance and safety figures from the journal (see ``rugsd.daemon.journal.report``
 for the JSON keys). Exit codes: 0 on success (also for an empty journal, with a clear
 message), 1 for a missing data dir, an unreadable journal or a bad ``--since``.
 """
@@ -17,8 +17,8 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
-from daemon.config import ConfigError, load_settings
-from daemon.journal.report import ReportError, build_report, iso, parse_since
+from rugsd.daemon.config import ConfigError, load_settings
+from rugsd.daemon.journal.report import ReportError, build_report, iso, parse_since
 
 
 def add_parser(subparsers: Any) -> None:

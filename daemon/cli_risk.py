@@ -22,8 +22,8 @@ import sys
 import time
 from pathlib import Path
 
-from daemon.config import load_settings
-from risk.killswitch import (
+from rugsd.daemon.config import load_settings
+from rugsd.risk.killswitch import (
     ArmResult,
     KillLatch,
     arm,
@@ -35,7 +35,7 @@ from risk.killswitch import (
     trip,
     write_kill_file,
 )
-from risk.reasons import ReasonCode
+from rugsd.risk.reasons import ReasonCode
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -73,7 +73,7 @@ def _notify_control_socket(run_dir: Path, command: str, args: dict | None = None
     Tried first (it answers with the new trading state); the signal below is the
     fallback when the socket is unreachable.
     """
-    from daemon.control.client import try_control_command
+    from rugsd.daemon.control.client import try_control_command
 
     answer = try_control_command(Path(run_dir).parent, command, args or {}, _who(), 2.0)
     return bool(answer and answer.get("ok"))

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 import sys
 
-from daemon.config import load_settings
-from daemon.logs import configure
-from daemon.runtime.build import data_dir_of
+from rugsd.daemon.config import load_settings
+from rugsd.daemon.logs import configure
+from rugsd.daemon.runtime.build import data_dir_of
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -54,8 +54,8 @@ def run(args: argparse.Namespace) -> int:
         if refused is not None:
             print(f"rugsd run --live: refused: {refused}", file=sys.stderr)
             return 2
-    from daemon.runtime.daemon import DaemonError, run_daemon
-    from strategy.registry import StrategyError
+    from rugsd.daemon.runtime.daemon import DaemonError, run_daemon
+    from rugsd.strategy.registry import StrategyError
 
     try:
         return run_daemon(settings, data_dir_of(settings, args.data_dir), feed_url=args.feed,

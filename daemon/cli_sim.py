@@ -9,8 +9,8 @@ import sys
 
 import structlog
 
-from daemon.config import load_settings
-from daemon.logs import configure
+from rugsd.daemon.config import load_settings
+from rugsd.daemon.logs import configure
 
 log = structlog.get_logger(__name__)
 
@@ -42,7 +42,7 @@ def run_sim(args: argparse.Namespace) -> int:
 
 
 async def _serve(cfg, host: str, port: int, speed: float | None, seed: int | None) -> int:
-    from daemon.sim.server import SimServer  # imported here: keeps `rugsd --help` fast
+    from rugsd.daemon.sim.server import SimServer  # imported here: keeps `rugsd --help` fast
 
     server = SimServer(cfg, seed=seed, speed=speed)
     stop = asyncio.Event()

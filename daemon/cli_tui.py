@@ -9,8 +9,8 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from daemon.cli_control import resolve_data_dir
-from daemon.control.protocol import socket_path
+from rugsd.daemon.cli_control import resolve_data_dir
+from rugsd.daemon.control.protocol import socket_path
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -30,7 +30,7 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 def run_tui(args: argparse.Namespace) -> int:
     """Run the TUI until the operator quits."""
     sock = args.socket or socket_path(resolve_data_dir(args.data_dir))
-    from tui.app import RugsdTui  # Textual loads only for this command
+    from rugsd.tui.app import RugsdTui  # Textual loads only for this command
 
     RugsdTui(sock).run()
     return 0

@@ -13,8 +13,8 @@ import json
 import sys
 from typing import Any
 
-from daemon.game.engine import GameOutcome, generate_game, verify_hash
-from daemon.game.rules import CURRENT_VERSION, VERSIONS
+from rugsd.daemon.game.engine import GameOutcome, generate_game, verify_hash
+from rugsd.daemon.game.rules import CURRENT_VERSION, VERSIONS
 
 
 def add_parser(subparsers: Any) -> argparse.ArgumentParser:
@@ -102,7 +102,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Stand-alone entry point (``python -m daemon.cli_verify``)."""
+    """Stand-alone entry point (``python -m rugsd.daemon.cli_verify``)."""
     parser = argparse.ArgumentParser(prog="rugsd verify", description=__doc__)
     _add_arguments(parser)
     return run(parser.parse_args(argv))

@@ -1,7 +1,7 @@
 """Internal events: the typed, validated form of everything that enters the decision core.
 
 Wire payloads (pydantic, tolerant) are converted into these frozen dataclasses at the
-edge (`daemon.protocol`, replay sources). The core never sees raw dicts. Time enters the
+edge (`rugsd.daemon.protocol`, replay sources). The core never sees raw dicts. Time enters the
 core only through ``ts_ms`` (receive time, ms since the epoch), which keeps replays
 deterministic.
 """

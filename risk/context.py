@@ -2,21 +2,21 @@
 
 All values are frozen; the caller (the decision core) builds a ``GateContext`` per
 intent and keeps the figures/counters/rate window up to date with the helpers here.
-Money is integer lamports throughout (``daemon.game.accounting``).
+Money is integer lamports throughout (``rugsd.daemon.game.accounting``).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from daemon.config import RiskConfig
-from daemon.events import Phase
-from daemon.game.accounting import Account, sol_to_lamports
-from daemon.state.view import GameView
-from risk.ratelimit import RateWindow
-from risk.states import RiskState
-from risk.verdicts import Order
-from strategy.intents import Action
+from rugsd.daemon.config import RiskConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import Account, sol_to_lamports
+from rugsd.daemon.state.view import GameView
+from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.states import RiskState
+from rugsd.risk.verdicts import Order
+from rugsd.strategy.intents import Action
 
 DAY_MS = 86_400_000
 
@@ -128,7 +128,7 @@ class GameCounters:
 
 @dataclass(frozen=True, slots=True)
 class GateContext:
-    """Everything ``risk.gate.check`` reads. ``ts_ms`` is the triggering event's time.
+    """Everything ``rugsd.risk.gate.check`` reads. ``ts_ms`` is the triggering event's time.
 
     ``order_seq`` is the run's order counter (it makes order ids unique); ``pending`` the
     number of orders sent but not yet filled or refused by the venue.

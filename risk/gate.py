@@ -5,7 +5,7 @@ Called on every intent inside the decision core; it reads only its arguments (ti
 becomes a ``Refusal`` with a ``ReasonCode``.
 
 - ``WAIT`` returns ``None``: nothing to approve or refuse, nothing to journal as an order.
-- Rules run in ``risk.limits.RULES`` order; the first refusal wins.
+- Rules run in ``rugsd.risk.limits.RULES`` order; the first refusal wins.
 - HALTED lets nothing through, not even a flattening sell (as NautilusTrader: a halt means
   "hands off"; an operator who wants out uses flatten or kill, which lift the halt). KILLED
   takes precedence over HALTED, so the flattening sell (SELL 100 %) passes while killed
@@ -20,13 +20,13 @@ from collections import Counter
 
 import structlog
 
-from daemon.game.accounting import Account
-from risk.context import GateContext
-from risk.limits import RULES, is_flatten_sell
-from risk.reasons import ReasonCode
-from risk.states import RiskState
-from risk.verdicts import Order, Refusal, make_order_id
-from strategy.intents import Action, Intent
+from rugsd.daemon.game.accounting import Account
+from rugsd.risk.context import GateContext
+from rugsd.risk.limits import RULES, is_flatten_sell
+from rugsd.risk.reasons import ReasonCode
+from rugsd.risk.states import RiskState
+from rugsd.risk.verdicts import Order, Refusal, make_order_id
+from rugsd.strategy.intents import Action, Intent
 
 log = structlog.get_logger(__name__)
 

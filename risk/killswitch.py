@@ -33,7 +33,7 @@ from pathlib import Path
 
 import structlog
 
-from risk.reasons import ReasonCode
+from rugsd.risk.reasons import ReasonCode
 
 log = structlog.get_logger(__name__)
 

@@ -1,12 +1,12 @@
 """The gate's rules, one small function each (freqtrade-protections style).
 
 A rule is ``(intent, ctx) -> Refusal | None``: ``None`` lets the intent through to the
-next rule. Rules are grouped by concern and ``risk.gate`` runs the groups in order:
+next rule. Rules are grouped by concern and ``rugsd.risk.gate`` runs the groups in order:
 intent sanity, trading state, venue rules (what the venue itself would refuse), configured
 limits (entries only), rate limit. WAIT never reaches a rule.
 
 Money rules are checked on the account *after* the order, with the integer arithmetic of
-``daemon.game.accounting``:
+``rugsd.daemon.game.accounting``:
 
 - position: ``cost + amount <= max_position`` (buys),
 - exposure: open position cost + open sidebet stake after the order ``<= max_exposure``,
@@ -22,14 +22,14 @@ from __future__ import annotations
 import math
 from collections.abc import Callable
 
-from daemon.events import Phase
-from daemon.game.accounting import MIN_BET_LAMPORTS, Account, can_place_sidebet
-from daemon.game.rules import SELL_PERCENTAGES
-from risk.context import GateContext
-from risk.reasons import ReasonCode
-from risk.states import TradingState
-from risk.verdicts import Refusal
-from strategy.intents import Action, Intent
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, Account, can_place_sidebet
+from rugsd.daemon.game.rules import SELL_PERCENTAGES
+from rugsd.risk.context import GateContext
+from rugsd.risk.reasons import ReasonCode
+from rugsd.risk.states import TradingState
+from rugsd.risk.verdicts import Refusal
+from rugsd.strategy.intents import Action, Intent
 
 Rule = Callable[[Intent, GateContext], "Refusal | None"]
 

@@ -25,10 +25,10 @@ Decisions worth knowing:
   position is flat; the state stays REDUCING until ``resume``.
 - ``resume`` clears pause, reduce-only, pending flatten and the execution-error latch,
   never ``killed``. ``arm`` clears ``killed`` only (the persisted latch is cleared by
-  ``risk.killswitch.arm``). Loss figures are not reset by ``arm``: if a loss limit is
+  ``rugsd.risk.killswitch.arm``). Loss figures are not reset by ``arm``: if a loss limit is
   still breached, the next ``check_losses`` kills again.
 - When a transition *enters* KILLED, the shell must persist the latch
-  (``risk.killswitch.trip``) before sending anything else.
+  (``rugsd.risk.killswitch.trip``) before sending anything else.
 """
 
 from __future__ import annotations
@@ -37,10 +37,10 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
-from risk.reasons import ReasonCode
+from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from risk.context import RiskLimits, SessionFigures
+    from rugsd.risk.context import RiskLimits, SessionFigures
 
 
 class TradingState(StrEnum):

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from risk.reasons import ReasonCode
-from strategy.intents import Action, Intent
+from rugsd.risk.reasons import ReasonCode
+from rugsd.strategy.intents import Action, Intent
 
 
 def make_order_id(run_id: str, game_id: str, tick: int, seq: int) -> str:

@@ -18,11 +18,16 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.config import StrategyConfig
-from daemon.events import Phase
-from daemon.game.accounting import MIN_BET_LAMPORTS, Account, can_place_sidebet, sol_to_lamports
-from daemon.state.view import GameView
-from strategy.intents import Action, Intent
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import (
+    MIN_BET_LAMPORTS,
+    Account,
+    can_place_sidebet,
+    sol_to_lamports,
+)
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.intents import Action, Intent
 
 ACTION_NAMES: tuple[str, ...] = (
     "wait",

@@ -12,9 +12,9 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
-from daemon.game.accounting import Account
-from daemon.state.view import GameView
-from strategy.intents import Intent
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.intents import Intent
 
 
 @dataclass(frozen=True, slots=True)
@@ -43,7 +43,7 @@ class Decision:
 
 @runtime_checkable
 class Strategy(Protocol):
-    """Anything that decides. ``features`` is the ``strategy.features`` vector (may be None
+    """Anything that decides. ``features`` is the ``rugsd.strategy.features`` vector (may be None
     for strategies that do not use it; the ONNX strategy then builds it itself)."""
 
     name: str

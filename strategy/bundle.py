@@ -28,9 +28,9 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from strategy.actions import ACTION_NAMES, N_ACTIONS
-from strategy.features import FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION, schema_hash
-from strategy.onnx_runtime import ModelSignatureError, PolicyModel, SidebetModel, make_session
+from rugsd.strategy.actions import ACTION_NAMES, N_ACTIONS
+from rugsd.strategy.features import FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION, schema_hash
+from rugsd.strategy.onnx_runtime import ModelSignatureError, PolicyModel, SidebetModel, make_session
 
 POLICY_FILE = "policy.onnx"
 SIDEBET_FILE = "sidebet.onnx"

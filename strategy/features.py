@@ -29,7 +29,7 @@ Finiteness
     feature is finite by construction for any int account below ~1e300 lamports.
 
 Exactness
-    ``strategy.features_batch.build_batch`` (numpy, a whole game at once) performs the
+    ``rugsd.strategy.features_batch.build_batch`` (numpy, a whole game at once) performs the
     same IEEE operations in the same order as this per-tick builder, so both give
     bit-identical float32 vectors.
 """
@@ -43,11 +43,11 @@ from itertools import pairwise
 
 import numpy as np
 
-from daemon.events import Phase, SessionStats
-from daemon.game.accounting import Account
-from daemon.game.rules import COOLDOWN_MS, LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
-from daemon.state.prices import PriceHistory
-from daemon.state.view import GameSummary, GameView
+from rugsd.daemon.events import Phase, SessionStats
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.game.rules import COOLDOWN_MS, LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
+from rugsd.daemon.state.prices import PriceHistory
+from rugsd.daemon.state.view import GameSummary, GameView
 
 SCHEMA_VERSION = 1
 

@@ -1,7 +1,7 @@
 """Vectorised features for a whole game at once (backtests, dataset building, training).
 
 ``build_batch`` performs the same IEEE operations in the same order as the per-tick
-``strategy.features`` builder and takes logarithms with ``math.log`` (numpy's SIMD ``log``
+``rugsd.strategy.features`` builder and takes logarithms with ``math.log`` (numpy's SIMD ``log``
 differs from libm in the last bit), so every row is bit-identical (float32) to the
 per-tick vector at that tick — a test checks it on real and simulated games.
 """
@@ -13,11 +13,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from daemon.events import SessionStats
-from daemon.game.accounting import Account
-from daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
-from daemon.state.view import GameSummary
-from strategy.features import (
+from rugsd.daemon.events import SessionStats
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
+from rugsd.daemon.state.view import GameSummary
+from rugsd.strategy.features import (
     _ACTIVE_ONEHOT,
     _PHASES,
     ACCOUNT_FEATURES,

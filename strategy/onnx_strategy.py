@@ -2,7 +2,7 @@
 
 Per tick (PRESALE and ACTIVE only; other phases WAIT without running the models):
 
-1. venue mask (``strategy.actions``);
+1. venue mask (``rugsd.strategy.actions``);
 2. ``p_rug`` from the sidebet model. SIDEBET stays valid only if the manifest says the
    sidebet model beat the constant-hazard baseline (``sidebet_usable``) *and*
    ``p_rug >= strategy.sidebet_threshold``. An unusable sidebet model is still run, so
@@ -23,16 +23,16 @@ import math
 import numpy as np
 import structlog
 
-from daemon.config import StrategyConfig
-from daemon.events import Phase
-from daemon.game.accounting import Account
-from daemon.game.rules import LAMPORTS_PER_SOL
-from daemon.state.view import GameView
-from strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, mask_values
-from strategy.base import Decision, ModelOutputs
-from strategy.bundle import Bundle
-from strategy.features import ROOM_STATS_SLICE, FeatureBuilder
-from strategy.intents import Action, Intent
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.game.rules import LAMPORTS_PER_SOL
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, mask_values
+from rugsd.strategy.base import Decision, ModelOutputs
+from rugsd.strategy.bundle import Bundle
+from rugsd.strategy.features import ROOM_STATS_SLICE, FeatureBuilder
+from rugsd.strategy.intents import Action, Intent
 
 log = structlog.get_logger(__name__)
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from daemon.config import Settings
-from strategy.base import Strategy
-from strategy.rules import NeverStrategy, PresaleTargetStrategy
+from rugsd.daemon.config import Settings
+from rugsd.strategy.base import Strategy
+from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
 
 STRATEGY_NAMES: tuple[str, ...] = ("onnx", "presale_target", "never")
 
@@ -25,8 +25,8 @@ def build_strategy(settings: Settings, bundle_dir: str | Path | None = None) -> 
     if cfg.name != "onnx":
         raise StrategyError(f"unknown strategy {cfg.name!r}; choose one of {STRATEGY_NAMES}")
     # onnxruntime is imported only when an ONNX strategy is wanted (faster start otherwise)
-    from strategy.bundle import CURRENT, BundleError, load_bundle, resolve_current
-    from strategy.onnx_strategy import OnnxStrategy
+    from rugsd.strategy.bundle import CURRENT, BundleError, load_bundle, resolve_current
+    from rugsd.strategy.onnx_strategy import OnnxStrategy
 
     if bundle_dir is None:
         folder = resolve_current(cfg.models_dir)

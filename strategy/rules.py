@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from daemon.config import StrategyConfig
-from daemon.events import Phase
-from daemon.game.accounting import MIN_BET_LAMPORTS, Account, sol_to_lamports
-from daemon.state.view import GameView
-from strategy.base import Decision
-from strategy.intents import WAIT, Action, Intent
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, Account, sol_to_lamports
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.base import Decision
+from rugsd.strategy.intents import WAIT, Action, Intent
 
 _WAIT = Decision(WAIT)
 

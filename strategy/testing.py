@@ -1,7 +1,7 @@
 """Tiny, valid ONNX graphs and bundles for tests and benchmarks (needs the ``onnx`` package).
 
 Until the training pipeline ships real models, these stand in for them. They obey the
-same graph contracts as trained models (see ``strategy.bundle``):
+same graph contracts as trained models (see ``rugsd.strategy.bundle``):
 
 - policy: ``obs`` float32 [N, F] and ``mask`` (float32 or bool) [N, A] → ``logits``
   float32 [N, A]; an MLP (``tanh`` between layers, default one linear layer) whose
@@ -24,9 +24,9 @@ import numpy as np
 import onnx
 from onnx import TensorProto, helper, numpy_helper
 
-from strategy.actions import N_ACTIONS
-from strategy.bundle import Manifest, make_manifest, save_bundle
-from strategy.features import N_FEATURES
+from rugsd.strategy.actions import N_ACTIONS
+from rugsd.strategy.bundle import Manifest, make_manifest, save_bundle
+from rugsd.strategy.features import N_FEATURES
 
 OPSET = 17
 IR_VERSION = 8  # old enough for every onnxruntime >= 1.14
@@ -190,7 +190,7 @@ def write_bundle(
         version,
         sidebet_usable=sidebet_usable,
         metrics={"note": "synthetic test graphs"},
-        data_range={"source": "strategy.testing"},
+        data_range={"source": "rugsd.strategy.testing"},
         **manifest_fields,
     )
     return save_bundle(path, _bytes(pol), _bytes(side), man)

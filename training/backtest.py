@@ -1,7 +1,7 @@
 """Backtests through the daemon's own ``DecisionCore`` (paper fills), one game at a time.
 
-Each game gets a fresh core and account (``training.env`` settings: paper venue, 0 ms
-latency, permissive risk limits), fed the events ``training.episodes.game_events``
+Each game gets a fresh core and account (``rugsd.training.env`` settings: paper venue, 0 ms
+latency, permissive risk limits), fed the events ``rugsd.training.episodes.game_events``
 builds — the same path the env trains on and the daemon trades through. Per game we
 keep the P&L (equity after the rug minus the start), what was staked, fills, the
 strategy's decisions by action, and the exposure the null model prices:
@@ -20,11 +20,11 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from daemon.config import StrategyConfig
-from daemon.core.decision import DecisionCore
-from daemon.game import accounting
-from daemon.game.accounting import open_account, sol_to_lamports
-from daemon.game.rules import (
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.core.decision import DecisionCore
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import open_account, sol_to_lamports
+from rugsd.daemon.game.rules import (
     BIG_MOVE_PROB,
     DRIFT_MAX,
     DRIFT_MIN,
@@ -35,12 +35,12 @@ from daemon.game.rules import (
     SIDEBET_PAYOUT,
     SIDEBET_WINDOW,
 )
-from daemon.journal.records import DecisionRecord, FillRecord
-from daemon.state.view import GameView
-from strategy.actions import ACTION_NAMES, ActionTable, mask_values
-from strategy.base import Decision, Strategy
-from training.env import START_BALANCE_SOL, core_settings
-from training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+from rugsd.daemon.journal.records import DecisionRecord, FillRecord
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.actions import ACTION_NAMES, ActionTable, mask_values
+from rugsd.strategy.base import Decision, Strategy
+from rugsd.training.env import START_BALANCE_SOL, core_settings
+from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
 
 _MEAN_FACTOR = (1 - GOD_CANDLE_PROB) * (1 + (1 - BIG_MOVE_PROB) * (DRIFT_MIN + DRIFT_MAX) / 2) \
     + GOD_CANDLE_PROB * GOD_CANDLE_MOVE

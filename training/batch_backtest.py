@@ -1,15 +1,15 @@
 """Batched backtest of an ONNX bundle: many games in lock-step, one model call per tick.
 
-The event-by-event backtest (``training.backtest``) steps one ``DecisionCore`` per game
+The event-by-event backtest (``rugsd.training.backtest``) steps one ``DecisionCore`` per game
 (≈ 10–20 k ticks/s). For screening, this module plays a batch of games side by side and
 gives the SAME ``GameResult`` per game, to the lamport:
 
 - **Features**: the game block of every active tick of every game is computed at once
-  (``training.batch_features.game_block_many``: ``game_features_batch`` over the
+  (``rugsd.training.batch_features.game_block_many``: ``game_features_batch`` over the
   concatenated games — bit-identical to the per-tick builder); presale rows use the game block the
   daemon's state machine gives a presale view; the session block comes from the
   previous games (``history_for``, as ``backtest``); the account block is recomputed
-  per tick for all live games with numpy, replaying ``strategy.features.account_features``
+  per tick for all live games with numpy, replaying ``rugsd.strategy.features.account_features``
   operation by operation (``log1p`` of the balance is cached per game with ``math``).
 - **Lock-step**: games are sorted by length so that the live games at tick ``k`` are a
   prefix; for each decision point (the presale updates, then each tick index) there is
@@ -17,8 +17,8 @@ gives the SAME ``GameResult`` per game, to the lamport:
   live games, then ``OnnxStrategy``'s rule (venue mask, sidebet gate, greedy argmax,
   hold on non-finite output) in numpy.
 - **Money**: every non-WAIT intent goes, per game, through the real risk gate
-  (``risk.gate.check``) and the real paper venue (``daemon.core.paper.PaperVenue`` →
-  ``daemon.game.matching`` → ``daemon.game.accounting``): the same objects the core uses,
+  (``rugsd.risk.gate.check``) and the real paper venue (``rugsd.daemon.core.paper.PaperVenue`` →
+  ``rugsd.daemon.game.matching`` → ``rugsd.daemon.game.accounting``): the same objects the core uses,
   so fills, refusals and P&L are exact. Ticks settle only games that have something to
   settle (a pending order, an expiring sidebet; at the rug, a position or a sidebet).
 - **Risk state**: the backtest core never leaves ACTIVE unless a loss limit trips
@@ -31,7 +31,7 @@ gives the SAME ``GameResult`` per game, to the lamport:
   ``OnnxStrategy.decide`` on that row (``stats["tie_rechecks"]``), so a last-bit
   difference can never flip a decision.
 
-Only ``OnnxStrategy`` runs batched; ``training.evaluate`` keeps the event-by-event path
+Only ``OnnxStrategy`` runs batched; ``rugsd.training.evaluate`` keeps the event-by-event path
 for the rule-based and random baselines.
 """
 
@@ -44,10 +44,10 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from daemon.config import StrategyConfig
-from daemon.core.paper import PaperVenue
-from daemon.events import Phase
-from daemon.game.accounting import (
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.core.paper import PaperVenue
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import (
     MIN_BET_LAMPORTS,
     Account,
     Fill,
@@ -56,27 +56,33 @@ from daemon.game.accounting import (
     open_account,
     sol_to_lamports,
 )
-from daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
-from daemon.state.view import GameSummary, GameView
-from risk.context import DAY_MS, GameCounters, GateContext, SessionFigures
-from risk.gate import check
-from risk.ratelimit import RateWindow
-from risk.states import RiskState
-from risk.verdicts import Order, Refusal
-from strategy.actions import ACTION_NAMES, N_ACTIONS, SELL_PERCENTS, SIDEBET_INDEX, ActionTable
-from strategy.features import (
+from rugsd.daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
+from rugsd.daemon.state.view import GameSummary, GameView
+from rugsd.risk.context import DAY_MS, GameCounters, GateContext, SessionFigures
+from rugsd.risk.gate import check
+from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.states import RiskState
+from rugsd.risk.verdicts import Order, Refusal
+from rugsd.strategy.actions import (
+    ACTION_NAMES,
+    N_ACTIONS,
+    SELL_PERCENTS,
+    SIDEBET_INDEX,
+    ActionTable,
+)
+from rugsd.strategy.features import (
     ACCOUNT_SLICE,
     GAME_SLICE,
     N_FEATURES,
     SESSION_SLICE,
     session_features,
 )
-from strategy.features_batch import _clean_array
-from strategy.onnx_strategy import OnnxStrategy
-from training.backtest import HOLD_COST, SIDEBET_EV, GameResult, run_game
-from training.batch_features import game_block_many, presale_game_blocks
-from training.env import START_BALANCE_SOL, core_settings
-from training.episodes import PRESALE_TIMERS, GameSpec, history_for
+from rugsd.strategy.features_batch import _clean_array
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.training.backtest import HOLD_COST, SIDEBET_EV, GameResult, run_game
+from rugsd.training.batch_features import game_block_many, presale_game_blocks
+from rugsd.training.env import START_BALANCE_SOL, core_settings
+from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, history_for
 
 TIE_EPS = 1e-4
 """Relative logit gap (and absolute ``p_rug`` distance) under which a row is re-decided
@@ -151,7 +157,7 @@ class _Batch:
         self.counts = np.zeros((n, N_ACTIONS), dtype=np.int64)
         self.exposure = np.zeros(n, dtype=np.int64)  # sum of position values, lamports
         self.waiting: set[int] = set()  # games with an order waiting for the next tick
-        # session figures (risk.context.SessionFigures) per game
+        # session figures (rugsd.risk.context.SessionFigures) per game
         self.f_start = np.full(n, start, dtype=np.int64)
         self.f_peak = self.f_start.copy()
         self.f_day_start = self.f_start.copy()
@@ -227,7 +233,7 @@ class _Batch:
         return acc
 
     def _mask(self, n: int, active: bool, tick: int) -> np.ndarray:
-        """``strategy.actions.mask_values`` for the first ``n`` games."""
+        """``rugsd.strategy.actions.mask_values`` for the first ``n`` games."""
         r = self.r
         bal, q = self.bal[:n], self.qty[:n]
         m = np.zeros((n, N_ACTIONS), dtype=bool)
@@ -396,7 +402,7 @@ class BatchBacktest:
                  start_balance_sol: float = START_BALANCE_SOL,
                  presale_timers: Sequence[int] = PRESALE_TIMERS,
                  batch_games: int = DEFAULT_BATCH_GAMES) -> None:
-        """``cfg`` names decisions like ``training.backtest`` (default ``StrategyConfig()``)."""
+        """``cfg`` names decisions like ``rugsd.training.backtest`` (default ``StrategyConfig()``)."""
         self.strategy = strategy
         self.table = strategy.table
         self.policy = strategy.bundle.policy
@@ -454,7 +460,7 @@ def batch_backtest(strategy: OnnxStrategy, games: Sequence[GameSpec], *,
                    presale_timers: Sequence[int] = PRESALE_TIMERS,
                    batch_games: int = DEFAULT_BATCH_GAMES,
                    progress: Progress | None = None) -> list[GameResult]:
-    """``training.backtest.backtest`` for an ``OnnxStrategy``, batched (same results)."""
+    """``rugsd.training.backtest.backtest`` for an ``OnnxStrategy``, batched (same results)."""
     runner = BatchBacktest(strategy, cfg=cfg, start_balance_sol=start_balance_sol,
                            presale_timers=presale_timers, batch_games=batch_games)
     return runner.run(games, progress)

@@ -1,6 +1,6 @@
 """Vectorised features of many games at once, for the batched backtest.
 
-``game_block_many`` is ``strategy.features_batch.game_features_batch`` over the
+``game_block_many`` is ``rugsd.strategy.features_batch.game_features_batch`` over the
 concatenation of many games (per-game tick indices, the same IEEE operations in the
 same order — bit-identical to the per-tick builder, checked by a test against
 ``build_batch``), about 10x faster than calling it game by game: the rolling
@@ -14,11 +14,11 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from daemon.events import Phase
-from daemon.game.rules import TICK_MS
-from daemon.state.machine import GameStateMachine
-from risk.context import DAY_MS
-from strategy.features import (
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.rules import TICK_MS
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.risk.context import DAY_MS
+from rugsd.strategy.features import (
     _ACTIVE_ONEHOT,
     _PHASES,
     GAME_FEATURES,
@@ -28,8 +28,8 @@ from strategy.features import (
     VOL_WINDOWS,
     game_features,
 )
-from strategy.features_batch import _clean_array, _logs
-from training.episodes import GameSpec, game_events
+from rugsd.strategy.features_batch import _clean_array, _logs
+from rugsd.training.episodes import GameSpec, game_events
 
 _N_GAME = len(GAME_FEATURES)
 
@@ -84,7 +84,7 @@ def game_block_many(prices: Sequence[np.ndarray]) -> tuple[np.ndarray, np.ndarra
 
 
 def _vol_many(r: np.ndarray, t: np.ndarray, w: int, chunk: int = 16384) -> np.ndarray:
-    """``vol_w`` for every row: two passes, oldest → newest, as ``strategy.features._vol``.
+    """``vol_w`` for every row: two passes, oldest → newest, as ``rugsd.strategy.features._vol``.
 
     Terms before a game's tick 1 are skipped (the per-game batch adds 0.0 for them:
     the same sums). Chunked so the working set stays in cache.

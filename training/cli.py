@@ -21,7 +21,7 @@ import json
 import sys
 from pathlib import Path
 
-from daemon.config import load_settings
+from rugsd.daemon.config import load_settings
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -64,7 +64,7 @@ def _fail(cmd: str, message: str, code: int = 1) -> int:
 
 
 def _quiet_logs(settings) -> None:
-    from daemon import logs
+    from rugsd.daemon import logs
 
     level = settings.logging.level if settings.logging.level != "debug" else "info"
     logs.configure(settings.logging.format, "warning" if level == "info" else level,
@@ -72,7 +72,7 @@ def _quiet_logs(settings) -> None:
 
 
 class _RichPhases:
-    """``training.pipeline.Phases`` on a rich progress display."""
+    """``rugsd.training.pipeline.Phases`` on a rich progress display."""
 
     def __init__(self, progress) -> None:
         self.progress = progress
@@ -106,7 +106,7 @@ def run_retrain(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
     )
 
-    from training.pipeline import BUNDLED_RECORDINGS, RetrainConfig, retrain
+    from rugsd.training.pipeline import BUNDLED_RECORDINGS, RetrainConfig, retrain
 
     data_dir = args.data_dir or settings.general.data_dir
     models_dir = args.models_dir or settings.strategy.models_dir
@@ -138,7 +138,7 @@ def run_retrain(args: argparse.Namespace) -> int:
 
 def run_models(args: argparse.Namespace) -> int:
     """``models list|promote|rollback``."""
-    from training import registry
+    from rugsd.training import registry
 
     models_dir = args.models_dir or load_settings().strategy.models_dir
     try:
@@ -170,12 +170,12 @@ def run_evaluate(args: argparse.Namespace) -> int:
     """Backtest a bundle on recordings; print the table or JSON."""
     settings = load_settings()
     _quiet_logs(settings)
-    from strategy.bundle import BundleError, load_bundle
-    from strategy.onnx_strategy import OnnxStrategy
-    from strategy.rules import NeverStrategy, PresaleTargetStrategy
-    from training.backtest import RandomStrategy
-    from training.dataset import dedupe, games_from_recordings
-    from training.evaluate import analytic_row, evaluate_strategies, format_table
+    from rugsd.strategy.bundle import BundleError, load_bundle
+    from rugsd.strategy.onnx_strategy import OnnxStrategy
+    from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
+    from rugsd.training.backtest import RandomStrategy
+    from rugsd.training.dataset import dedupe, games_from_recordings
+    from rugsd.training.evaluate import analytic_row, evaluate_strategies, format_table
 
     scfg = settings.strategy
     try:

@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import numpy as np
 
-from daemon.core.decision import CoreSettings, DecisionCore, StepOutput
-from daemon.game.accounting import Account
-from daemon.state.view import GameView
-from strategy.actions import WAIT_INDEX, ActionTable
-from strategy.base import Decision, Strategy
-from strategy.features import FeatureBuilder
+from rugsd.daemon.core.decision import CoreSettings, DecisionCore, StepOutput
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.actions import WAIT_INDEX, ActionTable
+from rugsd.strategy.base import Decision, Strategy
+from rugsd.strategy.features import FeatureBuilder
 
 
 class AgentStrategy:

@@ -1,15 +1,15 @@
 """Training data: complete games from the daemon's Parquet dataset, recordings and the
 fast simulator, split by game and time (never by row).
 
-Sources, all turned into ``training.episodes.GameSpec``:
+Sources, all turned into ``rugsd.training.episodes.GameSpec``:
 
-- the daemon's dataset ``DATA_DIR/dataset/ticks/*.parquet`` (``daemon.journal.dataset``),
+- the daemon's dataset ``DATA_DIR/dataset/ticks/*.parquet`` (``rugsd.daemon.journal.dataset``),
   read with DuckDB: a game is kept when it has every active tick ``0..R-1`` and a
   ``rugged`` row at ``R`` (duplicates across runs collapse by game id);
-- recordings (ours or the real ones) through ``daemon.feed.replay.ReplaySource`` and the
+- recordings (ours or the real ones) through ``rugsd.daemon.feed.replay.ReplaySource`` and the
   daemon's own ``GameStateMachine``: a game is kept when the machine saw it start at
   tick 0, saw its rug and had no carried (unknown) tick — incomplete games are counted;
-- simulated games from ``daemon.game.fast.generate_batch`` (volume), rug prices from
+- simulated games from ``rugsd.daemon.game.fast.generate_batch`` (volume), rug prices from
   the simulator's ``rug_price`` rule.
 
 Splits: real games are ordered by start time and the newest fraction is held out;
@@ -26,10 +26,10 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from daemon.events import GameUpdate
-from daemon.game.engine import rug_price
-from daemon.game.fast import generate_batch
-from training.episodes import GameSpec, next_start_ms
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.game.engine import rug_price
+from rugsd.daemon.game.fast import generate_batch
+from rugsd.training.episodes import GameSpec, next_start_ms
 
 log = structlog.get_logger(__name__)
 
@@ -104,9 +104,9 @@ def games_from_recordings(
     paths: Iterable[str | Path], stats: LoadStats | None = None
 ) -> list[GameSpec]:
     """Complete games from recording files/folders (missing paths are skipped)."""
-    from daemon.feed.replay import ReplayError, ReplaySource
-    from daemon.state.machine import GameStateMachine
-    from daemon.state.transitions import GameFinished
+    from rugsd.daemon.feed.replay import ReplayError, ReplaySource
+    from rugsd.daemon.state.machine import GameStateMachine
+    from rugsd.daemon.state.transitions import GameFinished
 
     stats = stats if stats is not None else LoadStats()
     out: list[GameSpec] = []

@@ -1,6 +1,6 @@
 """Where human demonstrations come from: ButtonEvent rows and the games' price paths.
 
-``read_button_events`` reads ``DIR/button_events/*.parquet`` (``daemon.execution.buttons``)
+``read_button_events`` reads ``DIR/button_events/*.parquet`` (``rugsd.daemon.execution.buttons``)
 in press order; ``load_paths`` gives each game's known price path from Parquet files in
 the dataset tick schema — the human recorder's ``human_ticks`` (a received tick wins
 over a backfilled one over a ``gameHistory`` one) and the daemon's ``dataset/ticks`` —
@@ -19,9 +19,9 @@ import numpy as np
 import pyarrow.parquet as pq
 import structlog
 
-from daemon.game import accounting
-from daemon.game.rules import TICK_MS
-from training.episodes import GameSpec
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.rules import TICK_MS
+from rugsd.training.episodes import GameSpec
 
 log = structlog.get_logger(__name__)
 
@@ -141,7 +141,7 @@ def load_paths(tick_files: Sequence[Path], recordings: Sequence[Path] = ()
             paths[gid] = PricePath(gid, np.asarray(prices), start,
                                    rug[0] if ok_rug else None, rug[1] if ok_rug else None)
     if recordings:
-        from training.dataset import games_from_recordings
+        from rugsd.training.dataset import games_from_recordings
 
         for g in games_from_recordings(recordings):
             have = paths.get(g.game_id)

@@ -2,12 +2,12 @@
 behaviour cloning.
 
 Inputs: ``ButtonEvent`` Parquet (``DIR/button_events/*.parquet``,
-``daemon.execution.buttons``) and the price paths of the games played, from the
+``rugsd.daemon.execution.buttons``) and the price paths of the games played, from the
 recorder's own ticks (``DIR/human_ticks/*.parquet``), the daemon's dataset
 (``DATA_DIR/dataset/ticks`` and ``…/human_ticks``) and recordings (complete games).
 
 Actions — one per *completed* action sequence (presses ending with BUY/SELL/SIDEBET), at
-the tick of its final press, as a ``strategy.actions`` index:
+the tick of its final press, as a ``rugsd.strategy.actions`` index:
 
 - BUY with the bet amount of the BUY press → the configured buy size nearest in ratio
   (``ActionTable.from_config``); it fits when within a factor ``BUY_FIT`` (2) of that
@@ -20,9 +20,9 @@ Skipped too: presses outside presale/active (the venue refuses them), a sequence
 a new game or the end of the recording, an action the venue mask says is impossible at
 that state, a press whose price disagrees with the path. Every skip is counted by reason.
 
-Observations — THE feature vector of ``strategy.features`` as training builds it:
+Observations — THE feature vector of ``rugsd.strategy.features`` as training builds it:
 the game's price path up to the press tick (nothing later: the ``GameSpec`` handed to
-the state machine is cut there) is turned into ``training.episodes.game_events`` (250 ms
+the state machine is cut there) is turned into ``rugsd.training.episodes.game_events`` (250 ms
 ticks, the previous 10 complete games as ``gameHistory``, no room statistics) and fed to
 the daemon's ``GameStateMachine``; the view at the press tick and the account give
 ``build_features``. So demonstrations and env observations share one distribution.
@@ -31,8 +31,8 @@ nearest by time before tick 0).
 
 Account — balance and position from the press itself (the page's ``playerUpdate``,
 exact 9-place decimals → lamports / nano-tokens); cost, entry tick and sidebet from
-replaying the human's own orders through ``daemon.game.matching`` /
-``daemon.game.accounting``, anchored at the first press of each game (flat by then: the
+replaying the human's own orders through ``rugsd.daemon.game.matching`` /
+``rugsd.daemon.game.accounting``, anchored at the first press of each game (flat by then: the
 rug settled the previous game). An active-phase order fills at the first tick after the
 press that the later presses' balance/position agree with (at most ``MAX_FILL_LAG``
 ticks later; a presale order at once, 1.00x). A game whose observations stop agreeing
@@ -56,13 +56,13 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from daemon.config import StrategyConfig
-from daemon.events import Phase
-from daemon.game import accounting, matching
-from daemon.game.accounting import Account
-from daemon.game.matching import OrderKind, PendingOrder
-from daemon.state.machine import GameStateMachine
-from strategy.actions import (
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game import accounting, matching
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.game.matching import OrderKind, PendingOrder
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.strategy.actions import (
     N_ACTIONS,
     SELL_INDICES,
     SELL_PERCENTS,
@@ -70,8 +70,8 @@ from strategy.actions import (
     ActionTable,
     action_mask,
 )
-from strategy.features import N_FEATURES, build_features
-from training.demo_sources import (
+from rugsd.strategy.features import N_FEATURES, build_features
+from rugsd.training.demo_sources import (
     PricePath,
     button_files,
     lamports,
@@ -79,7 +79,7 @@ from training.demo_sources import (
     read_button_events,
     tick_files,
 )
-from training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
 
 log = structlog.get_logger(__name__)
 

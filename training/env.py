@@ -1,15 +1,15 @@
 """Gymnasium environment: one episode = one game, through the daemon's own decision core.
 
-Each episode builds a fresh ``SteppedCore`` (``training.core``) — the daemon's
+Each episode builds a fresh ``SteppedCore`` (``rugsd.training.core``) — the daemon's
 ``DecisionCore`` with its features, risk gate and paper venue (0 ms latency: an order
 decided at tick t fills at tick t+1, as the simulator fills it) — and feeds it the
-events ``training.episodes.game_events`` synthesises for the next game of the data set
+events ``rugsd.training.episodes.game_events`` synthesises for the next game of the data set
 (the previous games arrive as ``gameHistory``, so the session features are live).
 
-- Observation: the shared 40-float feature vector (``strategy.features``) of the pending
+- Observation: the shared 40-float feature vector (``rugsd.strategy.features``) of the pending
   decision, exactly what the core hands its strategy.
-- Actions: ``Discrete(8)`` from ``strategy.actions``; ``action_masks()`` is the venue mask
-  (``strategy.actions.action_mask``), with SIDEBET also masked when ``allow_sidebet`` is
+- Actions: ``Discrete(8)`` from ``rugsd.strategy.actions``; ``action_masks()`` is the venue mask
+  (``rugsd.strategy.actions.action_mask``), with SIDEBET also masked when ``allow_sidebet`` is
   False (a bundle whose sidebet model is unusable can never bet).
 - Reward: change of ``accounting.equity`` (cash + position marked at the current price,
   in SOL) between decisions, plus ``-bankruptcy_penalty`` when equity falls below the
@@ -26,15 +26,15 @@ from typing import Any, ClassVar
 import gymnasium as gym
 import numpy as np
 
-from daemon.config import RiskConfig, StrategyConfig
-from daemon.core.decision import CoreSettings
-from daemon.game import accounting
-from daemon.game.accounting import MIN_BET_LAMPORTS, open_account, sol_to_lamports
-from risk.context import RiskLimits
-from strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, action_mask
-from strategy.features import N_FEATURES
-from training.core import AgentStrategy, SteppedCore
-from training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+from rugsd.daemon.config import RiskConfig, StrategyConfig
+from rugsd.daemon.core.decision import CoreSettings
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, open_account, sol_to_lamports
+from rugsd.risk.context import RiskLimits
+from rugsd.strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, action_mask
+from rugsd.strategy.features import N_FEATURES
+from rugsd.training.core import AgentStrategy, SteppedCore
+from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
 
 START_BALANCE_SOL = 1.0
 OBS_BOUND = 1e12  # every feature is finite and far inside this (prices are capped at 1e9)

@@ -2,7 +2,7 @@
 
 A game for training is a ``GameSpec``: its active-tick prices (tick 0 = 1.0, no rug
 price), the rug price and the receive time of tick 0. ``game_events`` turns it into the
-events the decision core sees from the simulator (``daemon.sim.room``):
+events the decision core sees from the simulator (``rugsd.daemon.sim.room``):
 
 1. the first cooldown update (``cooldownTimer`` 15000, settlement) carrying
    ``gameHistory`` — the previous games, newest first, as the server sends it on a
@@ -24,8 +24,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.events import FinishedGame, GameUpdate
-from daemon.game.rules import COOLDOWN_MS, TICK_MS
+from rugsd.daemon.events import FinishedGame, GameUpdate
+from rugsd.daemon.game.rules import COOLDOWN_MS, TICK_MS
 
 PRESALE_TIMERS: tuple[int, ...] = (10000, 7500, 5000, 2500)
 """Default presale updates (``cooldownTimer`` values, multiples of 100 ms as on the wire)."""

@@ -1,7 +1,7 @@
 """Honest evaluation: held-out backtests, baselines, paired CIs, reward-hacking alarms.
 
 ``evaluate_strategies`` backtests each named strategy on the same held-out games
-(``training.backtest``, the daemon's core with paper fills) and summarises each:
+(``rugsd.training.backtest``, the daemon's core with paper fills) and summarises each:
 ROI with a bootstrap 95 % CI (resampling games), P&L per game with its CI, win rate,
 max drawdown, Sharpe per game, trades and sidebets per game, action distribution and
 the null model's expectation for the same exposure (``analytic``). ``compare`` gives
@@ -21,20 +21,20 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from daemon.config import StrategyConfig
-from daemon.core.decision import DecisionCore
-from daemon.game.accounting import LAMPORTS_PER_SOL, open_account
-from daemon.state.view import GameView
-from strategy.actions import ACTION_NAMES
-from strategy.base import Decision, Strategy
-from strategy.features_batch import build_batch
-from strategy.intents import WAIT
-from strategy.onnx_strategy import OnnxStrategy
-from training import stats as st
-from training.backtest import GameResult, backtest
-from training.env import core_settings
-from training.episodes import GameSpec, game_events, history_for
-from training.sidebet import summaries
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.core.decision import DecisionCore
+from rugsd.daemon.game.accounting import LAMPORTS_PER_SOL, open_account
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.actions import ACTION_NAMES
+from rugsd.strategy.base import Decision, Strategy
+from rugsd.strategy.features_batch import build_batch
+from rugsd.strategy.intents import WAIT
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.training import stats as st
+from rugsd.training.backtest import GameResult, backtest
+from rugsd.training.env import core_settings
+from rugsd.training.episodes import GameSpec, game_events, history_for
+from rugsd.training.sidebet import summaries
 
 DOMINANT_SHARE = 0.8
 
@@ -97,10 +97,10 @@ def evaluate_strategies(strategies: dict[str, Strategy], games: Sequence[GameSpe
                         progress=None) -> tuple[dict[str, dict], dict[str, list[GameResult]]]:
     """Backtest every strategy on ``games``; returns (rows by name, per-game results).
 
-    ONNX strategies run through the batched backtest (``training.batch_backtest``: the
+    ONNX strategies run through the batched backtest (``rugsd.training.batch_backtest``: the
     same per-game results as the core, ~20-30x faster); the others event by event.
     """
-    from training.batch_backtest import batch_backtest
+    from rugsd.training.batch_backtest import batch_backtest
 
     rows, results = {}, {}
     for name, strategy in strategies.items():

@@ -3,7 +3,7 @@
 The policy graph is not SB3's distribution: it is ``normalise → MLP → action logits``
 with the action mask folded in (invalid entries ``MASKED_LOGIT``), inputs ``obs``
 float32 [N, 40] and ``mask`` float32 [N, 8] (1 = valid), output ``logits`` float32
-[N, 8] — the contract of ``strategy.bundle``. Exported with torch's default (dynamo)
+[N, 8] — the contract of ``rugsd.strategy.bundle``. Exported with torch's default (dynamo)
 exporter, one self-contained file (``external_data=False``), checked by
 ``onnx.checker`` and compared with torch on held-out observations (``parity``).
 """
@@ -20,9 +20,9 @@ import onnx
 import torch
 from torch import nn
 
-from strategy.actions import N_ACTIONS
-from strategy.features import N_FEATURES
-from strategy.onnx_runtime import make_session
+from rugsd.strategy.actions import N_ACTIONS
+from rugsd.strategy.features import N_FEATURES
+from rugsd.strategy.onnx_runtime import make_session
 
 MASKED_LOGIT = -1e9
 OPSET = 18

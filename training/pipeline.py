@@ -9,7 +9,7 @@ strategy mixed with human demonstrations when there are any — ``--human-demos`
 (``ppo``, ``start``) without a blocking alarm is the candidate ("first qualifying",
 decided by the alarms, not by its P&L).
 
-Promotion follows ``training.promotion`` (the rule is written into each manifest).
+Promotion follows ``rugsd.training.promotion`` (the rule is written into each manifest).
 """
 
 from __future__ import annotations
@@ -25,15 +25,21 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from daemon.config import StrategyConfig
-from strategy.bundle import BundleError, load_bundle, make_manifest, resolve_current, save_bundle
-from strategy.onnx_strategy import OnnxStrategy
-from strategy.rules import NeverStrategy, PresaleTargetStrategy
-from training import registry
-from training.backtest import RandomStrategy
-from training.dataset import build_dataset
-from training.env import START_BALANCE_SOL
-from training.evaluate import (
+from rugsd.daemon.config import StrategyConfig
+from rugsd.strategy.bundle import (
+    BundleError,
+    load_bundle,
+    make_manifest,
+    resolve_current,
+    save_bundle,
+)
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
+from rugsd.training import registry
+from rugsd.training.backtest import RandomStrategy
+from rugsd.training.dataset import build_dataset
+from rugsd.training.env import START_BALANCE_SOL
+from rugsd.training.evaluate import (
     alarms,
     analytic_row,
     compare,
@@ -41,8 +47,8 @@ from training.evaluate import (
     format_table,
     leakage_checks,
 )
-from training.promotion import RULE, decide
-from training.report import write_report
+from rugsd.training.promotion import RULE, decide
+from rugsd.training.report import write_report
 
 log = structlog.get_logger(__name__)
 
@@ -140,9 +146,9 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RetrainOutcome:
     """Run the whole pipeline; raises on failure (the CLI turns that into exit 1)."""
     # torch & co. are imported here: ``rugsd`` must start without the train extra
-    from training.env import RugsEnv
-    from training.export import export_policy, parity
-    from training.policy import (
+    from rugsd.training.env import RugsEnv
+    from rugsd.training.export import export_policy, parity
+    from rugsd.training.policy import (
         behaviour_clone,
         human_demos,
         load_checkpoint,
@@ -154,7 +160,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         train_ppo,
         without_sidebet,
     )
-    from training.sidebet import train_sidebet
+    from rugsd.training.sidebet import train_sidebet
 
     ph = phases or Phases()
     t0 = time.monotonic()
@@ -173,7 +179,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
                        sim_heldout=0, seed=cfg.seed, since_ts_ms=state.get("last_real_ts_ms"))
     real_held = len(ds.heldout)
     sim_train, sim_held, demo_games = _sizes(budget, real_held)
-    from training.dataset import simulated_games
+    from rugsd.training.dataset import simulated_games
 
     ds.train += simulated_games(sim_train, seed=2 * cfg.seed + 1000, prefix="sim-train")
     ds.heldout += simulated_games(sim_held, seed=2 * cfg.seed + 1001, prefix="sim-heldout")

@@ -4,8 +4,8 @@
   and std, clipped), so the exported ONNX graph carries it.
 - Behaviour cloning in plain torch against the SB3 policy (``evaluate_actions`` with the
   action masks): demonstrations come from the rule strategy
-  (``strategy.rules.PresaleTargetStrategy``) played through the same env, and from
-  human ``ButtonEvent`` Parquet files (``training.demos``) when there are any. The two
+  (``rugsd.strategy.rules.PresaleTargetStrategy``) played through the same env, and from
+  human ``ButtonEvent`` Parquet files (``rugsd.training.demos``) when there are any. The two
   are *mixed* (``mix_demos``): the human pairs are up-weighted so that they carry
   ``HUMAN_SHARE`` (half) of the loss, at most ``MAX_HUMAN_WEIGHT`` times a rule pair —
   a few hundred presses are not drowned by the rule's ~10⁵ decisions, and a tiny
@@ -33,12 +33,12 @@ from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
 from torch import nn
 
-from daemon.config import StrategyConfig
-from strategy.actions import N_ACTIONS, SIDEBET_INDEX, WAIT_INDEX, ActionTable
-from strategy.intents import Intent
-from strategy.rules import PresaleTargetStrategy
-from training.env import RugsEnv
-from training.sidebet import Normalise
+from rugsd.daemon.config import StrategyConfig
+from rugsd.strategy.actions import N_ACTIONS, SIDEBET_INDEX, WAIT_INDEX, ActionTable
+from rugsd.strategy.intents import Intent
+from rugsd.strategy.rules import PresaleTargetStrategy
+from rugsd.training.env import RugsEnv
+from rugsd.training.sidebet import Normalise
 
 log = structlog.get_logger(__name__)
 
@@ -121,7 +121,7 @@ def rule_demos(env: RugsEnv, n_games: int, cfg: StrategyConfig | None = None) ->
 def human_demos(path: str | Path | None, *, data_dir: Path | None = None,
                 recordings: Sequence[Path] = (), cfg: StrategyConfig | None = None
                 ) -> tuple[Demos | None, dict]:
-    """Human demonstrations (``training.demos``) under ``path``: (demos or None, summary).
+    """Human demonstrations (``rugsd.training.demos``) under ``path``: (demos or None, summary).
 
     ``path`` is a ButtonEvent folder (``DIR`` or ``DIR/button_events``) or file; price
     paths come from its ``human_ticks``, ``data_dir``'s dataset and ``recordings``.
@@ -129,7 +129,7 @@ def human_demos(path: str | Path | None, *, data_dir: Path | None = None,
     if path is None or not Path(path).exists():
         return None, {"pairs": 0, "source": None if path is None else str(path),
                       "note": "no demonstrations"}
-    from training.demos import build_demos
+    from rugsd.training.demos import build_demos
 
     found = build_demos(Path(path), data_dir=data_dir, recordings=recordings, cfg=cfg)
     summary = found.summary() | {"source": str(path)}

@@ -6,7 +6,7 @@ newly promoted bundle between games (``reload_needed``) without pulling in train
 - ``current`` is a relative symlink to the version folder, swapped atomically (a new
   symlink created beside it, then ``os.replace``). Where symlinks are unavailable it is a
   text file naming the version, also written via ``os.replace``. Both forms are what
-  ``strategy.bundle.resolve_current`` accepts.
+  ``rugsd.strategy.bundle.resolve_current`` accepts.
 - ``promotions.jsonl`` logs every promote/rollback; ``rollback`` pops the newest promotion
   and points ``current`` back at the one before it.
 """
@@ -87,7 +87,7 @@ def reload_needed(models_dir: str | Path, loaded_version: str | None) -> bool:
     """True when ``current`` names a version other than the one the daemon runs.
 
     Call it between games (cheap: one readlink); load the new bundle with
-    ``strategy.bundle.load_bundle(resolve_current(models_dir))`` and keep the old one if
+    ``rugsd.strategy.bundle.load_bundle(resolve_current(models_dir))`` and keep the old one if
     that raises.
     """
     cur = current_version(models_dir)

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import numpy as np
 
-from training.backtest import GameResult
-from training.evaluate import format_table
+from rugsd.training.backtest import GameResult
+from rugsd.training.evaluate import format_table
 
 
 def _plots(folder: Path, results: dict[str, list[GameResult]], sidebet: dict,

@@ -1,6 +1,6 @@
 """The sidebet model: P(rug within the next 40 ticks | features at tick t), honestly judged.
 
-Rows: every active tick of every game, features from ``strategy.features_batch``
+Rows: every active tick of every game, features from ``rugsd.strategy.features_batch``
 (bit-identical to what the daemon computes live), label ``rug_tick <= t + 40``. The game
 has a constant 0.5 % hazard, so the null model is ``p = 1 - 0.995**40 ≈ 0.182`` at every
 tick; the model is only *usable* (manifest ``sidebet_usable``) if on held-out games its
@@ -23,14 +23,14 @@ import numpy as np
 import torch
 from torch import nn
 
-from daemon.game.accounting import Account
-from daemon.game.rules import RUG_PROB, SIDEBET_WINDOW, TICK_MS
-from daemon.state.view import GameSummary
-from strategy.features import ACCOUNT_SLICE, N_FEATURES
-from strategy.features_batch import build_batch
-from training import stats as st
-from training.episodes import GameSpec
-from training.export import to_onnx_bytes
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.game.rules import RUG_PROB, SIDEBET_WINDOW, TICK_MS
+from rugsd.daemon.state.view import GameSummary
+from rugsd.strategy.features import ACCOUNT_SLICE, N_FEATURES
+from rugsd.strategy.features_batch import build_batch
+from rugsd.training import stats as st
+from rugsd.training.episodes import GameSpec
+from rugsd.training.export import to_onnx_bytes
 
 BASELINE_P = 1.0 - (1.0 - RUG_PROB) ** SIDEBET_WINDOW
 
@@ -216,7 +216,7 @@ def train_sidebet(train: Sequence[GameSpec], heldout: Sequence[GameSpec], *, see
     p = predict(net, hx)
     metrics = evaluate(hy, p, hg, seed=seed)
     data = export_sidebet(net)
-    from strategy.onnx_runtime import make_session
+    from rugsd.strategy.onnx_runtime import make_session
 
     sample = hx[:1000]
     got = make_session(data).run(["p_rug"], {"obs": sample})[0][:, 0]

@@ -9,7 +9,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
-from daemon.control.protocol import socket_path
+from rugsd.daemon.control.protocol import socket_path
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -18,7 +18,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path, default=Path("rugsd-data"))
     parser.add_argument("--socket", type=Path, default=None)
     args = parser.parse_args(argv)
-    from tui.app import RugsdTui
+    from rugsd.tui.app import RugsdTui
 
     RugsdTui(args.socket or socket_path(args.data_dir)).run()
     return 0

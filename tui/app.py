@@ -20,7 +20,7 @@ from textual.containers import Horizontal
 from textual.widget import Widget
 from textual.widgets import Footer
 
-from daemon.control.client import (
+from rugsd.daemon.control.client import (
     ControlConnection,
     ControlError,
     ControlUnavailable,
@@ -28,17 +28,17 @@ from daemon.control.client import (
     default_who,
     send_command,
 )
-from daemon.control.protocol import Command, RiskInfo, Snapshot, parse_snapshot
-from tui.link import LinkState, LinkStatus
-from tui.widgets.banner import Banner
-from tui.widgets.chart import PriceChart
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.decisions import DecisionLog
-from tui.widgets.header import StatusHeader
-from tui.widgets.health import HealthLine
-from tui.widgets.model import ModelPanel
-from tui.widgets.positions import AccountPanel
-from tui.widgets.risk import RiskPanel
+from rugsd.daemon.control.protocol import Command, RiskInfo, Snapshot, parse_snapshot
+from rugsd.tui.link import LinkState, LinkStatus
+from rugsd.tui.widgets.banner import Banner
+from rugsd.tui.widgets.chart import PriceChart
+from rugsd.tui.widgets.confirm import ConfirmScreen
+from rugsd.tui.widgets.decisions import DecisionLog
+from rugsd.tui.widgets.header import StatusHeader
+from rugsd.tui.widgets.health import HealthLine
+from rugsd.tui.widgets.model import ModelPanel
+from rugsd.tui.widgets.positions import AccountPanel
+from rugsd.tui.widgets.risk import RiskPanel
 
 _W = TypeVar("_W", bound=Widget)
 

@@ -1,6 +1,6 @@
 """Write an SVG screenshot of the TUI's main screen with realistic fixed data.
 
-    python -m tui.screenshot [OUT.svg] [--size 100x30] [--killed] [--offline]
+    python -m rugsd.tui.screenshot [OUT.svg] [--size 100x30] [--killed] [--offline]
 
 Used for ``docs/tui.svg`` (README). No daemon is needed: the app runs unconnected and is
 fed ``example_snapshot()`` from the protocol module.
@@ -13,8 +13,8 @@ import asyncio
 import copy
 from pathlib import Path
 
-from daemon.control.protocol import example_snapshot
-from tui.app import RugsdTui
+from rugsd.daemon.control.protocol import example_snapshot
+from rugsd.tui.app import RugsdTui
 
 DEFAULT_OUT = Path(__file__).resolve().parents[1] / "docs" / "tui.svg"
 

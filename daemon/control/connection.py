@@ -12,7 +12,7 @@ from collections import Counter, deque
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.control.protocol import error_line
+from rugsd.daemon.control.protocol import error_line
 
 MAX_PENDING_ANSWERS = 32  # unread answers before a client counts as stuck and is dropped
 WRITE_BUFFER_HIGH = 256 << 10  # above this, snapshots for that client are dropped

@@ -1,13 +1,13 @@
 """A realistic, fixed control-plane snapshot (docs, the TUI screenshot script, tests).
 
-Re-exported by ``daemon.control.protocol``.
+Re-exported by ``rugsd.daemon.control.protocol``.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-from daemon.control.snapshot_schema import PROTOCOL_VERSION
+from rugsd.daemon.control.snapshot_schema import PROTOCOL_VERSION
 
 
 def example_snapshot() -> dict[str, Any]:

@@ -24,7 +24,7 @@ from prometheus_client import (
 )
 
 if TYPE_CHECKING:
-    from daemon.config import ControlConfig
+    from rugsd.daemon.config import ControlConfig
 
 log = structlog.get_logger(__name__)
 

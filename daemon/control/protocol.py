@@ -26,8 +26,8 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from daemon.control.example import example_snapshot
-from daemon.control.snapshot_schema import (
+from rugsd.daemon.control.example import example_snapshot
+from rugsd.daemon.control.snapshot_schema import (
     PROTOCOL_VERSION,
     AccountInfo,
     DaemonInfo,

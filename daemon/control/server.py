@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any, Self
 
 import structlog
 
-from daemon.control.connection import (
+from rugsd.daemon.control.connection import (
     WRITE_BUFFER_HIGH,
     Connection,
     ControlCounters,
@@ -31,7 +31,7 @@ from daemon.control.connection import (
     read_line,
     refuse,
 )
-from daemon.control.protocol import (
+from rugsd.daemon.control.protocol import (
     MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
     Command,
@@ -42,7 +42,7 @@ from daemon.control.protocol import (
     error_line,
     parse_request,
 )
-from daemon.control.sockpath import (
+from rugsd.daemon.control.sockpath import (
     ControlSocketInUse,
     clear_stale,
     peer_credentials,
@@ -50,7 +50,7 @@ from daemon.control.sockpath import (
 )
 
 if TYPE_CHECKING:
-    from daemon.control.metrics import RugsdMetrics
+    from rugsd.daemon.control.metrics import RugsdMetrics
 
 log = structlog.get_logger(__name__)
 

@@ -2,7 +2,7 @@
 
 Every field has a default and unknown keys are ignored, so a client keeps working when
 the daemon adds fields or leaves some out; ``parse_snapshot`` drops only a bad section.
-Re-exported by ``daemon.control.protocol`` (import it from there).
+Re-exported by ``rugsd.daemon.control.protocol`` (import it from there).
 """
 
 from __future__ import annotations
@@ -122,7 +122,7 @@ class RiskInfo(_Part):
     @field_validator("state", mode="before")
     @classmethod
     def _upper(cls, value: Any) -> Any:
-        # risk.states.TradingState values are lower case; the wire documents upper case
+        # rugsd.risk.states.TradingState values are lower case; the wire documents upper case
         return value.upper() if isinstance(value, str) else "UNKNOWN"
 
 

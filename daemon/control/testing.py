@@ -14,8 +14,8 @@ from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-from daemon.control.protocol import Command, CommandRequest, example_snapshot
-from daemon.control.server import ControlServer
+from rugsd.daemon.control.protocol import Command, CommandRequest, example_snapshot
+from rugsd.daemon.control.server import ControlServer
 
 ARM_TOKEN = "arm-me"
 

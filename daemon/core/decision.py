@@ -20,21 +20,21 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from daemon.core.handlers import on_exec_report, on_operator
-from daemon.core.inputs import (
+from rugsd.daemon.core.handlers import on_exec_report, on_operator
+from rugsd.daemon.core.inputs import (
     ClockTick,
     ExecReport,
     OperatorInput,
     VenueAccount,
 )
-from daemon.core.paper import PaperVenue
-from daemon.core.settle import order_outcome, settle
-from daemon.events import GameUpdate, Phase
-from daemon.game import accounting
-from daemon.game.accounting import Account, Fill, FillKind
-from daemon.game.matching import PendingOrder
-from daemon.game.rules import TICK_MS
-from daemon.journal.records import (
+from rugsd.daemon.core.paper import PaperVenue
+from rugsd.daemon.core.settle import order_outcome, settle
+from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import Account, Fill, FillKind
+from rugsd.daemon.game.matching import PendingOrder
+from rugsd.daemon.game.rules import TICK_MS
+from rugsd.daemon.journal.records import (
     DecisionRecord,
     FillRecord,
     GameRecord,
@@ -47,8 +47,8 @@ from daemon.journal.records import (
     Verdict,
     features_hash,
 )
-from daemon.state.machine import GameStateMachine
-from daemon.state.transitions import (
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.transitions import (
     Anomaly,
     GameFinished,
     HistoryRevealed,
@@ -56,15 +56,15 @@ from daemon.state.transitions import (
     Rugged,
     TickAdvanced,
 )
-from daemon.state.view import GameView
-from risk.context import DAY_MS, GameCounters, GateContext, RiskLimits, SessionFigures
-from risk.gate import check, flatten_intent
-from risk.ratelimit import RateWindow
-from risk.states import RiskState, StateChange, TradingState
-from risk.verdicts import Order, Refusal
-from strategy.base import ModelOutputs, Strategy
-from strategy.features import FeatureBuilder
-from strategy.intents import Action, Intent
+from rugsd.daemon.state.view import GameView
+from rugsd.risk.context import DAY_MS, GameCounters, GateContext, RiskLimits, SessionFigures
+from rugsd.risk.gate import check, flatten_intent
+from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.states import RiskState, StateChange, TradingState
+from rugsd.risk.verdicts import Order, Refusal
+from rugsd.strategy.base import ModelOutputs, Strategy
+from rugsd.strategy.features import FeatureBuilder
+from rugsd.strategy.intents import Action, Intent
 
 FEED_REFRESH_MS = 100  # how often (event time) a fresh feed's timestamp is refreshed
 

@@ -9,13 +9,13 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from daemon.core.inputs import ExecReport, ExecStatus, OperatorAction, OperatorInput
-from daemon.game import accounting
-from daemon.journal.records import OperatorCommand, OrderStatus
-from risk.reasons import ReasonCode
+from rugsd.daemon.core.inputs import ExecReport, ExecStatus, OperatorAction, OperatorInput
+from rugsd.daemon.game import accounting
+from rugsd.daemon.journal.records import OperatorCommand, OrderStatus
+from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.core.decision import DecisionCore, StepOutput
 
 
 def on_operator(core: DecisionCore, cmd: OperatorInput, out: StepOutput) -> None:

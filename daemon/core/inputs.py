@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daemon.game.accounting import Account, Fill
+from rugsd.daemon.game.accounting import Account, Fill
 
 
 class OperatorAction(StrEnum):

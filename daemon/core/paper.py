@@ -1,6 +1,6 @@
 """Paper execution: our own orders matched by the venue's rule, on our own account.
 
-It applies ``daemon.game.matching`` — the very rule the simulator uses — so a paper P&L
+It applies ``rugsd.daemon.game.matching`` — the very rule the simulator uses — so a paper P&L
 equals the simulator's ledger for the same orders to the lamport. Pure: the decision core
 calls it with the phase, tick, price and time of each event.
 
@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from daemon.events import Phase
-from daemon.game.accounting import Account
-from daemon.game.matching import (
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.game.matching import (
     Admission,
     MatchReject,
     OrderKind,
@@ -28,7 +28,7 @@ from daemon.game.matching import (
     match_tick,
     precheck,
 )
-from risk.verdicts import Order
+from rugsd.risk.verdicts import Order
 
 
 @dataclass(frozen=True, slots=True)

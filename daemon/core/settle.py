@@ -1,6 +1,6 @@
 """Settling our account at each tick by the venue's rule (paper fills and expiries).
 
-Paper mode runs the shared matching rule (``daemon.game.matching`` via ``PaperVenue``);
+Paper mode runs the shared matching rule (``rugsd.daemon.game.matching`` via ``PaperVenue``);
 with an external executor the core settles its own belief by the same rules (forced
 sell at the rug, sidebet expiry) and the venue's account reports win when they arrive.
 """
@@ -9,14 +9,14 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from daemon.game import accounting
-from daemon.game.accounting import Reject
-from daemon.game.matching import MatchReject, Outcome, PendingOrder
-from daemon.journal.records import OrderStatus
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import Reject
+from rugsd.daemon.game.matching import MatchReject, Outcome, PendingOrder
+from rugsd.daemon.journal.records import OrderStatus
 
 if TYPE_CHECKING:
-    from daemon.core.decision import DecisionCore, StepOutput
-    from daemon.state.view import GameView
+    from rugsd.daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.state.view import GameView
 
 
 def settle(

@@ -1,7 +1,7 @@
 """``PlaywrightExecutor``: places risk-approved orders by clicking the venue's page.
 
-The daemon hands it ``risk.verdicts.Order``s; it answers each with a
-``daemon.core.inputs.ExecReport``:
+The daemon hands it ``rugsd.risk.verdicts.Order``s; it answers each with a
+``rugsd.daemon.core.inputs.ExecReport``:
 
 1. ``precheck`` — an order the UI cannot express is REJECTED without a click;
 2. the click — one ``page.evaluate`` on pre-resolved element handles (fill the bet input or
@@ -30,17 +30,17 @@ from typing import Any
 
 import structlog
 
-from daemon.config import BrowserConfig
-from daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
-from daemon.events import Event
-from daemon.execution import confirm
-from daemon.execution.controls import BetEntry, Controls, plan_ops
-from daemon.execution.launch import BROWSER_ERRORS, browser_pids, launch_context, profile_dir
-from daemon.execution.page_feed import PageFeed, now_ms
-from daemon.execution.selectors import merged
-from daemon.execution.tracker import OrderTracker, Waiter
-from daemon.game.accounting import Account
-from risk.verdicts import Order
+from rugsd.daemon.config import BrowserConfig
+from rugsd.daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
+from rugsd.daemon.events import Event
+from rugsd.daemon.execution import confirm
+from rugsd.daemon.execution.controls import BetEntry, Controls, plan_ops
+from rugsd.daemon.execution.launch import BROWSER_ERRORS, browser_pids, launch_context, profile_dir
+from rugsd.daemon.execution.page_feed import PageFeed, now_ms
+from rugsd.daemon.execution.selectors import merged
+from rugsd.daemon.execution.tracker import OrderTracker, Waiter
+from rugsd.daemon.game.accounting import Account
+from rugsd.risk.verdicts import Order
 
 log = structlog.get_logger(__name__)
 

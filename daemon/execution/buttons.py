@@ -22,9 +22,9 @@ from typing import Any
 
 import pyarrow as pa
 
-from daemon.events import Phase
-from daemon.execution.selectors import CONTROL_BY_ID, ButtonCategory
-from daemon.journal.dataset import write_atomic
+from rugsd.daemon.events import Phase
+from rugsd.daemon.execution.selectors import CONTROL_BY_ID, ButtonCategory
+from rugsd.daemon.journal.dataset import write_atomic
 
 PHASE_CODE = {Phase.COOLDOWN: 0, Phase.PRESALE: 1, Phase.ACTIVE: 2, Phase.RUGGED: 3}
 NINE = Decimal("0.000000001")

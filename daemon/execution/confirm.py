@@ -7,7 +7,7 @@ After a click the executor waits for the venue to show the order happened: our p
 - ``precheck`` refuses an order that cannot be typed into the UI (never clicked);
 - ``matches`` says whether a feed event confirms the order being waited for;
 - ``fill_for`` turns the confirming event into an ``accounting.Fill`` (the money
-  arithmetic is ``daemon.game.accounting``'s, fed with the venue's price and tick);
+  arithmetic is ``rugsd.daemon.game.accounting``'s, fed with the venue's price and tick);
 - ``venue_account`` converts a ``PlayerUpdate`` (9-decimal floats) to an integer
   ``Account`` — the venue's view, which wins over our belief (reconciliation);
 - ``ack_refusal`` reads the page's Socket.IO ack (``{success: false, reason}``).
@@ -18,12 +18,12 @@ from __future__ import annotations
 from dataclasses import dataclass, replace
 from typing import Any
 
-from daemon.events import PlayerUpdate, SidebetEvent, TradeEvent
-from daemon.game import accounting
-from daemon.game.accounting import MIN_BET_LAMPORTS, Account, Fill, FillKind, Reject
-from daemon.game.rules import LAMPORTS_PER_SOL, SELL_PERCENTAGES
-from risk.verdicts import Order
-from strategy.intents import Action
+from rugsd.daemon.events import PlayerUpdate, SidebetEvent, TradeEvent
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, Account, Fill, FillKind, Reject
+from rugsd.daemon.game.rules import LAMPORTS_PER_SOL, SELL_PERCENTAGES
+from rugsd.risk.verdicts import Order
+from rugsd.strategy.intents import Action
 
 ORDER_EVENT = {Action.BUY: "buyOrder", Action.SELL: "sellOrder", Action.SIDEBET: "requestSidebet"}
 

@@ -12,11 +12,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from daemon.execution.confirm import sol_text
-from daemon.execution.launch import BROWSER_ERRORS
-from daemon.execution.selectors import BET_INPUT, increments_for, pct_name
-from risk.verdicts import Order
-from strategy.intents import Action
+from rugsd.daemon.execution.confirm import sol_text
+from rugsd.daemon.execution.launch import BROWSER_ERRORS
+from rugsd.daemon.execution.selectors import BET_INPUT, increments_for, pct_name
+from rugsd.risk.verdicts import Order
+from rugsd.strategy.intents import Action
 
 BetEntry = Literal["fill", "buttons"]
 ACTION_CONTROL = {Action.BUY: "buy", Action.SELL: "sell", Action.SIDEBET: "sidebet"}

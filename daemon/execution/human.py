@@ -2,7 +2,7 @@
 
 Opens the venue page in the persistent profile — headed when a display exists, headless
 otherwise (tests) — and records every press of a venue control as a ``ButtonEvent``
-(``daemon.execution.buttons``) into ``DIR/button_events/*.parquet`` (default DIR:
+(``rugsd.daemon.execution.buttons``) into ``DIR/button_events/*.parquet`` (default DIR:
 ``DATA_DIR/dataset``). The capture happens in the page: an init script taps the page's
 websocket for the game/account state and a capture-phase click listener reports each
 press, with that state, through an exposed binding, so the context is the page's state
@@ -10,7 +10,7 @@ at the click, before the site reacts to it.
 
 The recorder also writes the game ticks the page sees (``TickWriter``) to
 ``DIR/human_ticks/*.parquet`` in the daemon's dataset tick schema, so that the training
-side (``training.demos``) can rebuild each press's observation from the price path.
+side (``rugsd.training.demos``) can rebuild each press's observation from the price path.
 
 For the lead's ``rugsd record``: ``add_human_arguments(parser)`` adds ``--human`` and its
 options; ``run_human(args)`` runs it (exit code).
@@ -32,14 +32,14 @@ from typing import Any
 import pyarrow as pa
 import structlog
 
-from daemon.config import BrowserConfig, load_settings
-from daemon.events import GameUpdate
-from daemon.execution.buttons import ButtonEvent, ButtonEventWriter, Sequencer, write_part
-from daemon.execution.launch import BROWSER_ERRORS, has_display, launch_context, profile_dir
-from daemon.execution.page_feed import PageFeed
-from daemon.execution.selectors import BET_INPUT, classifier_table, merged
-from daemon.game.rules import COOLDOWN_MS, TICK_MS
-from daemon.journal.dataset import TICKS_SCHEMA
+from rugsd.daemon.config import BrowserConfig, load_settings
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.execution.buttons import ButtonEvent, ButtonEventWriter, Sequencer, write_part
+from rugsd.daemon.execution.launch import BROWSER_ERRORS, has_display, launch_context, profile_dir
+from rugsd.daemon.execution.page_feed import PageFeed
+from rugsd.daemon.execution.selectors import BET_INPUT, classifier_table, merged
+from rugsd.daemon.game.rules import COOLDOWN_MS, TICK_MS
+from rugsd.daemon.journal.dataset import TICKS_SCHEMA
 
 log = structlog.get_logger(__name__)
 
@@ -62,7 +62,7 @@ def tap_script(selectors: dict[str, str]) -> str:
 class TickWriter:
     """The game ticks the page receives → ``DIR/human_ticks/<session>-<part>.parquet``.
 
-    Rows follow ``daemon.journal.dataset.TICKS_SCHEMA`` (``phase`` ``active`` or
+    Rows follow ``rugsd.daemon.journal.dataset.TICKS_SCHEMA`` (``phase`` ``active`` or
     ``rugged`` for the rug tick); ``run_id`` says where a row came from:
     ``<session>`` a tick event the page received (``ts_ms`` = receive time),
     ``<session>/backfill`` a tick filled from ``prices``/``partialPrices`` of a later
@@ -243,7 +243,7 @@ def add_human_arguments(parser: argparse.ArgumentParser) -> None:
 def run_human(args: argparse.Namespace) -> int:
     """Record until the window is closed, SIGINT/SIGTERM or ``--duration``; print a summary."""
     settings = load_settings()
-    from daemon import logs
+    from rugsd.daemon import logs
 
     logs.configure(settings.logging.format, settings.logging.level)
     duration = getattr(args, "duration", None)

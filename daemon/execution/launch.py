@@ -15,7 +15,7 @@ from typing import Any
 import structlog
 from playwright.async_api import Error as PlaywrightError
 
-from daemon.config import BrowserConfig
+from rugsd.daemon.config import BrowserConfig
 
 log = structlog.get_logger(__name__)
 

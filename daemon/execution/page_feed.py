@@ -2,7 +2,7 @@
 
 Playwright reports every websocket frame the page sends and receives
 (``page.on("websocket")`` → ``framereceived``/``framesent``). ``PageFeed`` decodes them
-(``daemon.execution.frames``) and
+(``rugsd.daemon.execution.frames``) and
 
 - parses received events with the daemon's ``EventParser`` into internal events — the
   only place where a logged-in player's ``playerUpdate`` is visible on the real site;
@@ -21,9 +21,9 @@ from typing import Any
 
 import structlog
 
-from daemon.events import Event
-from daemon.execution.frames import PacketKind, decode
-from daemon.protocol.parse import EventParser
+from rugsd.daemon.events import Event
+from rugsd.daemon.execution.frames import PacketKind, decode
+from rugsd.daemon.protocol.parse import EventParser
 
 log = structlog.get_logger(__name__)
 

@@ -22,11 +22,11 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.core.inputs import VenueAccount
-from daemon.events import Event, PlayerUpdate, SidebetEvent, TradeEvent
-from daemon.execution import confirm
-from daemon.game.accounting import Account
-from risk.verdicts import Order
+from rugsd.daemon.core.inputs import VenueAccount
+from rugsd.daemon.events import Event, PlayerUpdate, SidebetEvent, TradeEvent
+from rugsd.daemon.execution import confirm
+from rugsd.daemon.game.accounting import Account
+from rugsd.risk.verdicts import Order
 
 SEEN_KEYS = 512
 

@@ -38,9 +38,9 @@ from urllib.parse import urlsplit, urlunsplit
 import socketio
 import structlog
 
-from daemon.config import FeedConfig
-from daemon.events import Event, GameUpdate
-from daemon.feed.health import (
+from rugsd.daemon.config import FeedConfig
+from rugsd.daemon.events import Event, GameUpdate
+from rugsd.daemon.feed.health import (
     FeedHealth,
     FeedHealthSnapshot,
     HealthChange,
@@ -112,7 +112,7 @@ class ClientCounters:
 
 
 def _default_parser() -> Any:
-    from daemon.protocol.parse import EventParser
+    from rugsd.daemon.protocol.parse import EventParser
 
     return EventParser()
 

@@ -2,10 +2,10 @@
 
 Three line formats are recognised, per line (a file may mix them):
 
-- **ours** (``daemon.feed.recorder``): ``{"recv_ts_ms": int, "event": name, "args": [...]}``
+- **ours** (``rugsd.daemon.feed.recorder``): ``{"recv_ts_ms": int, "event": name, "args": [...]}``
   — raw Socket.IO arguments, parsed with the same ``EventParser`` as the live feed.
 - **real recordings** (``shared/data/real/recordings``): ``{"type": "tick", ...}`` lines
-  converted by ``daemon.protocol.recording.tick_line_to_update``; ``game_start`` and
+  converted by ``rugsd.daemon.protocol.recording.tick_line_to_update``; ``game_start`` and
   ``game_end`` lines carry no tick and are counted as *meta* (neither events nor skipped).
 - **raw samples** (``websocket_raw_samples.jsonl``): ``{"timestamp": iso, "event_type":
   name, "data": payload | [trace, payload]}``.
@@ -24,7 +24,7 @@ from typing import Any
 
 import structlog
 
-from daemon.events import Event
+from rugsd.daemon.events import Event
 
 log = structlog.get_logger(__name__)
 

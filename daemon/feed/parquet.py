@@ -22,9 +22,9 @@ from typing import Any
 import pyarrow as pa
 import pyarrow.parquet as pq
 
-from daemon.events import GameUpdate, Phase, SidebetEvent, TradeEvent
-from daemon.feed.replay import ReplaySource, ReplayStats
-from daemon.state.machine import classify
+from rugsd.daemon.events import GameUpdate, Phase, SidebetEvent, TradeEvent
+from rugsd.daemon.feed.replay import ReplaySource, ReplayStats
+from rugsd.daemon.state.machine import classify
 
 TICKS_SCHEMA = pa.schema(
     [

@@ -25,7 +25,7 @@ from typing import Any, TextIO
 
 import structlog
 
-from daemon.config import FeedConfig
+from rugsd.daemon.config import FeedConfig
 
 log = structlog.get_logger(__name__)
 
@@ -168,7 +168,7 @@ async def record(
     With ``install_signals`` SIGINT/SIGTERM set the stop event (clean stop, files
     closed). Returns the recorder's counts.
     """
-    from daemon.feed.client import FeedClient
+    from rugsd.daemon.feed.client import FeedClient
 
     stop = stop_event or asyncio.Event()
     loop = asyncio.get_running_loop()

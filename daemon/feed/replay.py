@@ -4,7 +4,7 @@
 (recursively). Files are ordered by the receive time of their first record, then by
 path: our recorder names files ``<gameId>.jsonl`` and game ids are random, so name order
 would shuffle games; the real recordings' names are chronological anyway. Every line is
-decoded by ``daemon.feed.lines`` (formats auto-detected per line).
+decoded by ``rugsd.daemon.feed.lines`` (formats auto-detected per line).
 
 Two ways to consume it:
 
@@ -14,7 +14,7 @@ Two ways to consume it:
   (a)sync callback, honouring the recorded timestamps when ``realtime`` is set (gaps
   longer than ``max_gap_ms`` — e.g. between recording sessions — are shortened).
 
-Counts land in ``ReplayStats`` (totals and per file); ``python -m daemon.feed.replay PATH``
+Counts land in ``ReplayStats`` (totals and per file); ``python -m rugsd.daemon.feed.replay PATH``
 prints them with the read speed. Bad data never raises; only a
 missing path, a folder without recordings, or files that cannot be opened at all raise
 ``ReplayError``.
@@ -32,8 +32,8 @@ from typing import Any
 
 import structlog
 
-from daemon.events import Event
-from daemon.feed.lines import LineDecoder, LineKind, first_timestamp_ms
+from rugsd.daemon.events import Event
+from rugsd.daemon.feed.lines import LineDecoder, LineKind, first_timestamp_ms
 
 log = structlog.get_logger(__name__)
 
@@ -125,8 +125,8 @@ def _order_key(path: Path) -> tuple[int, int, str]:
 
 def _default_decoder() -> LineDecoder:
     # imported here: the protocol package is another engineer's and heavier than ours
-    from daemon.protocol.parse import EventParser
-    from daemon.protocol.recording import tick_line_to_update
+    from rugsd.daemon.protocol.parse import EventParser
+    from rugsd.daemon.protocol.recording import tick_line_to_update
 
     return LineDecoder(EventParser().parse, tick_line_to_update)
 
@@ -247,14 +247,14 @@ async def _wait_until(
 
 
 def main(argv: list[str] | None = None) -> int:
-    """``python -m daemon.feed.replay PATH``: read everything, print counts and speed."""
+    """``python -m rugsd.daemon.feed.replay PATH``: read everything, print counts and speed."""
     import json
     import sys
     import time
 
     args = sys.argv[1:] if argv is None else argv
     if len(args) != 1:
-        print("usage: python -m daemon.feed.replay PATH", file=sys.stderr)
+        print("usage: python -m rugsd.daemon.feed.replay PATH", file=sys.stderr)
         return 2
     try:
         source = ReplaySource(args[0])

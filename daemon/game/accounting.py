@@ -27,7 +27,7 @@ import math
 from dataclasses import dataclass, replace
 from enum import StrEnum
 
-from daemon.game.rules import (
+from rugsd.daemon.game.rules import (
     LAMPORTS_PER_SOL,
     MIN_BET_SOL,
     SELL_PERCENTAGES,

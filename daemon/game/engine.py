@@ -17,7 +17,7 @@ import hmac
 from dataclasses import dataclass
 from math import sqrt
 
-from daemon.game.rules import (
+from rugsd.daemon.game.rules import (
     BIG_MOVE_MAX,
     BIG_MOVE_MIN,
     BIG_MOVE_PROB,
@@ -35,7 +35,7 @@ from daemon.game.rules import (
     VOL_BASE,
     VOL_SQRT_CAP,
 )
-from daemon.game.seedrandom import SeedRandom
+from rugsd.daemon.game.seedrandom import SeedRandom
 
 # One tick consumes at most 5 doubles (rug, god candle, big move, 2 more); the PRNG is read
 # in chunks so the inner loop indexes a list instead of calling a method per draw.

@@ -1,6 +1,6 @@
 """A vectorised game generator with the exact *distribution* of the provably-fair engine.
 
-``daemon.game.engine`` replays the site's seeded PRNG (under 2e5 ticks/s in pure Python);
+``rugsd.daemon.game.engine`` replays the site's seeded PRNG (under 2e5 ticks/s in pure Python);
 training needs millions of games, so this module draws the same process with numpy
 (different random numbers, same law). How it stays exact in distribution:
 
@@ -30,7 +30,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from daemon.game.rules import (
+from rugsd.daemon.game.rules import (
     BIG_MOVE_MAX,
     BIG_MOVE_MIN,
     BIG_MOVE_PROB,

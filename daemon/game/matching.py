@@ -1,8 +1,8 @@
 """Order matching: when, and at what price, a venue order fills.
 
-This module is shared by the simulator (``daemon.sim``) and the daemon's paper executor so
+This module is shared by the simulator (``rugsd.daemon.sim``) and the daemon's paper executor so
 that a paper P&L equals the simulator's ledger to the lamport. It is pure: accounts in,
-accounts and fills out; every money movement goes through ``daemon.game.accounting``.
+accounts and fills out; every money movement goes through ``rugsd.daemon.game.accounting``.
 
 The rule, by the phase the venue was in when the order arrived (the phase of the last
 ``gameStateUpdate`` it emitted):
@@ -39,16 +39,16 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daemon.events import Phase
-from daemon.game import accounting
-from daemon.game.accounting import (
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import (
     MIN_BET_LAMPORTS,
     Account,
     Fill,
     Reject,
     RejectReason,
 )
-from daemon.game.rules import PRESALE_PRICE, SELL_PERCENTAGES
+from rugsd.daemon.game.rules import PRESALE_PRICE, SELL_PERCENTAGES
 
 
 class OrderKind(StrEnum):

@@ -3,7 +3,7 @@
 Every number here was checked against captures of the live feed (see DESIGN.md §1 and
 ``shared/data/README.md``); nothing else in the project hard-codes them.
 
-Price process (the provably-fair PRNG part, ``daemon.game.engine``):
+Price process (the provably-fair PRNG part, ``rugsd.daemon.game.engine``):
 
 - ``RUG_PROB`` — per-tick rug hazard, 0.5 %, drawn *first* on every tick. The public
   verifier page shows 0.011; 0.005 is the value that reproduces live games bit-exactly.

@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from daemon.config import JournalConfig
-from daemon.journal.dataset import DATASET_DIR, DatasetWriter
-from daemon.journal.records import (
+from rugsd.daemon.config import JournalConfig
+from rugsd.daemon.journal.dataset import DATASET_DIR, DatasetWriter
+from rugsd.daemon.journal.records import (
     DecisionRecord,
     FillRecord,
     GameRecord,
@@ -44,11 +44,11 @@ from daemon.journal.records import (
     Verdict,
     features_hash,
 )
-from daemon.journal.recovery import RecoveredState, SessionFigures, restore
-from daemon.journal.store import JOURNAL_FILE, Journal
+from rugsd.daemon.journal.recovery import RecoveredState, SessionFigures, restore
+from rugsd.daemon.journal.store import JOURNAL_FILE, Journal
 
 if TYPE_CHECKING:
-    from daemon.config import Settings
+    from rugsd.daemon.config import Settings
 
 RUN_DIR = "run"
 

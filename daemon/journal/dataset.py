@@ -30,7 +30,7 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import structlog
 
-from daemon.journal.records import DecisionRecord, GameRecord, TickRecord, features_bytes
+from rugsd.daemon.journal.records import DecisionRecord, GameRecord, TickRecord, features_bytes
 
 log = structlog.get_logger(__name__)
 

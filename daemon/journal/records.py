@@ -3,7 +3,7 @@
 Every record is a frozen, slotted dataclass with plain values (str / int / float /
 tuples), so the core can build them without I/O and the store can turn them into rows
 with one ``attrgetter`` call. Money fields are integers exactly as in
-``daemon.game.accounting``: SOL in lamports, positions in nano-tokens. Times are
+``rugsd.daemon.game.accounting``: SOL in lamports, positions in nano-tokens. Times are
 ``ts_ms`` (ms since the epoch) as carried by the events — never read from a clock here.
 
 String enums below name the allowed values; the records accept the enum members or
@@ -20,7 +20,7 @@ from enum import StrEnum
 
 import numpy as np
 
-from daemon.game.accounting import Account, Sidebet
+from rugsd.daemon.game.accounting import Account, Sidebet
 
 
 class Mode(StrEnum):

@@ -31,11 +31,11 @@ from pathlib import Path
 
 import structlog
 
-from daemon.game import accounting
-from daemon.game.accounting import Account, Fill, FillKind
-from daemon.journal.records import FillRecord, OrderRecord, OrderStatus, PositionSnapshot
-from daemon.journal.schema import FILLS, ORDERS, POSITIONS
-from daemon.journal.store import Journal
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import Account, Fill, FillKind
+from rugsd.daemon.journal.records import FillRecord, OrderRecord, OrderStatus, PositionSnapshot
+from rugsd.daemon.journal.schema import FILLS, ORDERS, POSITIONS
+from rugsd.daemon.journal.store import Journal
 
 log = structlog.get_logger(__name__)
 

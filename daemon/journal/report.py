@@ -42,10 +42,10 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
-from daemon.game.accounting import FillKind, lamports_to_sol
-from daemon.journal.dataset import DATASET_DIR
-from daemon.journal.schema import TABLES
-from daemon.journal.store import JOURNAL_FILE
+from rugsd.daemon.game.accounting import FillKind, lamports_to_sol
+from rugsd.daemon.journal.dataset import DATASET_DIR
+from rugsd.daemon.journal.schema import TABLES
+from rugsd.daemon.journal.store import JOURNAL_FILE
 
 _ARROW_TYPES = {int: pa.int64(), float: pa.float64(), str: pa.string(), bytes: pa.binary()}
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

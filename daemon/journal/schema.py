@@ -21,7 +21,7 @@ from typing import Any
 
 import numpy as np
 
-from daemon.journal.records import (
+from rugsd.daemon.journal.records import (
     DecisionRecord,
     FillRecord,
     GameRecord,

@@ -40,7 +40,7 @@ from typing import TYPE_CHECKING, Any, Self
 import sqlite_utils
 import structlog
 
-from daemon.journal.records import (
+from rugsd.daemon.journal.records import (
     DecisionRecord,
     FillRecord,
     GameRecord,
@@ -54,7 +54,7 @@ from daemon.journal.records import (
     RunStarted,
     TickRecord,
 )
-from daemon.journal.schema import (
+from rugsd.daemon.journal.schema import (
     DECISIONS,
     FILLS,
     GAMES,
@@ -68,7 +68,7 @@ from daemon.journal.schema import (
 )
 
 if TYPE_CHECKING:
-    from daemon.journal.dataset import DatasetWriter
+    from rugsd.daemon.journal.dataset import DatasetWriter
 
 log = structlog.get_logger(__name__)
 

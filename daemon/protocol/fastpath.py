@@ -16,8 +16,8 @@ import math
 import re
 from typing import Any
 
-from daemon.events import GameUpdate, SessionStats
-from daemon.protocol.models import MAX_COOLDOWN_MS, MAX_COUNT, MAX_WIRE_TICK
+from rugsd.daemon.events import GameUpdate, SessionStats
+from rugsd.daemon.protocol.models import MAX_COOLDOWN_MS, MAX_COUNT, MAX_WIRE_TICK
 
 _game_id_match = re.compile(r"[0-9]{8}-[0-9a-f]{16}").fullmatch
 _INF = math.inf

@@ -31,7 +31,7 @@ from pydantic import (
     model_validator,
 )
 
-from daemon.events import (
+from rugsd.daemon.events import (
     FinishedGame,
     GameUpdate,
     PlayerUpdate,
@@ -39,7 +39,7 @@ from daemon.events import (
     SidebetEvent,
     TradeEvent,
 )
-from daemon.game.rules import MAX_TICKS
+from rugsd.daemon.game.rules import MAX_TICKS
 
 GAME_ID_REGEX = r"^[0-9]{8}-[0-9a-f]{16}$"
 MAX_WIRE_TICK = MAX_TICKS + 1000  # a game has <= MAX_TICKS + 1 ticks; margin for post-rug

@@ -28,9 +28,9 @@ from typing import Any
 import structlog
 from pydantic import ValidationError
 
-from daemon.events import Event
-from daemon.protocol.fastpath import fast_game_update
-from daemon.protocol.models import (
+from rugsd.daemon.events import Event
+from rugsd.daemon.protocol.fastpath import fast_game_update
+from rugsd.daemon.protocol.models import (
     error_reason,
     game_update_from_wire,
     player_update_from_wire,

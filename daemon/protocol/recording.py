@@ -19,9 +19,9 @@ import re
 from datetime import UTC, datetime
 from typing import Any
 
-from daemon.events import GameUpdate
-from daemon.game.rules import PRESALE_MS
-from daemon.protocol.models import MAX_COOLDOWN_MS, MAX_COUNT, MAX_WIRE_TICK
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.game.rules import PRESALE_MS
+from rugsd.daemon.protocol.models import MAX_COOLDOWN_MS, MAX_COUNT, MAX_WIRE_TICK
 
 _game_id_match = re.compile(r"[0-9]{8}-[0-9a-f]{16}").fullmatch
 

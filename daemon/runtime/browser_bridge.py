@@ -15,10 +15,10 @@ from typing import Any
 
 import structlog
 
-from daemon.config import Settings
-from daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
-from daemon.runtime.startup import DaemonError, now_ms
-from risk.verdicts import Order
+from rugsd.daemon.config import Settings
+from rugsd.daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
+from rugsd.daemon.runtime.startup import DaemonError, now_ms
+from rugsd.risk.verdicts import Order
 
 log = structlog.get_logger(__name__)
 
@@ -28,7 +28,7 @@ class BrowserBridge:
 
     def __init__(self, settings: Settings, page_url: str, data_dir: Any,
                  step: Callable[[Any], None]) -> None:
-        from daemon.execution.browser import PlaywrightExecutor  # playwright: only if used
+        from rugsd.daemon.execution.browser import PlaywrightExecutor  # playwright: only if used
 
         self.settings = settings
         self.page_url = page_url

@@ -7,15 +7,15 @@ import json
 import subprocess
 from pathlib import Path
 
-from daemon.config import ROOT_DIR, Settings
-from daemon.core.decision import CoreSettings, DecisionCore
-from daemon.game.accounting import Account, open_account, sol_to_lamports
-from daemon.journal.records import RunStarted
-from risk.context import RiskLimits, SessionFigures
-from risk.states import RiskState
-from strategy.base import Strategy
-from strategy.features import schema_hash
-from strategy.registry import build_strategy
+from rugsd.daemon.config import ROOT_DIR, Settings
+from rugsd.daemon.core.decision import CoreSettings, DecisionCore
+from rugsd.daemon.game.accounting import Account, open_account, sol_to_lamports
+from rugsd.daemon.journal.records import RunStarted
+from rugsd.risk.context import RiskLimits, SessionFigures
+from rugsd.risk.states import RiskState
+from rugsd.strategy.base import Strategy
+from rugsd.strategy.features import schema_hash
+from rugsd.strategy.registry import build_strategy
 
 
 def git_commit() -> str:

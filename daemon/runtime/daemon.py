@@ -23,14 +23,14 @@ from typing import Any
 
 import structlog
 
-from daemon.config import Settings
-from daemon.control.metrics import RugsdMetrics, start_metrics_server
-from daemon.control.server import ControlServer
-from daemon.core.inputs import ClockTick, OperatorAction, OperatorInput
-from daemon.events import GameUpdate, Phase
-from daemon.feed.client import FeedClient
-from daemon.journal import data_paths, open_journal
-from daemon.journal.records import (
+from rugsd.daemon.config import Settings
+from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
+from rugsd.daemon.control.server import ControlServer
+from rugsd.daemon.core.inputs import ClockTick, OperatorAction, OperatorInput
+from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.feed.client import FeedClient
+from rugsd.daemon.journal import data_paths, open_journal
+from rugsd.daemon.journal.records import (
     DecisionRecord,
     FillRecord,
     KillEvent,
@@ -39,14 +39,14 @@ from daemon.journal.records import (
     OrderStatus,
     TickRecord,
 )
-from daemon.runtime.browser_bridge import BrowserBridge
-from daemon.runtime.build import make_core, run_started
-from daemon.runtime.mirror import SimMirror
-from daemon.runtime.operator import handle_command, make_snapshot
-from daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
-from daemon.runtime.venue import Venue, open_venue
-from risk import killswitch
-from strategy.registry import build_strategy
+from rugsd.daemon.runtime.browser_bridge import BrowserBridge
+from rugsd.daemon.runtime.build import make_core, run_started
+from rugsd.daemon.runtime.mirror import SimMirror
+from rugsd.daemon.runtime.operator import handle_command, make_snapshot
+from rugsd.daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
+from rugsd.daemon.runtime.venue import Venue, open_venue
+from rugsd.risk import killswitch
+from rugsd.strategy.registry import build_strategy
 
 __all__ = ["Daemon", "DaemonError", "run_daemon"]
 
@@ -297,7 +297,7 @@ class Daemon:
     def _bundle_changed(self) -> bool:
         if self.settings.strategy.name != "onnx":
             return False
-        from strategy.bundle import resolve_current
+        from rugsd.strategy.bundle import resolve_current
 
         try:
             current = resolve_current(self.settings.strategy.models_dir)

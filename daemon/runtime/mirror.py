@@ -1,7 +1,7 @@
 """Paper orders mirrored to the simulator, and the simulator's ledger reconciled with ours.
 
 On the simulator the daemon's paper fills and the simulator's own fills follow the same
-matching rule (``daemon.game.matching``), so for the same fills the change in our paper
+matching rule (``rugsd.daemon.game.matching``), so for the same fills the change in our paper
 balance over a game must equal the change in the simulator's ledger for our player, to
 the lamport. A mismatch is logged and counted — it would mean the two paths disagree on
 money.
@@ -30,9 +30,9 @@ from typing import Any
 import aiohttp
 import structlog
 
-from daemon.game.accounting import Account, lamports_to_sol
-from risk.verdicts import Order
-from strategy.intents import Action
+from rugsd.daemon.game.accounting import Account, lamports_to_sol
+from rugsd.risk.verdicts import Order
+from rugsd.strategy.intents import Action
 
 log = structlog.get_logger(__name__)
 

@@ -10,13 +10,13 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
-from daemon.core.inputs import OperatorAction
-from daemon.runtime.snapshot import build_snapshot
-from daemon.runtime.startup import now_ms
-from risk import killswitch
+from rugsd.daemon.core.inputs import OperatorAction
+from rugsd.daemon.runtime.snapshot import build_snapshot
+from rugsd.daemon.runtime.startup import now_ms
+from rugsd.risk import killswitch
 
 if TYPE_CHECKING:
-    from daemon.runtime.daemon import Daemon
+    from rugsd.daemon.runtime.daemon import Daemon
 
 
 def _rejected(parse_stats: dict[str, Any]) -> int:

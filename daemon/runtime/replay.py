@@ -15,12 +15,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from daemon.config import Settings
-from daemon.feed.replay import ReplayError, ReplaySource
-from daemon.game.accounting import lamports_to_sol
-from daemon.journal import open_journal
-from daemon.journal.records import DecisionRecord, Mode
-from daemon.runtime.build import make_core, run_started, stable_id
+from rugsd.daemon.config import Settings
+from rugsd.daemon.feed.replay import ReplayError, ReplaySource
+from rugsd.daemon.game.accounting import lamports_to_sol
+from rugsd.daemon.journal import open_journal
+from rugsd.daemon.journal.records import DecisionRecord, Mode
+from rugsd.daemon.runtime.build import make_core, run_started, stable_id
 
 
 class NothingToReplay(Exception):

@@ -10,11 +10,11 @@ from collections import deque
 from collections.abc import Iterable
 from typing import Any
 
-from daemon.core.decision import DecisionCore, LastDecision, describe_intent
-from daemon.events import Phase
-from daemon.game import accounting
-from daemon.game.accounting import lamports_to_sol
-from strategy.actions import ACTION_NAMES
+from rugsd.daemon.core.decision import DecisionCore, LastDecision, describe_intent
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import lamports_to_sol
+from rugsd.strategy.actions import ACTION_NAMES
 
 MAX_PRICES = 300
 

@@ -16,14 +16,14 @@ from pathlib import Path
 
 import structlog
 
-from daemon.game.accounting import Account
-from daemon.journal import DataPaths
-from daemon.journal.records import RiskEvent
-from daemon.journal.recovery import RecoveredState, mark_open_orders_unknown, restore
-from daemon.journal.store import Journal
-from risk import killswitch
-from risk.context import DAY_MS, SessionFigures
-from risk.states import RiskState
+from rugsd.daemon.game.accounting import Account
+from rugsd.daemon.journal import DataPaths
+from rugsd.daemon.journal.records import RiskEvent
+from rugsd.daemon.journal.recovery import RecoveredState, mark_open_orders_unknown, restore
+from rugsd.daemon.journal.store import Journal
+from rugsd.risk import killswitch
+from rugsd.risk.context import DAY_MS, SessionFigures
+from rugsd.risk.states import RiskState
 
 log = structlog.get_logger(__name__)
 

@@ -9,8 +9,8 @@ from typing import Any
 import aiohttp
 import structlog
 
-from daemon.config import Settings
-from daemon.sim.server import SimServer
+from rugsd.daemon.config import Settings
+from rugsd.daemon.sim.server import SimServer
 
 log = structlog.get_logger(__name__)
 

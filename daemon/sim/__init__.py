@@ -6,10 +6,10 @@
   updates, ``gameStateUpdate`` and session statistics;
 - ``server`` — ``SimServer``: python-socketio on aiohttp, real-time loop with ``speed``.
 
-The order-matching rule it shares with the paper executor is ``daemon.game.matching``.
+The order-matching rule it shares with the paper executor is ``rugsd.daemon.game.matching``.
 """
 
-from daemon.sim.room import Room
-from daemon.sim.server import SimServer, build_app
+from rugsd.daemon.sim.room import Room
+from rugsd.daemon.sim.server import SimServer, build_app
 
 __all__ = ["Room", "SimServer", "build_app"]

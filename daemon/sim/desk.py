@@ -1,6 +1,6 @@
 """The order desk: turns matching outcomes into acks and public broadcasts.
 
-The room decides *whether* and *when* an order fills (``daemon.game.matching``); the desk
+The room decides *whether* and *when* an order fills (``rugsd.daemon.game.matching``); the desk
 writes down what the fill looks like on the wire: the ack returned to the ordering client,
 ``standard/newTrade`` (two-argument trace form) for buys and sells, ``newSideBet`` for a
 sidebet placement, and the game's ``globalSidebets`` list for ``gameHistory``. It also
@@ -25,11 +25,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from daemon.game.accounting import Fill, FillKind, Reject, lamports_to_sol
-from daemon.game.matching import MatchReject, OrderKind, Outcome, PendingOrder
-from daemon.sim import payloads as pl
-from daemon.sim.players import Player, qty_to_wire, sidebet_dict
-from daemon.sim.schedule import traceparent_for, uuid_for
+from rugsd.daemon.game.accounting import Fill, FillKind, Reject, lamports_to_sol
+from rugsd.daemon.game.matching import MatchReject, OrderKind, Outcome, PendingOrder
+from rugsd.daemon.sim import payloads as pl
+from rugsd.daemon.sim.players import Player, qty_to_wire, sidebet_dict
+from rugsd.daemon.sim.schedule import traceparent_for, uuid_for
 
 GAME_STATE = "gameStateUpdate"
 NEW_TRADE = "standard/newTrade"

@@ -8,7 +8,7 @@ The controls carry the real site's class-name patterns: CSS-module names with a 
 suffix (``_buttonSection_<hash>``, ``_controlBtn_<hash>``, ``_clearButton_<hash>``,
 ``_percentageBtn_<hash>``) and the plain ``bet-button``. The suffix is derived from the
 page's own script, so it changes whenever the page changes — like a real build — and the
-executor's selectors (``daemon.execution.selectors``) must match by pattern, not by name.
+executor's selectors (``rugsd.daemon.execution.selectors``) must match by pattern, not by name.
 Each page session is one player (``?player=NAME``, else a name kept in localStorage).
 """
 

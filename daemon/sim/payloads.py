@@ -19,7 +19,7 @@ simulator does not emit); ``gameStateUpdate`` is single-argument. ``newSideBet``
 occur in the samples, so it is sent single-argument (clients take ``args[-1]`` anyway).
 
 Session statistics (``averageMultiplier``, ``count2x``…, ``rugpool``, ``highestToday``,
-``godCandle*``) come from ``daemon.sim.stats``.
+``godCandle*``) come from ``rugsd.daemon.sim.stats``.
 """
 
 from __future__ import annotations
@@ -28,8 +28,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from daemon.game.rules import START_PRICE
-from daemon.sim.stats import GOD_CANDLE_BUCKETS, RUGPOOL_THRESHOLD, SessionTotals
+from rugsd.daemon.game.rules import START_PRICE
+from rugsd.daemon.sim.stats import GOD_CANDLE_BUCKETS, RUGPOOL_THRESHOLD, SessionTotals
 
 Payload = dict[str, Any]
 

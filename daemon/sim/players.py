@@ -1,12 +1,12 @@
 """Player accounts of the simulator: identity, order parsing, and the per-player payloads.
 
-A player's money is a ``daemon.game.accounting.Account`` (integer lamports / nano-tokens);
+A player's money is a ``rugsd.daemon.game.accounting.Account`` (integer lamports / nano-tokens);
 this module only wraps it with a name, the per-game statistics the leaderboard shows and
 the queue of orders waiting for the next tick.
 
 ``playerUpdate`` (sent to the player's own connections after every change to its account;
 the real shape is not in the captures, so this one is our choice, mirroring
-``daemon.events.PlayerUpdate``)::
+``rugsd.daemon.events.PlayerUpdate``)::
 
     {"playerId": "sim:<name>", "gameId": str, "username": str,
      "cash": SOL float (balance), "positionQty": token float (qty / 1e9),
@@ -24,7 +24,7 @@ import re
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from daemon.game.accounting import (
+from rugsd.daemon.game.accounting import (
     Account,
     Fill,
     FillKind,
@@ -32,8 +32,8 @@ from daemon.game.accounting import (
     sol_to_lamports,
     unrealised,
 )
-from daemon.game.matching import OrderKind, PendingOrder
-from daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_PAYOUT
+from rugsd.daemon.game.matching import OrderKind, PendingOrder
+from rugsd.daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_PAYOUT
 
 PLAYER_PREFIX = "sim:"
 DEFAULT_COIN_ADDRESS = "0xPractice"

@@ -1,13 +1,13 @@
 """The simulator's room: a pure state machine of continuous games (no clock, no I/O).
 
-``Room.step()`` plays the next scheduled step (``daemon.sim.schedule``) and returns what to
+``Room.step()`` plays the next scheduled step (``rugsd.daemon.sim.schedule``) and returns what to
 send: ``Emit`` (an event with its arguments, to everyone or to one player's connections)
 and ``Ack`` (the answer to an order that was waiting for a tick). ``Room.next_at_ms`` is the
-virtual time of that step; the server (``daemon.sim.server``) maps virtual time to wall
+virtual time of that step; the server (``rugsd.daemon.sim.server``) maps virtual time to wall
 time with ``--speed`` and calls ``step()`` when it is due. Orders enter with
 ``Room.submit()``, which answers at once (presale fills, refusals) or queues the order for
-the next tick, following the shared rule in ``daemon.game.matching``. Every money movement
-goes through ``daemon.game.accounting``.
+the next tick, following the shared rule in ``rugsd.daemon.game.matching``. Every money movement
+goes through ``rugsd.daemon.game.accounting``.
 
 The room's phase is the phase of the last event it emitted, so a client and the room always
 agree on which rule applies to an order.
@@ -18,9 +18,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Any
 
-from daemon.events import Phase
-from daemon.game.accounting import open_account
-from daemon.game.matching import (
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import open_account
+from rugsd.daemon.game.matching import (
     Admission,
     MatchReject,
     OrderKind,
@@ -31,9 +31,9 @@ from daemon.game.matching import (
     match_tick,
     precheck,
 )
-from daemon.game.rules import CURRENT_VERSION, PRESALE_MS, PRESALE_PRICE, START_PRICE
-from daemon.sim import payloads as pl
-from daemon.sim.desk import (
+from rugsd.daemon.game.rules import CURRENT_VERSION, PRESALE_MS, PRESALE_PRICE, START_PRICE
+from rugsd.daemon.sim import payloads as pl
+from rugsd.daemon.sim.desk import (
     GAME_STATE,
     PLAYER_UPDATE,
     Ack,
@@ -42,7 +42,7 @@ from daemon.sim.desk import (
     Output,
     Submission,
 )
-from daemon.sim.players import (
+from rugsd.daemon.sim.players import (
     DEFAULT_COIN_ADDRESS,
     GameStats,
     OrderError,
@@ -52,7 +52,7 @@ from daemon.sim.players import (
     parse_order,
     player_update,
 )
-from daemon.sim.schedule import (
+from rugsd.daemon.sim.schedule import (
     PRESALE_FIRST_STEP,
     GamePlan,
     Step,
@@ -62,7 +62,7 @@ from daemon.sim.schedule import (
     next_step,
     plan_game,
 )
-from daemon.sim.stats import SessionTotals, add_game
+from rugsd.daemon.sim.stats import SessionTotals, add_game
 
 HISTORY_SIZE = 10
 LEADERBOARD_SIZE = 10

@@ -29,8 +29,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 
-from daemon.game import engine
-from daemon.game.rules import COOLDOWN_MS, COOLDOWN_STEP_MS, PRESALE_MS, TICK_MS
+from rugsd.daemon.game import engine
+from rugsd.daemon.game.rules import COOLDOWN_MS, COOLDOWN_STEP_MS, PRESALE_MS, TICK_MS
 
 # 2026-01-01T00:00:00Z: virtual time starts here in seeded (deterministic) mode.
 DETERMINISTIC_EPOCH_MS = 1_767_225_600_000

@@ -10,7 +10,7 @@ speak the real feed's protocol (Socket.IO v4):
   mid-game, a ``prices`` backfill, like the real site) and its ``playerUpdate``;
 - emits ``buyOrder {amount}``, ``sellOrder {percentage}``, ``requestSidebet {amount,
   coinAddress, xPayout}`` with an ack callback; an active-phase order is acknowledged when
-  it fills (or is refused) at the next tick, per ``daemon.game.matching``.
+  it fills (or is refused) at the next tick, per ``rugsd.daemon.game.matching``.
 
 HTTP: ``GET /health`` (game id, phase, tick, players) and ``GET /ledger/<player>`` (the
 exact integer account). ``build_app`` builds the aiohttp application in one place; code
@@ -30,14 +30,14 @@ import structlog
 from aiohttp import web
 from socketio.exceptions import ConnectionRefusedError as Refused
 
-from daemon.config import SimConfig
-from daemon.game.accounting import sol_to_lamports
-from daemon.game.matching import OrderKind
-from daemon.sim.desk import Ack, Output
-from daemon.sim.page import add_page_routes
-from daemon.sim.players import PLAYER_PREFIX, player_id_for, valid_name
-from daemon.sim.room import Room
-from daemon.sim.schedule import DETERMINISTIC_EPOCH_MS
+from rugsd.daemon.config import SimConfig
+from rugsd.daemon.game.accounting import sol_to_lamports
+from rugsd.daemon.game.matching import OrderKind
+from rugsd.daemon.sim.desk import Ack, Output
+from rugsd.daemon.sim.page import add_page_routes
+from rugsd.daemon.sim.players import PLAYER_PREFIX, player_id_for, valid_name
+from rugsd.daemon.sim.room import Room
+from rugsd.daemon.sim.schedule import DETERMINISTIC_EPOCH_MS
 
 log = structlog.get_logger(__name__)
 
@@ -317,5 +317,5 @@ def build_app(sim: SimServer) -> web.Application:
 
     app.router.add_get("/health", health)
     app.router.add_get("/ledger/{player}", ledger)
-    add_page_routes(app)  # the replica game page at / (daemon.sim.page)
+    add_page_routes(app)  # the replica game page at / (rugsd.daemon.sim.page)
     return app

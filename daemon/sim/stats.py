@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 
-from daemon.sim.schedule import GamePlan
+from rugsd.daemon.sim.schedule import GamePlan
 
 RUGPOOL_THRESHOLD = 10
 INSTARUG_TICKS = 10

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections import deque
 
-from daemon.events import FinishedGame
+from rugsd.daemon.events import FinishedGame
 
 STALE_RESET = 20
 """Consecutive events of one ended game after which the machine follows that game again

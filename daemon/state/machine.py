@@ -19,19 +19,19 @@ transitions, so replays are deterministic. It follows one game at a time:
   active finishes the old game without its rug (anomaly + GameFinished).
 
 ``view`` is rebuilt lazily, at most once per applied update, in O(1): ``prices`` is a
-``PriceHistory`` snapshot sharing the machine's list (see ``daemon.state.prices``).
+``PriceHistory`` snapshot sharing the machine's list (see ``rugsd.daemon.state.prices``).
 """
 
 from __future__ import annotations
 
 import math
 
-from daemon.events import FinishedGame, GameUpdate, Phase, SessionStats
-from daemon.game.rules import MAX_TICKS, PRESALE_MS, START_PRICE
-from daemon.state.ledger import STALE_RESET, GameLedger
-from daemon.state.prices import EMPTY_PRICES, PriceHistory
-from daemon.state.recent import RecentGames, summary_from_history
-from daemon.state.transitions import (
+from rugsd.daemon.events import FinishedGame, GameUpdate, Phase, SessionStats
+from rugsd.daemon.game.rules import MAX_TICKS, PRESALE_MS, START_PRICE
+from rugsd.daemon.state.ledger import STALE_RESET, GameLedger
+from rugsd.daemon.state.prices import EMPTY_PRICES, PriceHistory
+from rugsd.daemon.state.recent import RecentGames, summary_from_history
+from rugsd.daemon.state.transitions import (
     Anomaly,
     AnomalyKind,
     GameFinished,
@@ -43,7 +43,7 @@ from daemon.state.transitions import (
     TickSource,
     Transition,
 )
-from daemon.state.view import GameSummary, GameView
+from rugsd.daemon.state.view import GameSummary, GameView
 
 MAX_TICK = MAX_TICKS + 1000
 """Largest tick the machine accepts (a game has at most MAX_TICKS + 1 ticks; margin for

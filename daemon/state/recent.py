@@ -15,8 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from daemon.events import FinishedGame
-from daemon.state.view import GameSummary
+from rugsd.daemon.events import FinishedGame
+from rugsd.daemon.state.view import GameSummary
 
 
 @dataclass(slots=True)

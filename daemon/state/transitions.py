@@ -10,8 +10,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
-from daemon.events import FinishedGame, Phase
-from daemon.state.view import GameSummary
+from rugsd.daemon.events import FinishedGame, Phase
+from rugsd.daemon.state.view import GameSummary
 
 
 class TickSource(StrEnum):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from daemon.events import Phase, SessionStats
+from rugsd.daemon.events import Phase, SessionStats
 
 
 @dataclass(frozen=True, slots=True)

@@ -60,7 +60,7 @@ async def rugsd_async(*args: str, timeout: float = 30) -> tuple[int, str, str]:
     proc = await asyncio.create_subprocess_exec(
         PYTHON,
         "-m",
-        "daemon.cli",
+        "rugsd.daemon.cli",
         *args,
         stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE,

@@ -14,8 +14,8 @@ import pytest
 from daemon_proc import DaemonProc
 from e2e_live import CHURN, count, now_ms, scrape, state_gauge, status_json, until
 
-from daemon.control.client import ControlConnection
-from daemon.control.protocol import MAX_REQUEST_BYTES
+from rugsd.daemon.control.client import ControlConnection
+from rugsd.daemon.control.protocol import MAX_REQUEST_BYTES
 
 pytestmark = pytest.mark.timeout(90)
 

@@ -24,17 +24,17 @@ from e2e_live import (
     until,
 )
 
-from risk.killswitch import latch_path
-from tui.app import RugsdTui
-from tui.link import LinkStatus
-from tui.widgets.banner import Banner
-from tui.widgets.chart import PriceChart
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.decisions import DecisionLog
-from tui.widgets.header import StatusHeader
-from tui.widgets.health import HealthLine
-from tui.widgets.positions import AccountPanel
-from tui.widgets.risk import RiskPanel
+from rugsd.risk.killswitch import latch_path
+from rugsd.tui.app import RugsdTui
+from rugsd.tui.link import LinkStatus
+from rugsd.tui.widgets.banner import Banner
+from rugsd.tui.widgets.chart import PriceChart
+from rugsd.tui.widgets.confirm import ConfirmScreen
+from rugsd.tui.widgets.decisions import DecisionLog
+from rugsd.tui.widgets.header import StatusHeader
+from rugsd.tui.widgets.health import HealthLine
+from rugsd.tui.widgets.positions import AccountPanel
+from rugsd.tui.widgets.risk import RiskPanel
 
 WHO = "tui:pytest@e2e"
 SIZE = (100, 30)

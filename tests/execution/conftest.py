@@ -9,9 +9,9 @@ from typing import Any
 
 import pytest
 
-from daemon.config import BrowserConfig, SimConfig
-from daemon.execution.browser import PlaywrightExecutor
-from daemon.sim.server import SimServer
+from rugsd.daemon.config import BrowserConfig, SimConfig
+from rugsd.daemon.execution.browser import PlaywrightExecutor
+from rugsd.daemon.sim.server import SimServer
 
 CHROMIUM = Path("/usr/bin/chromium")
 SPEED = 10.0

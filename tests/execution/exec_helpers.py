@@ -9,9 +9,9 @@ from typing import Any
 import aiohttp
 import socketio
 
-from daemon.events import Phase
-from daemon.protocol.parse import EventParser
-from daemon.sim.server import SimServer
+from rugsd.daemon.events import Phase
+from rugsd.daemon.protocol.parse import EventParser
+from rugsd.daemon.sim.server import SimServer
 
 
 async def ledger(sim: SimServer, name: str) -> dict[str, Any]:

@@ -13,19 +13,19 @@ import signal
 
 from exec_helpers import DaemonFeed, ledger, page_clicks, wait_phase, wait_runway
 
-from daemon.config import RiskConfig
-from daemon.core.inputs import ExecStatus
-from daemon.events import Phase
-from daemon.execution.browser import ExecutorState, execute
-from daemon.execution.launch import browser_pids
-from daemon.game.accounting import FillKind, open_account
-from daemon.state.view import GameView
-from risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
-from risk.gate import check
-from risk.ratelimit import RateWindow
-from risk.states import RiskState
-from risk.verdicts import Order, Refusal
-from strategy.intents import Action, Intent
+from rugsd.daemon.config import RiskConfig
+from rugsd.daemon.core.inputs import ExecStatus
+from rugsd.daemon.events import Phase
+from rugsd.daemon.execution.browser import ExecutorState, execute
+from rugsd.daemon.execution.launch import browser_pids
+from rugsd.daemon.game.accounting import FillKind, open_account
+from rugsd.daemon.state.view import GameView
+from rugsd.risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
+from rugsd.risk.gate import check
+from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.states import RiskState
+from rugsd.risk.verdicts import Order, Refusal
+from rugsd.strategy.intents import Action, Intent
 
 SOL = 1_000_000_000
 N = 0

@@ -8,7 +8,7 @@ import os
 import subprocess
 import sys
 
-RUGSD = [sys.executable, "-c", "import sys; from daemon.cli import main; sys.exit(main())"]
+RUGSD = [sys.executable, "-c", "import sys; from rugsd.daemon.cli import main; sys.exit(main())"]
 
 
 def test_login_refuses_clearly_without_a_display(tmp_path):

@@ -23,19 +23,19 @@ from typing import Any
 import aiohttp
 from exec_helpers import DaemonFeed, page_clicks
 
-from daemon.config import Settings
-from daemon.events import Phase, SidebetEvent, TradeEvent
-from daemon.execution.browser import ExecutorState
-from daemon.execution.confirm import nano
-from daemon.execution.launch import browser_pids
-from daemon.game.accounting import Account, open_account, sol_to_lamports
-from daemon.journal import open_journal
-from daemon.journal.records import FillRecord
-from daemon.journal.recovery import restore, roll_forward
-from daemon.runtime.daemon import Daemon
-from daemon.state.view import GameView
-from strategy.base import Decision
-from strategy.intents import WAIT, Action, Intent
+from rugsd.daemon.config import Settings
+from rugsd.daemon.events import Phase, SidebetEvent, TradeEvent
+from rugsd.daemon.execution.browser import ExecutorState
+from rugsd.daemon.execution.confirm import nano
+from rugsd.daemon.execution.launch import browser_pids
+from rugsd.daemon.game.accounting import Account, open_account, sol_to_lamports
+from rugsd.daemon.journal import open_journal
+from rugsd.daemon.journal.records import FillRecord
+from rugsd.daemon.journal.recovery import restore, roll_forward
+from rugsd.daemon.runtime.daemon import Daemon
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.base import Decision
+from rugsd.strategy.intents import WAIT, Action, Intent
 
 SEED = 187  # games of 31, 136, 53, 143, 18... ticks: a long game comes round quickly
 SPEED = 10.0  # a tick every 25 ms

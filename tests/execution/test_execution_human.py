@@ -9,8 +9,8 @@ from decimal import Decimal
 import pyarrow.parquet as pq
 from exec_helpers import ledger, wait_runway
 
-from daemon.config import BrowserConfig
-from daemon.execution.human import HumanRecorder
+from rugsd.daemon.config import BrowserConfig
+from rugsd.daemon.execution.human import HumanRecorder
 
 
 async def press(rec: HumanRecorder, sim, selector: str) -> tuple[int, int, object]:

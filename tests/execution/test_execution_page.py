@@ -6,7 +6,7 @@ import re
 
 import aiohttp
 
-from daemon.sim.page import build_hash, render_index
+from rugsd.daemon.sim.page import build_hash, render_index
 
 
 async def test_page_and_assets_are_served_offline_with_hashed_class_names(sim):

@@ -9,15 +9,15 @@ from decimal import Decimal
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.events import PlayerUpdate, SidebetEvent, TradeEvent
-from daemon.execution import confirm
-from daemon.execution.buttons import Sequencer, to_decimal
-from daemon.execution.controls import plan_ops
-from daemon.execution.frames import PacketKind, decode
-from daemon.execution.selectors import classifier_table, increments_for, merged
-from daemon.game.accounting import FillKind, open_account
-from risk.verdicts import Order
-from strategy.intents import Action
+from rugsd.daemon.events import PlayerUpdate, SidebetEvent, TradeEvent
+from rugsd.daemon.execution import confirm
+from rugsd.daemon.execution.buttons import Sequencer, to_decimal
+from rugsd.daemon.execution.controls import plan_ops
+from rugsd.daemon.execution.frames import PacketKind, decode
+from rugsd.daemon.execution.selectors import classifier_table, increments_for, merged
+from rugsd.daemon.game.accounting import FillKind, open_account
+from rugsd.risk.verdicts import Order
+from rugsd.strategy.intents import Action
 
 SOL = 1_000_000_000
 GAME = "20250101-0123456789abcdef"
@@ -170,7 +170,7 @@ def test_to_decimal_never_raises(value):
 # -- order tracker (feed side, no browser) ---------------------------------------------------
 
 def test_tracker_learns_player_fills_once_and_takes_the_venue_account():
-    from daemon.execution.tracker import OrderTracker
+    from rugsd.daemon.execution.tracker import OrderTracker
 
     counts = {"duplicates": 0, "disagreements": 0}
     seen_accounts = []
@@ -194,7 +194,7 @@ def test_tracker_learns_player_fills_once_and_takes_the_venue_account():
 
 
 def test_tracker_rejects_on_the_refusal_ack_of_our_own_emit_only():
-    from daemon.execution.tracker import OrderTracker
+    from rugsd.daemon.execution.tracker import OrderTracker
 
     tr = OrderTracker(ME, {"duplicates": 0, "disagreements": 0})
     w = tr.begin(order(Action.SELL, percentage=100))

@@ -15,8 +15,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import SimConfig
-from daemon.sim.server import SimServer
+from rugsd.daemon.config import SimConfig
+from rugsd.daemon.sim.server import SimServer
 
 HERE = Path(__file__).resolve().parent
 NPM_TIMEOUT_S = 240

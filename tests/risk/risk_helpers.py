@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from daemon.config import RiskConfig
-from daemon.events import Phase
-from daemon.game.accounting import Account, open_account, sol_to_lamports
-from daemon.state.view import GameView
-from risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
-from risk.ratelimit import RateWindow
-from risk.states import RiskState
+from rugsd.daemon.config import RiskConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import Account, open_account, sol_to_lamports
+from rugsd.daemon.state.view import GameView
+from rugsd.risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
+from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.states import RiskState
 
 T0 = 1_700_000_000_000  # an arbitrary event time (ms since the epoch)
 GAME = "20250101-0123456789abcdef"

@@ -9,8 +9,8 @@ import sys
 
 import pytest
 
-from daemon import cli_risk
-from risk.killswitch import (
+from rugsd.daemon import cli_risk
+from rugsd.risk.killswitch import (
     check_kill_file,
     kill_file_path,
     latch_path,

@@ -16,9 +16,9 @@ from hypothesis import event, given, settings
 from hypothesis import strategies as st
 from risk_helpers import T0
 
-from daemon.config import RiskConfig
-from daemon.events import Phase
-from daemon.game.accounting import (
+from rugsd.daemon.config import RiskConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import (
     MIN_BET_LAMPORTS,
     Account,
     Reject,
@@ -31,15 +31,15 @@ from daemon.game.accounting import (
     settle_tick,
     sol_to_lamports,
 )
-from daemon.game.rules import PRESALE_PRICE
-from daemon.state.view import GameView
-from risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
-from risk.gate import check, flatten_intent
-from risk.limits import open_stake
-from risk.ratelimit import WINDOW_MS, RateWindow
-from risk.states import RiskState, TradingState
-from risk.verdicts import Order, Refusal
-from strategy.intents import WAIT, Action, Intent
+from rugsd.daemon.game.rules import PRESALE_PRICE
+from rugsd.daemon.state.view import GameView
+from rugsd.risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
+from rugsd.risk.gate import check, flatten_intent
+from rugsd.risk.limits import open_stake
+from rugsd.risk.ratelimit import WINDOW_MS, RateWindow
+from rugsd.risk.states import RiskState, TradingState
+from rugsd.risk.verdicts import Order, Refusal
+from rugsd.strategy.intents import WAIT, Action, Intent
 
 OPS = ["pause", "resume", "kill", "arm", "flatten", "stale", "error", "ok"]
 WORLD = ["stay"] + ["tick"] * 8 + ["jump", "rug"]

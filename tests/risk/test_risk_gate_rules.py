@@ -7,15 +7,15 @@ from dataclasses import replace
 import pytest
 from risk_helpers import GAME, LIMITS, SOL, T0, context, lamports, live_state, view
 
-from daemon.events import Phase
-from daemon.game.accounting import buy, open_account, place_sidebet
-from risk.context import GameCounters, SessionFigures
-from risk.gate import FLATTEN_SOURCE, check, flatten_intent
-from risk.ratelimit import RateWindow
-from risk.reasons import ReasonCode
-from risk.states import RiskState, TradingState
-from risk.verdicts import Order, Refusal
-from strategy.intents import WAIT, Action, Intent
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import buy, open_account, place_sidebet
+from rugsd.risk.context import GameCounters, SessionFigures
+from rugsd.risk.gate import FLATTEN_SOURCE, check, flatten_intent
+from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.reasons import ReasonCode
+from rugsd.risk.states import RiskState, TradingState
+from rugsd.risk.verdicts import Order, Refusal
+from rugsd.strategy.intents import WAIT, Action, Intent
 
 BUY = Intent(Action.BUY, amount=lamports(0.01), source="test")
 SIDEBET = Intent(Action.SIDEBET, amount=lamports(0.01))

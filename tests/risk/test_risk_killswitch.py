@@ -9,7 +9,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from risk_helpers import T0
 
-from risk.killswitch import (
+from rugsd.risk.killswitch import (
     ArmResult,
     KillLatch,
     arm,
@@ -28,8 +28,8 @@ from risk.killswitch import (
     write_kill_file,
     write_latch,
 )
-from risk.reasons import ReasonCode
-from risk.states import RiskState, TradingState
+from rugsd.risk.reasons import ReasonCode
+from rugsd.risk.states import RiskState, TradingState
 
 LATCH = KillLatch(T0, "cli:op@host", ReasonCode.OPERATOR_KILL.value, "model misbehaving")
 

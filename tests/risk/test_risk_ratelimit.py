@@ -5,7 +5,7 @@ from __future__ import annotations
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from risk.ratelimit import WINDOW_MS, RateWindow
+from rugsd.risk.ratelimit import WINDOW_MS, RateWindow
 
 T0 = 1_700_000_000_000
 

@@ -8,9 +8,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from risk_helpers import LIMITS, SOL, T0, live_state
 
-from risk.context import DAY_MS, SessionFigures
-from risk.reasons import ReasonCode
-from risk.states import RiskState, StateChange, TradingState
+from rugsd.risk.context import DAY_MS, SessionFigures
+from rugsd.risk.reasons import ReasonCode
+from rugsd.risk.states import RiskState, StateChange, TradingState
 
 STALE_MS = 2000
 

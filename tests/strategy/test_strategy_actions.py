@@ -7,9 +7,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.config import StrategyConfig
-from daemon.events import Phase
-from daemon.game.accounting import (
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import (
     Account,
     Reject,
     Sidebet,
@@ -18,8 +18,8 @@ from daemon.game.accounting import (
     sell,
     sol_to_lamports,
 )
-from daemon.state.view import GameView
-from strategy.actions import (
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.actions import (
     ACTION_NAMES,
     BUY_INDICES,
     N_ACTIONS,
@@ -30,7 +30,7 @@ from strategy.actions import (
     action_mask,
     intent_for,
 )
-from strategy.intents import Action
+from rugsd.strategy.intents import Action
 
 
 def _view(phase: Phase, tick: int = 10, price: float = 1.3) -> GameView:

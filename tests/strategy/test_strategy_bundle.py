@@ -9,8 +9,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from strategy.actions import ACTION_NAMES, N_ACTIONS
-from strategy.bundle import (
+from rugsd.strategy.actions import ACTION_NAMES, N_ACTIONS
+from rugsd.strategy.bundle import (
     MANIFEST_FILE,
     POLICY_FILE,
     SIDEBET_FILE,
@@ -19,8 +19,8 @@ from strategy.bundle import (
     make_manifest,
     resolve_current,
 )
-from strategy.features import FEATURE_NAMES, N_FEATURES, schema_hash
-from strategy.testing import policy_model, sidebet_model, write_bundle
+from rugsd.strategy.features import FEATURE_NAMES, N_FEATURES, schema_hash
+from rugsd.strategy.testing import policy_model, sidebet_model, write_bundle
 
 
 def _refusal(path: Path) -> str:

@@ -13,12 +13,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.events import Phase, SessionStats
-from daemon.game.accounting import Account, Sidebet, buy, open_account, place_sidebet
-from daemon.game.engine import generate_game
-from daemon.state.prices import PriceHistory
-from daemon.state.view import GameSummary, GameView
-from strategy.features import (
+from rugsd.daemon.events import Phase, SessionStats
+from rugsd.daemon.game.accounting import Account, Sidebet, buy, open_account, place_sidebet
+from rugsd.daemon.game.engine import generate_game
+from rugsd.daemon.state.prices import PriceHistory
+from rugsd.daemon.state.view import GameSummary, GameView
+from rugsd.strategy.features import (
     ACCOUNT_SLICE,
     FEATURE_INDEX,
     FEATURE_NAMES,
@@ -31,7 +31,7 @@ from strategy.features import (
     build_features,
     schema_hash,
 )
-from strategy.features_batch import build_batch
+from rugsd.strategy.features_batch import build_batch
 
 # Pinned on purpose: a change here means every bundle must be retrained. Change the
 # feature list → bump SCHEMA_VERSION and update this value in the same commit.
@@ -312,12 +312,12 @@ def test_batch_equals_builder_on_arbitrary_positive_prices(prices, qty, cost, en
 def test_return_cache_gives_the_same_floats_as_the_direct_computation() -> None:
     # Arrange: a real game fed tick by tick through PriceHistory snapshots of one growing
     # list, with a copy-on-write correction (a new list object) half way, as the machine does
-    from daemon.events import Phase
-    from daemon.game.accounting import Account
-    from daemon.game.engine import generate_game
-    from daemon.state.prices import PriceHistory
-    from daemon.state.view import GameView
-    from strategy.features import FeatureBuilder, build_features
+    from rugsd.daemon.events import Phase
+    from rugsd.daemon.game.accounting import Account
+    from rugsd.daemon.game.engine import generate_game
+    from rugsd.daemon.state.prices import PriceHistory
+    from rugsd.daemon.state.view import GameView
+    from rugsd.strategy.features import FeatureBuilder, build_features
 
     prices = list(generate_game("ab" * 32, "20250101-00000000000000aa").prices)
     data: list[float] = []

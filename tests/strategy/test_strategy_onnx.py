@@ -9,16 +9,16 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.config import StrategyConfig
-from daemon.events import Phase
-from daemon.game.accounting import Account, Sidebet, sol_to_lamports
-from daemon.state.view import GameView
-from strategy.actions import ACTION_NAMES, SIDEBET_INDEX, ActionTable, action_mask
-from strategy.bundle import load_bundle
-from strategy.features import FeatureBuilder, build_features
-from strategy.intents import Action
-from strategy.onnx_strategy import OnnxStrategy
-from strategy.testing import (
+from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import Account, Sidebet, sol_to_lamports
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.actions import ACTION_NAMES, SIDEBET_INDEX, ActionTable, action_mask
+from rugsd.strategy.bundle import load_bundle
+from rugsd.strategy.features import FeatureBuilder, build_features
+from rugsd.strategy.intents import Action
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.strategy.testing import (
     biased_policy_model,
     constant_sidebet_model,
     policy_model,
@@ -233,15 +233,15 @@ def test_a_bundle_trained_without_room_stats_ignores_them_at_inference(tmp_path)
     # Arrange: one view with the feed's room statistics, one without
     from dataclasses import replace as _replace
 
-    from daemon.config import StrategyConfig
-    from daemon.events import Phase, SessionStats
-    from daemon.game.accounting import open_account
-    from daemon.state.prices import PriceHistory
-    from daemon.state.view import GameView
-    from strategy.bundle import load_bundle
-    from strategy.features import ROOM_STATS_SLICE
-    from strategy.onnx_strategy import OnnxStrategy
-    from strategy.testing import write_bundle
+    from rugsd.daemon.config import StrategyConfig
+    from rugsd.daemon.events import Phase, SessionStats
+    from rugsd.daemon.game.accounting import open_account
+    from rugsd.daemon.state.prices import PriceHistory
+    from rugsd.daemon.state.view import GameView
+    from rugsd.strategy.bundle import load_bundle
+    from rugsd.strategy.features import ROOM_STATS_SLICE
+    from rugsd.strategy.onnx_strategy import OnnxStrategy
+    from rugsd.strategy.testing import write_bundle
 
     prices = [1.0, 1.05, 1.1, 1.02]
     base = GameView(game_id="g", phase=Phase.ACTIVE, tick=3, price=1.02,
@@ -266,14 +266,14 @@ def test_a_bundle_trained_without_room_stats_ignores_them_at_inference(tmp_path)
 
 def test_a_far_account_size_is_flagged_once(tmp_path) -> None:
     # Arrange: a bundle trained on 1 SOL, used with a 10 SOL account
-    from daemon.config import StrategyConfig
-    from daemon.events import Phase
-    from daemon.game.accounting import open_account, sol_to_lamports
-    from daemon.state.prices import PriceHistory
-    from daemon.state.view import GameView
-    from strategy.bundle import load_bundle
-    from strategy.onnx_strategy import OnnxStrategy
-    from strategy.testing import write_bundle
+    from rugsd.daemon.config import StrategyConfig
+    from rugsd.daemon.events import Phase
+    from rugsd.daemon.game.accounting import open_account, sol_to_lamports
+    from rugsd.daemon.state.prices import PriceHistory
+    from rugsd.daemon.state.view import GameView
+    from rugsd.strategy.bundle import load_bundle
+    from rugsd.strategy.onnx_strategy import OnnxStrategy
+    from rugsd.strategy.testing import write_bundle
 
     view = GameView(game_id="g", phase=Phase.ACTIVE, tick=1, price=1.01,
                     prices=PriceHistory([1.0, 1.01]), peak=1.01, cooldown_ms=0,

@@ -7,16 +7,16 @@ from pathlib import Path
 
 import pytest
 
-from daemon.config import Settings, StrategyConfig
-from daemon.events import Phase
-from daemon.game.accounting import Account, buy, open_account, sol_to_lamports
-from daemon.state.view import GameView
-from strategy.base import Strategy
-from strategy.intents import Action
-from strategy.onnx_strategy import OnnxStrategy
-from strategy.registry import StrategyError, build_strategy
-from strategy.rules import SELL_RETRY_TICKS, NeverStrategy, PresaleTargetStrategy
-from strategy.testing import write_bundle
+from rugsd.daemon.config import Settings, StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game.accounting import Account, buy, open_account, sol_to_lamports
+from rugsd.daemon.state.view import GameView
+from rugsd.strategy.base import Strategy
+from rugsd.strategy.intents import Action
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.strategy.registry import StrategyError, build_strategy
+from rugsd.strategy.rules import SELL_RETRY_TICKS, NeverStrategy, PresaleTargetStrategy
+from rugsd.strategy.testing import write_bundle
 
 CFG = StrategyConfig(name="presale_target", bet_sol=0.01, target_multiple=1.5, max_hold_ticks=40)
 

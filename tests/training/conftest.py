@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from training.dataset import simulated_games
+from rugsd.training.dataset import simulated_games
 
 
 @pytest.fixture(scope="session")

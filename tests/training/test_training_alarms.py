@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from daemon.config import StrategyConfig
-from strategy.bundle import load_bundle
-from strategy.onnx_strategy import OnnxStrategy
-from strategy.rules import NeverStrategy, PresaleTargetStrategy
-from strategy.testing import biased_policy_model, constant_sidebet_model, write_bundle
-from training.evaluate import alarms, compare, evaluate_strategies
-from training.promotion import decide
+from rugsd.daemon.config import StrategyConfig
+from rugsd.strategy.bundle import load_bundle
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
+from rugsd.strategy.testing import biased_policy_model, constant_sidebet_model, write_bundle
+from rugsd.training.evaluate import alarms, compare, evaluate_strategies
+from rugsd.training.promotion import decide
 
 
 def _toy(tmp_path, name: str, preferred: list[int]) -> OnnxStrategy:

@@ -7,15 +7,15 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from daemon.config import StrategyConfig
-from strategy.bundle import load_bundle
-from strategy.features_batch import build_batch
-from strategy.onnx_strategy import OnnxStrategy
-from strategy.testing import policy_model, random_layers, sidebet_model, write_bundle
-from training.backtest import backtest
-from training.batch_backtest import BatchBacktest, batch_backtest, game_block_many
-from training.dataset import dedupe, games_from_recordings, simulated_games
-from training.evaluate import evaluate_strategies, summarise
+from rugsd.daemon.config import StrategyConfig
+from rugsd.strategy.bundle import load_bundle
+from rugsd.strategy.features_batch import build_batch
+from rugsd.strategy.onnx_strategy import OnnxStrategy
+from rugsd.strategy.testing import policy_model, random_layers, sidebet_model, write_bundle
+from rugsd.training.backtest import backtest
+from rugsd.training.batch_backtest import BatchBacktest, batch_backtest, game_block_many
+from rugsd.training.dataset import dedupe, games_from_recordings, simulated_games
+from rugsd.training.evaluate import evaluate_strategies, summarise
 
 CFG = StrategyConfig(sidebet_threshold=0.45)
 

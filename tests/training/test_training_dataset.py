@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from daemon.journal.dataset import DatasetWriter
-from daemon.journal.records import GameRecord, TickRecord
-from training.dataset import (
+from rugsd.daemon.journal.dataset import DatasetWriter
+from rugsd.daemon.journal.records import GameRecord, TickRecord
+from rugsd.training.dataset import (
     build_dataset,
     games_from_dataset,
     games_from_recordings,

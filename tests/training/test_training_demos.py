@@ -17,21 +17,21 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.config import BrowserConfig, SimConfig, StrategyConfig
-from daemon.events import Phase
-from daemon.execution.buttons import ButtonEventWriter, Sequencer
-from daemon.execution.human import HumanRecorder, TickWriter
-from daemon.execution.selectors import CONTROL_BY_ID, merged
-from daemon.game.accounting import Account, Sidebet
-from daemon.game.engine import generate_game
-from daemon.sim.schedule import plan_game, server_seed_for
-from daemon.sim.server import SimServer
-from daemon.state.view import GameSummary, GameView
-from strategy.actions import ActionTable
-from strategy.features import build_features
-from training.dataset import simulated_games
-from training.demos import BUY_FIT, build_demos, buy_action, sell_action
-from training.episodes import PRESALE_TIMERS, game_events
+from rugsd.daemon.config import BrowserConfig, SimConfig, StrategyConfig
+from rugsd.daemon.events import Phase
+from rugsd.daemon.execution.buttons import ButtonEventWriter, Sequencer
+from rugsd.daemon.execution.human import HumanRecorder, TickWriter
+from rugsd.daemon.execution.selectors import CONTROL_BY_ID, merged
+from rugsd.daemon.game.accounting import Account, Sidebet
+from rugsd.daemon.game.engine import generate_game
+from rugsd.daemon.sim.schedule import plan_game, server_seed_for
+from rugsd.daemon.sim.server import SimServer
+from rugsd.daemon.state.view import GameSummary, GameView
+from rugsd.strategy.actions import ActionTable
+from rugsd.strategy.features import build_features
+from rugsd.training.dataset import simulated_games
+from rugsd.training.demos import BUY_FIT, build_demos, buy_action, sell_action
+from rugsd.training.episodes import PRESALE_TIMERS, game_events
 
 CHROMIUM = Path("/usr/bin/chromium")
 SEED = 134  # game 0: 148 ticks, game 1: 212 (the script needs both)
@@ -227,9 +227,9 @@ def test_wait_pairs_come_from_watched_ticks_outside_the_presses(capture):
 def test_behaviour_cloning_on_the_demonstrations_raises_their_likelihood(capture):
     import torch
 
-    from training.dataset import simulated_games
-    from training.env import RugsEnv
-    from training.policy import behaviour_clone, human_demos, make_model, obs_stats
+    from rugsd.training.dataset import simulated_games
+    from rugsd.training.env import RugsEnv
+    from rugsd.training.policy import behaviour_clone, human_demos, make_model, obs_stats
 
     demos, summary = human_demos(capture.dataset)
     assert demos is not None and summary["press_pairs"] == 6 and len(demos) == summary["pairs"]

@@ -8,9 +8,9 @@ import numpy as np
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
-from daemon.game.accounting import LAMPORTS_PER_SOL
-from strategy.actions import SIDEBET_INDEX, action_mask
-from training.env import RugsEnv
+from rugsd.daemon.game.accounting import LAMPORTS_PER_SOL
+from rugsd.strategy.actions import SIDEBET_INDEX, action_mask
+from rugsd.training.env import RugsEnv
 
 
 def test_env_passes_gymnasium_and_sb3_checkers(sim_train):

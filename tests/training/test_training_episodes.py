@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 
-from daemon.game.rules import COOLDOWN_MS, TICK_MS
-from daemon.state.machine import GameStateMachine
-from daemon.state.transitions import GameFinished
-from training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+from rugsd.daemon.game.rules import COOLDOWN_MS, TICK_MS
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.transitions import GameFinished
+from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
 
 
 def _spec(gid: str, prices: list[float], start: int = 1_000_000) -> GameSpec:

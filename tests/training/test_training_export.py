@@ -6,11 +6,11 @@ import numpy as np
 import onnx
 import pytest
 
-from strategy.bundle import load_bundle, make_manifest, save_bundle
-from strategy.testing import constant_sidebet_model
-from training.env import RugsEnv
-from training.export import export_policy, parity
-from training.policy import (
+from rugsd.strategy.bundle import load_bundle, make_manifest, save_bundle
+from rugsd.strategy.testing import constant_sidebet_model
+from rugsd.training.env import RugsEnv
+from rugsd.training.export import export_policy, parity
+from rugsd.training.policy import (
     behaviour_clone,
     load_checkpoint,
     make_model,

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from training.dataset import simulated_games
-from training.episodes import GameSpec, history_for
-from training.evaluate import _core_features, leakage_checks
+from rugsd.training.dataset import simulated_games
+from rugsd.training.episodes import GameSpec, history_for
+from rugsd.training.evaluate import _core_features, leakage_checks
 
 
 def test_leakage_checks_pass_on_heldout_games(sim_train, sim_heldout):

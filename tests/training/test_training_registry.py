@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from strategy.bundle import resolve_current
-from strategy.testing import write_bundle
-from training import registry
+from rugsd.strategy.bundle import resolve_current
+from rugsd.strategy.testing import write_bundle
+from rugsd.training import registry
 
 
 @pytest.fixture
@@ -65,7 +65,7 @@ def test_registry_does_not_import_torch():
     import subprocess
     import sys
 
-    code = "import sys, training.registry; print('torch' in sys.modules)"
+    code = "import sys, rugsd.training.registry; print('torch' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                          check=True)
     assert out.stdout.strip() == "False"

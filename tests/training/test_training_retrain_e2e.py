@@ -10,13 +10,13 @@ import sys
 
 import pytest
 
-from strategy.bundle import load_bundle, resolve_current
+from rugsd.strategy.bundle import load_bundle, resolve_current
 
 pytestmark = [pytest.mark.slow, pytest.mark.train]
 
 
 def _rugsd(*args: str, cwd) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "daemon.cli", *args], capture_output=True,
+    return subprocess.run([sys.executable, "-m", "rugsd.daemon.cli", *args], capture_output=True,
                           check=False,
                           text=True, cwd=cwd, timeout=170)
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
-from strategy.onnx_runtime import make_session
-from training import stats as st
-from training.sidebet import BASELINE_P, evaluate, game_rows, train_sidebet
+from rugsd.strategy.onnx_runtime import make_session
+from rugsd.training import stats as st
+from rugsd.training.sidebet import BASELINE_P, evaluate, game_rows, train_sidebet
 
 
 def test_auc_and_brier_match_known_values():

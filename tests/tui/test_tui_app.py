@@ -8,20 +8,20 @@ from pathlib import Path
 
 import pytest
 
-from daemon.control.client import send_command
-from daemon.control.protocol import Command
-from daemon.control.testing import ScriptedDaemon
-from tui.app import RugsdTui
-from tui.link import LinkStatus
-from tui.widgets.banner import Banner
-from tui.widgets.chart import PriceChart
-from tui.widgets.confirm import ConfirmScreen
-from tui.widgets.decisions import DecisionLog
-from tui.widgets.header import StatusHeader
-from tui.widgets.health import HealthLine
-from tui.widgets.model import ModelPanel
-from tui.widgets.positions import AccountPanel
-from tui.widgets.risk import RiskPanel
+from rugsd.daemon.control.client import send_command
+from rugsd.daemon.control.protocol import Command
+from rugsd.daemon.control.testing import ScriptedDaemon
+from rugsd.tui.app import RugsdTui
+from rugsd.tui.link import LinkStatus
+from rugsd.tui.widgets.banner import Banner
+from rugsd.tui.widgets.chart import PriceChart
+from rugsd.tui.widgets.confirm import ConfirmScreen
+from rugsd.tui.widgets.decisions import DecisionLog
+from rugsd.tui.widgets.header import StatusHeader
+from rugsd.tui.widgets.health import HealthLine
+from rugsd.tui.widgets.model import ModelPanel
+from rugsd.tui.widgets.positions import AccountPanel
+from rugsd.tui.widgets.risk import RiskPanel
 
 SIZES = [(80, 24), (160, 48)]
 WHO = "tui:tester@pts/9"

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import copy
 
-from daemon.control.protocol import example_snapshot
-from tui.app import RugsdTui
+from rugsd.daemon.control.protocol import example_snapshot
+from rugsd.tui.app import RugsdTui
 
 OFFLINE_REASON = "no control socket at rugsd-data/run/control.sock (daemon not running?)"
 

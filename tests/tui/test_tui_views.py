@@ -8,14 +8,14 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.control.protocol import Marker, RiskInfo, example_snapshot, parse_snapshot
-from tui.format import bar
-from tui.link import LinkState, LinkStatus
-from tui.widgets.banner import banner_lines
-from tui.widgets.chart import render_chart
-from tui.widgets.header import render_header
-from tui.widgets.model import render_model
-from tui.widgets.risk import render_risk
+from rugsd.daemon.control.protocol import Marker, RiskInfo, example_snapshot, parse_snapshot
+from rugsd.tui.format import bar
+from rugsd.tui.link import LinkState, LinkStatus
+from rugsd.tui.widgets.banner import banner_lines
+from rugsd.tui.widgets.chart import render_chart
+from rugsd.tui.widgets.header import render_header
+from rugsd.tui.widgets.model import render_model
+from rugsd.tui.widgets.risk import render_risk
 
 TUI_DIR = Path(__file__).resolve().parents[2] / "tui"
 SNAP, _ = parse_snapshot(example_snapshot())
@@ -107,7 +107,7 @@ def test_tui_header_and_banner_texts():
 
 
 def test_tui_imports_only_the_control_client_and_protocol_from_the_daemon():
-    allowed = {"daemon.control.client", "daemon.control.protocol"}
+    allowed = {"rugsd.daemon.control.client", "rugsd.daemon.control.protocol"}
     offenders = []
     for path in TUI_DIR.rglob("*.py"):
         for node in ast.walk(ast.parse(path.read_text())):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from tui.link import LinkState, LinkStatus
+from rugsd.tui.link import LinkState, LinkStatus
 
 
 def banner_lines(link: LinkState, kill_latched: bool) -> list[tuple[str, str]]:

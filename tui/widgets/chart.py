@@ -14,8 +14,8 @@ from rich.text import Text
 from textual.reactive import reactive
 from textual.widget import Widget
 
-from daemon.control.protocol import Marker, Snapshot
-from tui.format import is_num, mult, short_id
+from rugsd.daemon.control.protocol import Marker, Snapshot
+from rugsd.tui.format import is_num, mult, short_id
 
 # braille dot bits by [row 0..3][column 0..1] inside one character cell
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))

@@ -7,8 +7,8 @@ from collections import deque
 from rich.text import Text
 from textual.widgets import RichLog
 
-from daemon.control.protocol import DecisionInfo
-from tui.format import hms_utc, short_id
+from rugsd.daemon.control.protocol import DecisionInfo
+from rugsd.tui.format import hms_utc, short_id
 
 MAX_LINES = 500
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.control.protocol import DaemonInfo
-from tui.format import short_id
-from tui.link import LinkState, LinkStatus
+from rugsd.daemon.control.protocol import DaemonInfo
+from rugsd.tui.format import short_id
+from rugsd.tui.link import LinkState, LinkStatus
 
 MODE_STYLES = {"live": "bold white on red", "paper": "bold black on cyan",
                "replay": "bold black on magenta"}

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.control.protocol import ExecutionInfo, FeedInfo
+from rugsd.daemon.control.protocol import ExecutionInfo, FeedInfo
 
 
 def render_health(feed: FeedInfo | None, ex: ExecutionInfo | None) -> Text:

@@ -6,8 +6,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.control.protocol import ModelInfo
-from tui.format import bar, is_num
+from rugsd.daemon.control.protocol import ModelInfo
+from rugsd.tui.format import bar, is_num
 
 
 def render_model(model: ModelInfo | None, width: int, height: int = 99) -> Text:

@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.control.protocol import AccountInfo
-from tui.format import is_num, mult, pnl, sol
+from rugsd.daemon.control.protocol import AccountInfo
+from rugsd.tui.format import is_num, mult, pnl, sol
 
 
 def render_account(acct: AccountInfo | None, width: int) -> Text:

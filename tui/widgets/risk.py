@@ -5,8 +5,8 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from daemon.control.protocol import RiskInfo
-from tui.format import bar, is_num, state_style, usage_style
+from rugsd.daemon.control.protocol import RiskInfo
+from rugsd.tui.format import bar, is_num, state_style, usage_style
 
 
 def render_risk(risk: RiskInfo | None, width: int, height: int = 99) -> Text:

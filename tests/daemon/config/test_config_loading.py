@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from daemon.cli import main
-from daemon.config import ConfigError, load_settings
+from rugsd.daemon.cli import main
+from rugsd.daemon.config import ConfigError, load_settings
 
 
 @pytest.fixture
@@ -88,7 +88,7 @@ def test_cli_reports_a_bad_config_in_one_line_and_exit_2(
 
 def test_unknown_command_is_refused_by_the_cli() -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "daemon.cli", "no-such-command"],
+        [sys.executable, "-m", "rugsd.daemon.cli", "no-such-command"],
         capture_output=True, text=True, timeout=60, check=False,
     )
     assert proc.returncode == 2

@@ -9,12 +9,12 @@ import json
 import socket
 from pathlib import Path
 
-from daemon import cli_control
-from daemon.control.client import try_control_command
-from daemon.control.protocol import Command, socket_path
-from daemon.control.testing import ScriptedDaemon
-from daemon.journal import KillEvent, PositionSnapshot, RiskEvent, open_journal
-from risk.killswitch import KillLatch, write_latch
+from rugsd.daemon import cli_control
+from rugsd.daemon.control.client import try_control_command
+from rugsd.daemon.control.protocol import Command, socket_path
+from rugsd.daemon.control.testing import ScriptedDaemon
+from rugsd.daemon.journal import KillEvent, PositionSnapshot, RiskEvent, open_journal
+from rugsd.risk.killswitch import KillLatch, write_latch
 
 
 def _parse(argv: list[str]) -> argparse.Namespace:

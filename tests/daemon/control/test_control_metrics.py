@@ -6,10 +6,10 @@ import aiohttp
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from daemon.config import ControlConfig
-from daemon.control.client import send_command
-from daemon.control.metrics import MetricsServer, RugsdMetrics, start_metrics_server
-from daemon.control.testing import ScriptedDaemon
+from rugsd.daemon.config import ControlConfig
+from rugsd.daemon.control.client import send_command
+from rugsd.daemon.control.metrics import MetricsServer, RugsdMetrics, start_metrics_server
+from rugsd.daemon.control.testing import ScriptedDaemon
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:

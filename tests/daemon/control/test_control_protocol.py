@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.control.protocol import (
+from rugsd.daemon.control.protocol import (
     MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
     Command,

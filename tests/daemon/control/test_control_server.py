@@ -12,11 +12,11 @@ from pathlib import Path
 
 import pytest
 
-from daemon.control.client import ControlConnection, send_command
-from daemon.control.protocol import Command, CommandRequest
-from daemon.control.server import ControlServer, ControlSocketInUse
-from daemon.control.sockpath import SocketPathError
-from daemon.control.testing import ScriptedDaemon
+from rugsd.daemon.control.client import ControlConnection, send_command
+from rugsd.daemon.control.protocol import Command, CommandRequest
+from rugsd.daemon.control.server import ControlServer, ControlSocketInUse
+from rugsd.daemon.control.sockpath import SocketPathError
+from rugsd.daemon.control.testing import ScriptedDaemon
 
 T = 5.0  # bound on every wait
 

@@ -14,18 +14,18 @@ from pathlib import Path
 
 import numpy as np
 
-from daemon.config import RiskConfig
-from daemon.core.decision import CoreSettings, DecisionCore
-from daemon.events import GameUpdate, Phase
-from daemon.game.accounting import Account, open_account, sol_to_lamports
-from daemon.game.engine import generate_game, rug_price
-from daemon.journal.records import FillRecord
-from daemon.state.view import GameView
-from risk.context import RiskLimits
-from risk.states import RiskState
-from strategy.base import Decision, Strategy
-from strategy.intents import WAIT, Action, Intent
-from training.episodes import GameSpec, game_events, history_for, next_start_ms
+from rugsd.daemon.config import RiskConfig
+from rugsd.daemon.core.decision import CoreSettings, DecisionCore
+from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.game.accounting import Account, open_account, sol_to_lamports
+from rugsd.daemon.game.engine import generate_game, rug_price
+from rugsd.daemon.journal.records import FillRecord
+from rugsd.daemon.state.view import GameView
+from rugsd.risk.context import RiskLimits
+from rugsd.risk.states import RiskState
+from rugsd.strategy.base import Decision, Strategy
+from rugsd.strategy.intents import WAIT, Action, Intent
+from rugsd.training.episodes import GameSpec, game_events, history_for, next_start_ms
 
 START_MS = 1_761_000_000_000  # an October 2025 epoch ms, like the recordings
 START_BALANCE = sol_to_lamports(10.0)

@@ -13,10 +13,10 @@ from core_helpers import (
     make_test_core,
 )
 
-from daemon.events import GameUpdate
-from daemon.game.accounting import FillKind, value_of
-from daemon.journal.records import FillRecord
-from training.episodes import game_events, history_for, next_start_ms
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.game.accounting import FillKind, value_of
+from rugsd.daemon.journal.records import FillRecord
+from rugsd.training.episodes import game_events, history_for, next_start_ms
 
 
 def _two_games():

@@ -21,8 +21,8 @@ from core_helpers import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.core.inputs import OperatorAction, OperatorInput
-from daemon.journal.records import FillRecord, OrderRecord, PositionSnapshot
+from rugsd.daemon.core.inputs import OperatorAction, OperatorInput
+from rugsd.daemon.journal.records import FillRecord, OrderRecord, PositionSnapshot
 
 _SIGN = {"buy": -1, "sidebet_place": -1, "sell": 1, "rug_sell": 1, "sidebet_win": 1,
          "sidebet_loss": 0}

@@ -14,14 +14,14 @@ from core_helpers import (
     make_test_core,
 )
 
-from daemon.core.decision import DecisionCore
-from daemon.core.inputs import ExecReport, ExecStatus, OperatorAction, OperatorInput
-from daemon.events import GameUpdate, Phase
-from daemon.game.accounting import sol_to_lamports
-from daemon.journal.records import DecisionRecord, KillEvent, OrderRecord, RiskEvent
-from risk.gate import FLATTEN_SOURCE
-from risk.states import TradingState
-from strategy.intents import WAIT, Action, Intent
+from rugsd.daemon.core.decision import DecisionCore
+from rugsd.daemon.core.inputs import ExecReport, ExecStatus, OperatorAction, OperatorInput
+from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.game.accounting import sol_to_lamports
+from rugsd.daemon.journal.records import DecisionRecord, KillEvent, OrderRecord, RiskEvent
+from rugsd.risk.gate import FLATTEN_SOURCE
+from rugsd.risk.states import TradingState
+from rugsd.strategy.intents import WAIT, Action, Intent
 
 BUY = Intent(Action.BUY, amount=sol_to_lamports(0.001), source="test:buy")
 NO_RATE_LIMIT = {"max_orders_per_minute": 10_000}

@@ -10,9 +10,9 @@ from pathlib import Path
 
 from core_helpers import journal_fills, recompute
 
-from daemon.config import Settings
-from daemon.game.accounting import sol_to_lamports
-from daemon.runtime.replay import replay
+from rugsd.daemon.config import Settings
+from rugsd.daemon.game.accounting import sol_to_lamports
+from rugsd.daemon.runtime.replay import replay
 
 SUBSET = 40
 
@@ -120,8 +120,8 @@ def test_core_replay_journal_decisions_hash_to_the_summary_log(
     """The journal holds exactly the decision log the summary hashed (none lost)."""
     import hashlib
 
-    from daemon.journal.schema import DECISIONS
-    from daemon.runtime.replay import decision_line
+    from rugsd.daemon.journal.schema import DECISIONS
+    from rugsd.daemon.runtime.replay import decision_line
 
     files = _subset(real_data_dir)[:10]
     data = tmp_path / "j"
@@ -141,7 +141,7 @@ def test_core_replay_journal_decisions_hash_to_the_summary_log(
         if record.features is not None:
             import numpy as np
 
-            from daemon.journal.records import DecisionRecord
+            from rugsd.daemon.journal.records import DecisionRecord
 
             values = [getattr(record, s) for s in DecisionRecord.__slots__]
             values[DecisionRecord.__slots__.index("features")] = np.asarray(

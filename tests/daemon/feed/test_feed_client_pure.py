@@ -5,8 +5,8 @@ from __future__ import annotations
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.config import FeedConfig
-from daemon.feed.client import backoff_delay, connect_target, normalize_ack
+from rugsd.daemon.config import FeedConfig
+from rugsd.daemon.feed.client import backoff_delay, connect_target, normalize_ack
 
 
 def test_real_venue_gets_query_string_and_origin_header() -> None:

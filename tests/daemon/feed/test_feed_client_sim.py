@@ -10,13 +10,13 @@ import pytest
 import socketio
 from aiohttp import web
 
-from daemon.config import FeedConfig, SimConfig
-from daemon.events import GameUpdate, Phase, PlayerUpdate
-from daemon.feed.client import FeedClient, NotConnectedError
-from daemon.sim.players import player_id_for
-from daemon.sim.server import SimServer
-from daemon.state.machine import GameStateMachine
-from daemon.state.transitions import (
+from rugsd.daemon.config import FeedConfig, SimConfig
+from rugsd.daemon.events import GameUpdate, Phase, PlayerUpdate
+from rugsd.daemon.feed.client import FeedClient, NotConnectedError
+from rugsd.daemon.sim.players import player_id_for
+from rugsd.daemon.sim.server import SimServer
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.transitions import (
     Anomaly,
     GameFinished,
     NewGame,

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass
 
-from daemon.feed.health import FeedHealth, HealthWatchdog, StaleReason, stats_dict
+from rugsd.daemon.feed.health import FeedHealth, HealthWatchdog, StaleReason, stats_dict
 
 
 def test_health_starts_stale_and_turns_fresh_on_first_update() -> None:

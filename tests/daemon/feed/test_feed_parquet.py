@@ -8,14 +8,14 @@ from collections import Counter
 
 import duckdb
 
-from daemon.events import GameUpdate, TradeEvent
-from daemon.feed.parquet import convert
-from daemon.feed.replay import ReplaySource
+from rugsd.daemon.events import GameUpdate, TradeEvent
+from rugsd.daemon.feed.parquet import convert
+from rugsd.daemon.feed.replay import ReplaySource
 
 
 def _our_format_from_raw_samples(real_data_dir, dst) -> None:
     """Rewrite websocket_raw_samples.jsonl in our recorder's line format."""
-    from daemon.feed.lines import iso_to_ms
+    from rugsd.daemon.feed.lines import iso_to_ms
 
     lines = []
     for raw in (real_data_dir / "websocket_raw_samples.jsonl").read_text().splitlines():

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import json
 
-from daemon.feed import recorder as rec
-from daemon.feed.recorder import Recorder, game_id_of
+from rugsd.daemon.feed import recorder as rec
+from rugsd.daemon.feed.recorder import Recorder, game_id_of
 
 TRACE = {"__trace": True, "traceparent": "00-abc-def-01"}
 

@@ -11,13 +11,13 @@ import sys
 
 import pytest
 
-from daemon import cli_record
-from daemon.config import FeedConfig, SimConfig
-from daemon.events import GameUpdate
-from daemon.feed.client import FeedClient
-from daemon.feed.recorder import Recorder
-from daemon.feed.replay import ReplaySource
-from daemon.sim.server import SimServer
+from rugsd.daemon import cli_record
+from rugsd.daemon.config import FeedConfig, SimConfig
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.feed.client import FeedClient
+from rugsd.daemon.feed.recorder import Recorder
+from rugsd.daemon.feed.replay import ReplaySource
+from rugsd.daemon.sim.server import SimServer
 
 HOST = "127.0.0.1"
 # the record command alone, without the lead's full CLI (other areas may be mid-edit)
@@ -128,7 +128,7 @@ async def test_record_command_duration_bounds_the_run(tmp_path) -> None:
     sim = SimServer(SimConfig(), seed=7, speed=40.0)
     await sim.start(HOST, 0)
     try:
-        from daemon.feed.recorder import record
+        from rugsd.daemon.feed.recorder import record
 
         stats = await asyncio.wait_for(
             record(tmp_path, FeedConfig(url=sim.url), duration_s=1.5), 15)

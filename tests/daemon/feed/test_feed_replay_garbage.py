@@ -9,7 +9,7 @@ from pathlib import Path
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.feed.replay import ReplaySource
+from rugsd.daemon.feed.replay import ReplaySource
 
 REAL_FILE = (
     Path(__file__).resolve().parents[3].parent

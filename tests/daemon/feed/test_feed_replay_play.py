@@ -5,8 +5,8 @@ from __future__ import annotations
 import asyncio
 import json
 
-from daemon.events import GameUpdate
-from daemon.feed.replay import ReplaySource
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.feed.replay import ReplaySource
 
 
 def _write_ours(path, n: int, step_ms: int, t0: int = 1_761_000_000_000) -> None:

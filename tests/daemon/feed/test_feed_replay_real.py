@@ -7,10 +7,10 @@ from pathlib import Path
 
 import pytest
 
-from daemon.events import GameUpdate
-from daemon.feed.replay import ReplayError, ReplaySource
-from daemon.state.machine import GameStateMachine
-from daemon.state.transitions import GameFinished
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.feed.replay import ReplayError, ReplaySource
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.transitions import GameFinished
 
 
 def _independent_counts(folder: Path) -> dict[str, int]:

@@ -7,8 +7,8 @@ import json
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.game import accounting as acc
-from daemon.game.accounting import Account, Fill, FillKind, Reject
+from rugsd.daemon.game import accounting as acc
+from rugsd.daemon.game.accounting import Account, Fill, FillKind, Reject
 
 PRICE = st.floats(min_value=0.001, max_value=2000.0, allow_nan=False, allow_infinity=False)
 OP = st.one_of(

@@ -8,7 +8,7 @@ import json
 
 import pytest
 
-from daemon import cli_verify
+from rugsd.daemon import cli_verify
 
 SEED = "e2896666bec952ac4dbc65d73e1d08dcd5da597137dcf6255f23cd67db9dcd7c"
 GAME = "20251207-1e01ac417e8043ca"

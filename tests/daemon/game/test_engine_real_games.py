@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from daemon.game.engine import generate_game, verify_hash
+from rugsd.daemon.game.engine import generate_game, verify_hash
 
 SAMPLES = "websocket_raw_samples.jsonl"
 

@@ -8,8 +8,8 @@ import math
 
 import pytest
 
-from daemon.game.engine import GameOutcome, generate_game, rug_price, seed_hash, verify_hash
-from daemon.game.rules import MAX_TICKS
+from rugsd.daemon.game.engine import GameOutcome, generate_game, rug_price, seed_hash, verify_hash
+from rugsd.daemon.game.rules import MAX_TICKS
 
 SEED_1 = "fedde170f25570df546c5c16de6f571b8253221f9307e977c4f5354a5aa078a4"
 GAME_1 = "20250701-55b97a42871f441f"

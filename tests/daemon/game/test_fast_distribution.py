@@ -15,9 +15,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from daemon.game.engine import generate_game
-from daemon.game.fast import FastBatch, draw_lengths, generate_batch, iter_games
-from daemon.game.rules import BIG_MOVE_PROB, GOD_CANDLE_PROB, RUG_PROB
+from rugsd.daemon.game.engine import generate_game
+from rugsd.daemon.game.fast import FastBatch, draw_lengths, generate_batch, iter_games
+from rugsd.daemon.game.rules import BIG_MOVE_PROB, GOD_CANDLE_PROB, RUG_PROB
 
 P_MIN = 1e-3
 N_EXACT = 3000

@@ -1,14 +1,14 @@
-"""The shared order-matching rule (daemon.game.matching): phases, next-tick fills, the rug."""
+"""The shared order-matching rule (rugsd.daemon.game.matching): phases, next-tick fills, the rug."""
 
 from __future__ import annotations
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.events import Phase
-from daemon.game import accounting
-from daemon.game.accounting import FillKind, Reject, RejectReason, open_account
-from daemon.game.matching import (
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import FillKind, Reject, RejectReason, open_account
+from rugsd.daemon.game.matching import (
     Admission,
     MatchReason,
     MatchReject,

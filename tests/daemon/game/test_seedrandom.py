@@ -13,7 +13,7 @@ import struct
 
 import pytest
 
-from daemon.game.seedrandom import SeedRandom, mixkey, seedrandom
+from rugsd.daemon.game.seedrandom import SeedRandom, mixkey, seedrandom
 
 # node: first 8 doubles of seedrandom('hello.'); index 4 (< 1/16) takes the rare path that
 # needs more than 7 ARC4 bytes.

@@ -1,6 +1,6 @@
 """Fixtures for the journal tests: a deterministic simulated trading session.
 
-The session drives the real ``daemon.game.accounting`` functions with a seeded random
+The session drives the real ``rugsd.daemon.game.accounting`` functions with a seeded random
 strategy and emits exactly the records the decision core journals (decisions, order
 intents, fills, position snapshots, ticks, games), so tests can compare what the journal
 and the report say with what the accounting computed.
@@ -13,8 +13,8 @@ from dataclasses import dataclass, field
 
 import pytest
 
-from daemon.game import accounting as acc
-from daemon.journal.records import (
+from rugsd.daemon.game import accounting as acc
+from rugsd.daemon.journal.records import (
     DecisionRecord,
     FillRecord,
     GameRecord,

@@ -16,8 +16,8 @@ import subprocess
 import sys
 from pathlib import Path
 
-from daemon.journal import DecisionRecord, Journal, KillEvent, OrderRecord
-from daemon.journal.recovery import mark_open_orders_unknown, restore
+from rugsd.daemon.journal import DecisionRecord, Journal, KillEvent, OrderRecord
+from rugsd.daemon.journal.recovery import mark_open_orders_unknown, restore
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[2]
@@ -28,8 +28,8 @@ spec = importlib.util.spec_from_file_location("journal_fixtures", sys.argv[1])
 fx = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = fx
 spec.loader.exec_module(fx)
-from daemon.journal import Journal, KillEvent, OrderRecord
-from daemon.journal.records import DecisionRecord
+from rugsd.daemon.journal import Journal, KillEvent, OrderRecord
+from rugsd.daemon.journal.records import DecisionRecord
 
 s = fx.simulate(n_games=5)
 records, _, _ = fx.crash_tail(s)

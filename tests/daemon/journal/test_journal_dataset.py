@@ -10,15 +10,15 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
-from daemon.journal import (
+from rugsd.daemon.journal import (
     DatasetWriter,
     DecisionRecord,
     GameRecord,
     TickRecord,
     open_journal,
 )
-from daemon.journal.dataset import write_atomic
-from daemon.journal.records import features_bytes, features_from_bytes
+from rugsd.daemon.journal.dataset import write_atomic
+from rugsd.daemon.journal.records import features_bytes, features_from_bytes
 
 
 def _files(root: Path, kind: str) -> list[Path]:

@@ -7,8 +7,8 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.game import accounting as acc
-from daemon.journal import (
+from rugsd.daemon.game import accounting as acc
+from rugsd.daemon.journal import (
     FillRecord,
     Journal,
     KillEvent,
@@ -17,7 +17,7 @@ from daemon.journal import (
     RiskEvent,
     RunStarted,
 )
-from daemon.journal.recovery import (
+from rugsd.daemon.journal.recovery import (
     DAY_MS,
     KILL_LATCH_FILE,
     apply_fill,

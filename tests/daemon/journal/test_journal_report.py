@@ -13,9 +13,9 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from daemon.cli_report import add_parser
-from daemon.journal import Journal, KillEvent, RiskEvent, open_journal
-from daemon.journal.report import build_report, parse_since
+from rugsd.daemon.cli_report import add_parser
+from rugsd.daemon.journal import Journal, KillEvent, RiskEvent, open_journal
+from rugsd.daemon.journal.report import build_report, parse_since
 
 REQUIRED_KEYS = {
     "pnl_sol", "roi", "win_rate", "trades", "sidebets", "action_distribution",

@@ -9,9 +9,9 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from daemon.config import load_settings
-from daemon.game import accounting as acc
-from daemon.journal import (
+from rugsd.daemon.config import load_settings
+from rugsd.daemon.game import accounting as acc
+from rugsd.daemon.journal import (
     DecisionRecord,
     FillRecord,
     GameRecord,
@@ -26,7 +26,7 @@ from daemon.journal import (
     features_hash,
     open_journal,
 )
-from daemon.journal.records import features_bytes, features_from_bytes
+from rugsd.daemon.journal.records import features_bytes, features_from_bytes
 
 FEATS = (0.5, -1.25, 3.0, 1e-3)  # 1e-3 is not float32-exact: read back as float32
 

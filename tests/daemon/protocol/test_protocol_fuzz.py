@@ -13,10 +13,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.events import GameUpdate, PlayerUpdate, SidebetEvent, TradeEvent
-from daemon.protocol.fastpath import fast_game_update
-from daemon.protocol.models import MAX_WIRE_TICK, game_update_from_wire
-from daemon.protocol.parse import HANDLERS, EventParser
+from rugsd.daemon.events import GameUpdate, PlayerUpdate, SidebetEvent, TradeEvent
+from rugsd.daemon.protocol.fastpath import fast_game_update
+from rugsd.daemon.protocol.models import MAX_WIRE_TICK, game_update_from_wire
+from rugsd.daemon.protocol.parse import HANDLERS, EventParser
 
 _SETTINGS = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
@@ -88,7 +88,7 @@ def real_payloads(real_data_dir: Path) -> list[tuple[str, dict[str, Any]]]:
 
 
 def _check_event(event: object) -> None:
-    """Whatever the parser accepts satisfies the contract of daemon.events."""
+    """Whatever the parser accepts satisfies the contract of rugsd.daemon.events."""
     if isinstance(event, GameUpdate):
         assert event.price is None or (math.isfinite(event.price) and event.price >= 0)
         assert event.tick is None or 0 <= event.tick <= MAX_WIRE_TICK

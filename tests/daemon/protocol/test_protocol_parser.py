@@ -8,9 +8,9 @@ from typing import Any
 import pytest
 import structlog.testing
 
-from daemon.events import GameUpdate, PlayerUpdate, SidebetEvent
-from daemon.protocol.models import history_sidebets
-from daemon.protocol.parse import EventParser, Reject
+from rugsd.daemon.events import GameUpdate, PlayerUpdate, SidebetEvent
+from rugsd.daemon.protocol.models import history_sidebets
+from rugsd.daemon.protocol.parse import EventParser, Reject
 
 GID = "20260206-003482fbeaae4ad5"
 

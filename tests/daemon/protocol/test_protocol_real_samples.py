@@ -8,10 +8,10 @@ from typing import Any
 
 import pytest
 
-from daemon.events import FinishedGame, GameUpdate, TradeEvent
-from daemon.protocol.fastpath import fast_game_update
-from daemon.protocol.models import game_update_from_wire
-from daemon.protocol.parse import EventParser
+from rugsd.daemon.events import FinishedGame, GameUpdate, TradeEvent
+from rugsd.daemon.protocol.fastpath import fast_game_update
+from rugsd.daemon.protocol.models import game_update_from_wire
+from rugsd.daemon.protocol.parse import EventParser
 
 IGNORED_NAMES = {"newChatMessage", "rugRoyaleUpdate", "battleEventUpdate"}
 
@@ -178,7 +178,7 @@ def test_fast_path_matches_validated_path_on_every_real_game_state(
 def test_game_ids_in_every_capture_match_the_strict_format(
     raw_samples: list[dict[str, Any]], key_samples: dict[str, Any]
 ) -> None:
-    from daemon.protocol.recording import _game_id_match
+    from rugsd.daemon.protocol.recording import _game_id_match
 
     ids = {_args(s["data"])[-1].get("gameId") for s in raw_samples} - {None}
     ids |= {s["data"].get("gameId") for s in key_samples.values()}

@@ -9,8 +9,8 @@ from typing import Any
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from daemon.events import GameUpdate
-from daemon.protocol.recording import tick_line_reason, tick_line_to_update, timestamp_to_ms
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.protocol.recording import tick_line_reason, tick_line_to_update, timestamp_to_ms
 
 LINE: dict[str, Any] = {
     "type": "tick",

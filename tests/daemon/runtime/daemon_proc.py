@@ -20,8 +20,8 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from daemon.control.client import ControlError, ControlUnavailable, send_command_sync
-from daemon.control.protocol import socket_path
+from rugsd.daemon.control.client import ControlError, ControlUnavailable, send_command_sync
+from rugsd.daemon.control.protocol import socket_path
 
 T = TypeVar("T")
 
@@ -74,7 +74,7 @@ def rugsd(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
           stdin: Any = subprocess.DEVNULL) -> subprocess.CompletedProcess:
     """Run one ``rugsd`` CLI command to completion."""
     return subprocess.run(
-        [PYTHON, "-m", "daemon.cli", *args], capture_output=True, text=True,
+        [PYTHON, "-m", "rugsd.daemon.cli", *args], capture_output=True, text=True,
         timeout=timeout, env=clean_env(env), stdin=stdin, check=False,
     )
 
@@ -121,7 +121,7 @@ class DaemonProc:
     def start(self) -> DaemonProc:
         """Start the process (returns at once; see ``wait_ready``)."""
         self.data_dir.mkdir(parents=True, exist_ok=True)
-        args = [PYTHON, "-m", "daemon.cli", "run", "--paper", "--data-dir", str(self.data_dir)]
+        args = [PYTHON, "-m", "rugsd.daemon.cli", "run", "--paper", "--data-dir", str(self.data_dir)]
         if self.feed_url:
             args += ["--feed", self.feed_url]
         self._log = self.log_path.open("ab")
@@ -253,7 +253,7 @@ class SimProc:
         self.log_path = workdir / f"sim-{port}.log"
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [PYTHON, "-m", "daemon.cli", "sim", "--port", str(port), "--speed", str(speed),
+            [PYTHON, "-m", "rugsd.daemon.cli", "sim", "--port", str(port), "--speed", str(speed),
              "--seed", str(seed)],
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
             env=clean_env({"RUGSD_LOGGING__FORMAT": "json"}),

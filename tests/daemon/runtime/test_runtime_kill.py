@@ -12,7 +12,7 @@ from collections.abc import Callable
 import pytest
 from daemon_proc import DaemonProc, now_ms, rugsd, wait_for
 
-from risk.killswitch import kill_file_path, latch_path
+from rugsd.risk.killswitch import kill_file_path, latch_path
 
 # hold every position until the rug (or the risk shell's flattening sell)
 HOLD = {"RUGSD_STRATEGY__TARGET_MULTIPLE": "1000", "RUGSD_STRATEGY__MAX_HOLD_TICKS": "5000"}

@@ -12,8 +12,8 @@ from pathlib import Path
 import pytest
 from daemon_proc import DaemonProc, clean_env, query, wait_for
 
-from daemon.game.accounting import sol_to_lamports
-from strategy.testing import policy_model, write_bundle
+from rugsd.daemon.game.accounting import sol_to_lamports
+from rugsd.strategy.testing import policy_model, write_bundle
 
 START = sol_to_lamports(10.0)
 
@@ -160,7 +160,7 @@ def test_runtime_run_refuses_a_broken_bundle_with_one_line(tmp_path: Path,
     })
     from daemon_proc import PYTHON
 
-    done = subprocess.run([PYTHON, "-m", "daemon.cli", "run", "--paper", "--data-dir",
+    done = subprocess.run([PYTHON, "-m", "rugsd.daemon.cli", "run", "--paper", "--data-dir",
                            str(data)], capture_output=True, text=True, timeout=60, env=env,
                           check=False)
 

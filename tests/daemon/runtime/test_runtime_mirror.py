@@ -9,7 +9,7 @@ from collections.abc import Callable
 
 from daemon_proc import DaemonProc, SimProc, wait_for
 
-from daemon.game.accounting import sol_to_lamports
+from rugsd.daemon.game.accounting import sol_to_lamports
 
 SPEED = 20  # a tick every 12.5 ms; see the report for what happens faster
 

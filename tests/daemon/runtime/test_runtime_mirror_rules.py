@@ -7,10 +7,10 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-from daemon.game.accounting import Account, open_account
-from daemon.runtime.mirror import SimMirror, ack_outcome
-from risk.verdicts import Order
-from strategy.intents import Action
+from rugsd.daemon.game.accounting import Account, open_account
+from rugsd.daemon.runtime.mirror import SimMirror, ack_outcome
+from rugsd.risk.verdicts import Order
+from rugsd.strategy.intents import Action
 
 START = 10_000_000_000
 

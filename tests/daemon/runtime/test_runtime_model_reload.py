@@ -6,9 +6,9 @@ import asyncio
 import os
 from pathlib import Path
 
-from daemon.config import Settings
-from daemon.runtime.daemon import Daemon
-from strategy.testing import write_bundle
+from rugsd.daemon.config import Settings
+from rugsd.daemon.runtime.daemon import Daemon
+from rugsd.strategy.testing import write_bundle
 
 
 def _promote(models: Path, version: str) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from daemon.events import Phase
-from daemon.game import accounting
-from daemon.game.accounting import open_account
-from daemon.game.matching import OrderKind
-from daemon.sim.desk import PLAYER_UPDATE, Ack, Emit
-from daemon.sim.room import Room
-from daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, StepKind, plan_game
+from rugsd.daemon.events import Phase
+from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import open_account
+from rugsd.daemon.game.matching import OrderKind
+from rugsd.daemon.sim.desk import PLAYER_UPDATE, Ack, Emit
+from rugsd.daemon.sim.room import Room
+from rugsd.daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, StepKind, plan_game
 
 SOL = 1_000_000_000
 START = 10 * SOL

@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
-from daemon.game import engine
-from daemon.game.matching import OrderKind
-from daemon.sim.desk import GAME_STATE, NEW_SIDEBET, NEW_TRADE, Emit
-from daemon.sim.room import Room
-from daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, StepKind
+from rugsd.daemon.game import engine
+from rugsd.daemon.game.matching import OrderKind
+from rugsd.daemon.sim.desk import GAME_STATE, NEW_SIDEBET, NEW_TRADE, Emit
+from rugsd.daemon.sim.room import Room
+from rugsd.daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, StepKind
 
 SOL = 1_000_000_000
 

@@ -6,9 +6,9 @@ import hashlib
 import itertools
 import re
 
-from daemon.game import engine
-from daemon.game.rules import COOLDOWN_MS, TICK_MS
-from daemon.sim.schedule import (
+from rugsd.daemon.game import engine
+from rugsd.daemon.game.rules import COOLDOWN_MS, TICK_MS
+from rugsd.daemon.sim.schedule import (
     COOLDOWN_STEPS,
     DETERMINISTIC_EPOCH_MS,
     PRESALE_FIRST_STEP,

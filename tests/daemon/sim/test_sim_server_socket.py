@@ -9,11 +9,11 @@ import aiohttp
 import pytest
 import socketio
 
-from daemon.config import SimConfig
-from daemon.game import accounting, engine
-from daemon.game.accounting import open_account
-from daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, plan_game
-from daemon.sim.server import SimServer
+from rugsd.daemon.config import SimConfig
+from rugsd.daemon.game import accounting, engine
+from rugsd.daemon.game.accounting import open_account
+from rugsd.daemon.sim.schedule import DETERMINISTIC_EPOCH_MS, plan_game
+from rugsd.daemon.sim.server import SimServer
 
 HOST = "127.0.0.1"
 SOL = 1_000_000_000

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 
-from daemon.events import FinishedGame, GameUpdate
-from daemon.state.machine import GameStateMachine
-from daemon.state.transitions import Transition
+from rugsd.daemon.events import FinishedGame, GameUpdate
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.transitions import Transition
 
 GID_A = "20251207-aaaaaaaaaaaaaaaa"
 GID_B = "20251207-bbbbbbbbbbbbbbbb"

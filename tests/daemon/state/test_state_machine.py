@@ -8,10 +8,10 @@ import numpy as np
 import pytest
 from state_helpers import GID_A, GID_B, GID_C, cooldown, finished, of_type, rug, run, tick
 
-from daemon.events import Phase, SessionStats
-from daemon.state.machine import MAX_TICK, STALE_RESET, GameStateMachine, classify
-from daemon.state.prices import PriceHistory
-from daemon.state.transitions import (
+from rugsd.daemon.events import Phase, SessionStats
+from rugsd.daemon.state.machine import MAX_TICK, STALE_RESET, GameStateMachine, classify
+from rugsd.daemon.state.prices import PriceHistory
+from rugsd.daemon.state.transitions import (
     Anomaly,
     AnomalyKind,
     GameFinished,

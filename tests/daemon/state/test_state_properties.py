@@ -9,10 +9,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from state_helpers import GID_A, GID_B, GID_C, cooldown, rug, tick
 
-from daemon.events import GameUpdate, Phase
-from daemon.state.machine import GameStateMachine
-from daemon.state.prices import PriceHistory
-from daemon.state.transitions import GameFinished, Rugged
+from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.prices import PriceHistory
+from rugsd.daemon.state.transitions import GameFinished, Rugged
 
 RANK = {Phase.UNKNOWN: -1, Phase.COOLDOWN: 0, Phase.PRESALE: 1, Phase.ACTIVE: 2, Phase.RUGGED: 3}
 _SETTINGS = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -9,11 +9,11 @@ from typing import Any
 import pytest
 from state_helpers import of_type
 
-from daemon.events import GameUpdate, Phase
-from daemon.protocol.parse import EventParser
-from daemon.protocol.recording import tick_line_to_update
-from daemon.state.machine import GameStateMachine
-from daemon.state.transitions import (
+from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.protocol.parse import EventParser
+from rugsd.daemon.protocol.recording import tick_line_to_update
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.transitions import (
     Anomaly,
     AnomalyKind,
     GameFinished,

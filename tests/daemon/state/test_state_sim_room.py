@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from collections import Counter
 
-from daemon.events import GameUpdate
-from daemon.protocol.parse import EventParser
-from daemon.sim.desk import Emit
-from daemon.sim.room import Room
-from daemon.state.machine import GameStateMachine
-from daemon.state.transitions import Anomaly, GameFinished, HistoryRevealed
+from rugsd.daemon.events import GameUpdate
+from rugsd.daemon.protocol.parse import EventParser
+from rugsd.daemon.sim.desk import Emit
+from rugsd.daemon.sim.room import Room
+from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.transitions import Anomaly, GameFinished, HistoryRevealed
 
 
 def test_simulated_games_parse_cleanly_and_finish_once_each() -> None:
