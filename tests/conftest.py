@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import gzip
 import os
+import shutil
 import socket
 from pathlib import Path
 
@@ -20,14 +22,34 @@ settings.register_profile("rugsd-ci", parent=settings.get_profile("rugsd"), dera
 settings.load_profile("rugsd-ci" if os.environ.get("CI") == "true" else "rugsd")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-REAL_DATA_DIR = REPO_ROOT.parent / "shared" / "data" / "real"
+# the in-repo sample of the real captures (gzip, built by scripts/make_test_sample.py)
+SAMPLE_DIR = REPO_ROOT / "tests" / "data" / "real"
+# the whole published set, present next to a checkout on the project's machines only
+SHARED_REAL_DIR = REPO_ROOT.parent / "shared" / "data" / "real"
 
 
 @pytest.fixture(scope="session")
-def real_data_dir() -> Path:
-    """``../shared/data/real`` next to the checkout (the outside truth; read only)."""
-    assert REAL_DATA_DIR.is_dir(), f"real data missing at {REAL_DATA_DIR}"
-    return REAL_DATA_DIR
+def real_data_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """The real captures the tests carry: ``tests/data/real`` decompressed, byte for byte,
+    into a temp dir with the layout of ``../shared/data/real`` (raw samples, key samples,
+    logged-in captures and 120 of the 639 recordings). Read only."""
+    out = tmp_path_factory.mktemp("real")
+    for src in SAMPLE_DIR.rglob("*.gz"):
+        dst = out / src.relative_to(SAMPLE_DIR).with_suffix("")
+        dst.parent.mkdir(parents=True, exist_ok=True)
+        with gzip.open(src, "rb") as fin, dst.open("wb") as fout:
+            shutil.copyfileobj(fin, fout)
+    return out
+
+
+@pytest.fixture(scope="session")
+def full_real_data_dir() -> Path:
+    """All 639 real recordings (``../shared/data/real``): only where the published set sits
+    beside the checkout; the in-repo sample covers every other test."""
+    if not (SHARED_REAL_DIR / "recordings").is_dir():
+        pytest.skip(f"needs the full published data set at {SHARED_REAL_DIR} (not part of a "
+                    "clone; tests/data/real holds the sample the rest of the suite uses)")
+    return SHARED_REAL_DIR
 
 
 @pytest.fixture(scope="session")

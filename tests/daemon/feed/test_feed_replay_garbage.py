@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gzip
 import json
 import tempfile
 from pathlib import Path
@@ -11,11 +12,11 @@ from hypothesis import strategies as st
 
 from rugsd.daemon.feed.replay import ReplaySource
 
-REAL_FILE = (
-    Path(__file__).resolve().parents[3].parent
-    / "shared" / "data" / "real" / "recordings" / "game_20251029_183909.jsonl"
-)
-REAL_LINES = [ln for ln in REAL_FILE.read_bytes().splitlines() if ln.strip()][:60]
+# a real recording from the in-repo sample (tests/data/real, gzip)
+REAL_FILE = (Path(__file__).resolve().parents[2] / "data" / "real" / "recordings"
+             / "game_20251029_183909.jsonl.gz")
+REAL_LINES = [ln for ln in gzip.decompress(REAL_FILE.read_bytes()).splitlines()
+              if ln.strip()][:60]
 OURS = [
     json.dumps({"recv_ts_ms": 1_761_000_000_000 + i, "event": "gameStateUpdate",
                 "args": [{"__trace": True}, {"gameId": "20251029-b9466781d3e64c27",

@@ -39,8 +39,8 @@ def _independent_counts(folder: Path) -> dict[str, int]:
 
 
 @pytest.fixture(scope="module")
-def real_replay(real_data_dir):
-    folder = real_data_dir / "recordings"
+def real_replay(full_real_data_dir):
+    folder = full_real_data_dir / "recordings"
     source = ReplaySource(folder)
     events = list(source.iter_events())
     return folder, source, events

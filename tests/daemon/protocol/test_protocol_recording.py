@@ -76,9 +76,10 @@ def test_unusable_lines_give_reasons() -> None:
     assert tick_line_to_update(dict(LINE, tick="347")) is None
 
 
-def test_every_well_formed_tick_line_of_the_recordings_converts(real_data_dir: Path) -> None:
+def _convert_all(folder: Path) -> tuple[int, int]:
+    """(tick lines, converted) over every recording in ``folder``."""
     ticks = converted = 0
-    for path in sorted((real_data_dir / "recordings").glob("*.jsonl")):
+    for path in sorted(folder.glob("*.jsonl")):
         for raw in path.read_text().splitlines():
             try:
                 obj = json.loads(raw)
@@ -90,6 +91,19 @@ def test_every_well_formed_tick_line_of_the_recordings_converts(real_data_dir: P
                 converted += update is not None
             else:
                 assert update is None
+    return ticks, converted
+
+
+def test_every_well_formed_tick_line_of_the_sample_converts(real_data_dir: Path) -> None:
+    ticks, converted = _convert_all(real_data_dir / "recordings")
+    assert ticks > 30_000
+    assert converted == ticks
+
+
+def test_every_well_formed_tick_line_of_all_639_recordings_converts(
+    full_real_data_dir: Path,
+) -> None:
+    ticks, converted = _convert_all(full_real_data_dir / "recordings")
     assert ticks > 200_000
     assert converted == ticks
 
