@@ -152,14 +152,16 @@ def test_core_replay_journal_decisions_hash_to_the_summary_log(
     assert digest.hexdigest() == summary.decision_log_sha256
 
 
-def test_core_replay_of_all_639_recordings(real_data_dir: Path, tmp_path: Path) -> None:
-    files = _files(real_data_dir)
+def test_core_replay_of_all_639_recordings(
+    full_real_data_dir: Path, tmp_path: Path
+) -> None:
+    files = _files(full_real_data_dir)
     assert len(files) == 639
     lines, bad, ticks = _independent_counts(files)
     data = tmp_path / "all"
 
-    journaled = replay([real_data_dir / "recordings"], _settings(), data)
-    plain = replay([real_data_dir / "recordings"], _settings(), tmp_path / "x", journal=False)
+    journaled = replay([full_real_data_dir / "recordings"], _settings(), data)
+    plain = replay([full_real_data_dir / "recordings"], _settings(), tmp_path / "x", journal=False)
 
     assert journaled.decision_log_sha256 == plain.decision_log_sha256
     assert (journaled.files, journaled.lines, journaled.events) == (639, lines, ticks)
