@@ -185,7 +185,7 @@ class RugsdTui(App[None]):
         self._widget(PriceChart).show(snap)
         self._widget(RiskPanel).show(snap.risk)
         self._widget(AccountPanel).show(snap.account)
-        self._widget(ModelPanel).show(snap.model)
+        self._widget(ModelPanel).show(snap.model, snap.daemon.strategy)
         self._widget(DecisionLog).show(snap)
         self._widget(HealthLine).show(snap.feed, snap.execution)
 

@@ -15,6 +15,7 @@ host and origin.
 from __future__ import annotations
 
 import getpass
+import logging
 import os
 import shlex
 import sys
@@ -25,6 +26,8 @@ from urllib.parse import urlsplit
 import textual_serve
 from aiohttp import web
 from textual_serve.server import Server
+
+log = logging.getLogger("rugsd.tui.web")
 
 HOST = "127.0.0.1"
 DEFAULT_PORT = 8767
@@ -47,13 +50,17 @@ def tui_command(sock_path: Path, who: str) -> str:
                        "--who", who])
 
 
-def _origin(url: str) -> tuple[str, str]:
-    """(``host:port``, ``scheme://host:port``) of a URL."""
+def _allowed(url: str) -> tuple[set[str], set[str]]:
+    """The Host headers and Origins a browser sends for ``url`` (with and without a
+    default port)."""
     parts = urlsplit(url)
-    port = parts.port or (443 if parts.scheme == "https" else 80)
+    default = 443 if parts.scheme == "https" else 80
+    port = parts.port or default
     host = parts.hostname or ""
-    netloc = f"{host}:{port}" if ":" not in host else f"[{host}]:{port}"
-    return netloc, f"{parts.scheme}://{netloc}"
+    if ":" in host:  # IPv6 literal
+        host = f"[{host}]"
+    hosts = {f"{host}:{port}"} | ({host} if port == default else set())
+    return hosts, {f"{parts.scheme}://{h}" for h in hosts}
 
 
 class TuiWebServer(Server):
@@ -66,19 +73,18 @@ class TuiWebServer(Server):
             public_url=public_url, templates_path=TEMPLATES, statics_path=STATICS,
         )
         self.sock_path = sock_path
-        hosts, origins = set(), set()
+        hosts: set[str] = set()
+        origins: set[str] = set()
         for url in (f"http://{HOST}:{port}", f"http://localhost:{port}", self.public_url):
-            netloc, origin = _origin(url)
-            hosts.add(netloc)
-            origins.add(origin)
+            more_hosts, more_origins = _allowed(url)
+            hosts |= more_hosts
+            origins |= more_origins
         self.allowed_hosts = frozenset(hosts)
         self.allowed_origins = frozenset(origins)
 
     def request_allowed(self, request: web.Request) -> str | None:
         """None when the request may go on, else why not."""
         host = request.headers.get("Host", "")
-        if ":" not in host.rsplit("]", 1)[-1]:
-            host += ":80"
         if host not in self.allowed_hosts:
             return f"host {host!r} not allowed"
         if request.path == "/ws":
@@ -94,18 +100,33 @@ class TuiWebServer(Server):
         async def guard(request: web.Request, handler: Any) -> web.StreamResponse:
             why = self.request_allowed(request)
             if why is not None:
+                log.warning("refused %s %s: %s", request.method, request.path, why)
                 return web.Response(status=403, text=f"rugsd tui --web: {why}\n")
             return await handler(request)
 
         app.middlewares.append(guard)
         return app
 
+    def initialize_logging(self) -> None:
+        """Plain lines (no access log of every static file): one per browser session."""
+        logging.basicConfig(level=logging.INFO, format="%(asctime)s %(message)s",
+                            datefmt="%H:%M:%S")
+        logging.getLogger("aiohttp.access").setLevel(logging.WARNING)
+
+    async def handle_websocket(self, request: web.Request) -> web.WebSocketResponse:
+        """One TUI session per browser tab; say when each starts and ends."""
+        log.info("browser session started (%s)", request.remote)
+        try:
+            return await super().handle_websocket(request)
+        finally:
+            log.info("browser session ended (%s)", request.remote)
+
     async def on_startup(self, app: web.Application) -> None:
         """One line instead of textual-serve's banner."""
         self.console.print(
             f"rugsd tui --web: the TUI of {self.sock_path} on [bold]{self.public_url}[/] "
             "— no authentication: keep it on loopback. Ctrl-C stops this server "
-            "(never the daemon).", highlight=False,
+            "(never the daemon).", highlight=False, soft_wrap=True,
         )
 
 

@@ -143,6 +143,9 @@ def test_tui_model_says_why_a_decision_has_no_model_outputs():
     rule = model.model_copy(update={"decision": DecisionInfo(
         tick=3, intent="wait", source="presale_target:wait")})
     assert "rule strategy (presale_target): no model" in render_model(rule, 60).plain
+    bare_wait = model.model_copy(update={"decision": DecisionInfo(tick=3, intent="wait")})
+    assert "rule strategy (presale_target): no model" in render_model(
+        bare_wait, 60, strategy="presale_target").plain
     assert "no decision yet" in render_model(ModelInfo(), 30).plain
 
 

@@ -37,14 +37,16 @@ def decision_line(decision: DecisionInfo | None, p_rug: float | None) -> Text:
     return t
 
 
-def _why_no_outputs(decision: DecisionInfo | None) -> str:
+def _why_no_outputs(decision: DecisionInfo | None, strategy: str | None) -> str:
     source = decision.source if decision is not None else ""
     if source.startswith("risk:"):
         return f"decided by the risk layer ({source}), not the model"
+    rule = source.split(":")[0] if source and not source.startswith("onnx") else None
+    rule = rule or (strategy if strategy and strategy != "onnx" else None)
+    if rule:
+        return f"rule strategy ({rule}): no model"
     if decision is not None and decision.tick is not None and decision.tick < 0:
         return "no model output (between games)"
-    if source and not source.startswith("onnx"):
-        return f"rule strategy ({source.split(':')[0]}): no model"
     return "no model output for this decision"
 
 
@@ -58,7 +60,8 @@ def _cell(name: str, p: float | None, name_w: int, bar_w: int, chosen: bool) -> 
     return t
 
 
-def render_model(model: ModelInfo | None, width: int, height: int = 99) -> Text:
+def render_model(model: ModelInfo | None, width: int, height: int = 99,
+                 strategy: str | None = None) -> Text:
     """Decision line, then p_rug and the actions: one per row if they fit, else two
     columns; every action is shown, none is cut."""
     if model is None:
@@ -69,7 +72,7 @@ def render_model(model: ModelInfo | None, width: int, height: int = 99) -> Text:
     one_per_row = room >= len(names) + 1
     text = decision_line(model.decision, None if probs and one_per_row else model.p_rug)
     if not probs:
-        for line in textwrap.wrap(_why_no_outputs(model.decision), max(10, width)):
+        for line in textwrap.wrap(_why_no_outputs(model.decision, strategy), max(10, width)):
             text.append("\n")
             text.append(line, style="dim")
     else:
@@ -108,14 +111,15 @@ class ModelPanel(Widget):
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.model: ModelInfo | None = None
+        self.strategy: str | None = None
         self.border_title = "model"
 
-    def show(self, model: ModelInfo | None) -> None:
-        """Take the model section of a snapshot and redraw."""
-        self.model = model
+    def show(self, model: ModelInfo | None, strategy: str | None = None) -> None:
+        """Take the model section of a snapshot (and the strategy's name) and redraw."""
+        self.model, self.strategy = model, strategy
         self.refresh()
 
     def render(self) -> Text:
         """Draw at the current content size."""
         size = self.content_size
-        return render_model(self.model, size.width, size.height)
+        return render_model(self.model, size.width, size.height, self.strategy)
