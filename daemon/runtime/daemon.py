@@ -42,7 +42,7 @@ from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.mirror import SimMirror
 from rugsd.daemon.runtime.operator import handle_command, make_snapshot
-from rugsd.daemon.runtime.snapshot import DecisionWindow
+from rugsd.daemon.runtime.snapshot import DecisionWindow, account_block
 from rugsd.daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
@@ -157,6 +157,8 @@ class Daemon:
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,
             )
             await self.control.start()
+            self.metrics.follow(lambda: account_block(self.core),
+                                lambda: self.feed.health_snapshot().age_ms if self.feed else None)
             metrics_server = await start_metrics_server(self.settings.control, self.metrics)
             tasks.append(asyncio.create_task(self.feed.run(self.stop_event), name="feed"))
             tasks.append(asyncio.create_task(self._timer(), name="timer"))
