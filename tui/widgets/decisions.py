@@ -72,7 +72,7 @@ class DecisionLog(ScrollView):
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
-        self.border_title = "decisions"
+        self.border_title = "decisions · UTC"
         self._lines: list[_Line] = []
         self._rows: dict[tuple, _Line] = {}
         self._game: str | None = None
