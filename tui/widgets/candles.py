@@ -18,12 +18,13 @@ from rich.text import Text
 
 from rugsd.daemon.control.protocol import Marker
 from rugsd.tui.widgets.plot import (
-    LABEL_W,
     MARKER_GLYPHS,
-    axis_line,
+    Frame,
     clean_prices,
+    draw,
     labels_for,
     plottable,
+    waiting,
 )
 
 TICKS_PER_CANDLE = 5
@@ -81,17 +82,13 @@ def render_candles(
     rugged: bool = False,
 ) -> Text:
     """Draw the newest candles that fit into ``width``×``height`` cells (pure)."""
-    text = Text(no_wrap=True, overflow="crop")
     if width < 4 or height < 1:
-        return text
+        return Text()
     values = clean_prices(prices, log_scale)
     if not values:
-        pad = max(0, (height - 1) // 2)
-        text.append("\n" * pad + "waiting for ticks…".center(width)[:width], style="dim")
-        return text
-    label_w = LABEL_W if width >= 24 else 0
-    axis = height >= 5
-    plot_w, plot_h = width - label_w, height - (1 if axis else 0)
+        return waiting(width, height)
+    frame = Frame.of(width, height)
+    plot_w, plot_h = frame.plot_w, frame.plot_h
     every = candles_of(values, first_tick)
     # a candle is 1-3 columns wide plus a gap column, as on the venue; short games get
     # wide candles, long ones the newest candles that fit
@@ -144,22 +141,10 @@ def render_candles(
         mx = x + body_w if step > 1 and x + body_w < plot_w else x
         grid[cy][mx], style[cy][mx] = glyph, mstyle
     base = half_of(1.0) // 2
-    labels = labels_for(plot_h, lo_v, hi_v, log_scale)
-    for cy in range(plot_h):
-        if label_w:
-            label = labels.get(cy)
-            text.append(f"{label:>{label_w - 1}} " if label else " " * label_w, style="grey62")
-        for cx in range(plot_w):
-            if grid[cy][cx]:
-                text.append(grid[cy][cx], style=style[cy][cx])
-            elif cy == base:
-                text.append("┈", style="grey35")
-            else:
-                text.append(" ")
-        if cy < plot_h - 1 or axis:
-            text.append("\n")
-    if axis:
-        last_tick = first_tick + len(values) - 1
-        text.append_text(axis_line(label_w, plot_w, shown[0].first_tick, last_tick,
-                                   f" {TICKS_PER_CANDLE}-tick candles "))
-    return text
+
+    def cell(cy: int, cx: int) -> tuple[str, str] | None:
+        return (grid[cy][cx], style[cy][cx]) if grid[cy][cx] else None
+
+    return draw(frame, labels_for(plot_h, lo_v, hi_v, log_scale), cell, base,
+                shown[0].first_tick, first_tick + len(values) - 1,
+                f" {TICKS_PER_CANDLE}-tick candles ")

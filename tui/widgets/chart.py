@@ -18,12 +18,13 @@ from rugsd.daemon.control.protocol import Marker, Snapshot
 from rugsd.tui.format import is_num, mult, short_id
 from rugsd.tui.widgets.candles import render_candles
 from rugsd.tui.widgets.plot import (
-    LABEL_W,
     MARKER_GLYPHS,
-    axis_line,
+    Frame,
     clean_prices,
+    draw,
     labels_for,
     plottable,
+    waiting,
 )
 
 # braille dot bits by [row 0..3][column 0..1] inside one character cell
@@ -74,17 +75,13 @@ def render_chart(
     rugged: bool = False,
 ) -> Text:
     """Draw the price path into ``width``×``height`` cells (pure)."""
-    text = Text(no_wrap=True, overflow="crop")
     if width < 4 or height < 1:
-        return text
+        return Text()
     values = clean_prices(prices, log_scale)
     if not values:
-        pad = max(0, (height - 1) // 2)
-        text.append("\n" * pad + "waiting for ticks…".center(width)[:width], style="dim")
-        return text
-    label_w = LABEL_W if width >= 24 else 0
-    axis = height >= 5
-    plot_w, plot_h = width - label_w, height - (1 if axis else 0)
+        return waiting(width, height)
+    frame = Frame.of(width, height)
+    plot_w, plot_h = frame.plot_w, frame.plot_h
     cols, rows = plot_w * 2, plot_h * 4
     lo_v, hi_v = min(min(values), 1.0), max(max(values), 1.0)
     lo, hi = _scale(lo_v, log_scale), _scale(hi_v, log_scale)
@@ -115,26 +112,16 @@ def render_chart(
             continue
         cx = _column_of(idx, len(values), cols) // 2
         glyphs[(row_of(m.price) // 4, cx)] = MARKER_GLYPHS.get(m.kind, ("●", "bold"))
-    labels = labels_for(plot_h, lo_v, hi_v, log_scale)
-    for cy in range(plot_h):
-        if label_w:
-            label = labels.get(cy)
-            text.append(f"{label:>{label_w - 1}} " if label else " " * label_w, style="grey62")
-        for cx in range(plot_w):
-            if (cy, cx) in glyphs:
-                glyph, style = glyphs[(cy, cx)]
-                text.append(glyph, style=style)
-            elif cells[cy][cx]:
-                text.append(chr(0x2800 + cells[cy][cx]), style=colour[cy][cx])
-            elif cy == base:
-                text.append("┈", style="grey35")
-            else:
-                text.append(" ")
-        if cy < plot_h - 1 or axis:
-            text.append("\n")
-    if axis:
-        text.append_text(axis_line(label_w, plot_w, first_tick, first_tick + len(values) - 1))
-    return text
+
+    def cell(cy: int, cx: int) -> tuple[str, str] | None:
+        if (cy, cx) in glyphs:
+            return glyphs[(cy, cx)]
+        if cells[cy][cx]:
+            return chr(0x2800 + cells[cy][cx]), colour[cy][cx]
+        return None
+
+    return draw(frame, labels_for(plot_h, lo_v, hi_v, log_scale), cell, base, first_tick,
+                first_tick + len(values) - 1)
 
 
 class PriceChart(Widget):

@@ -4,7 +4,8 @@ axis labels and the tick axis. Pure functions."""
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from rich.text import Text
 
@@ -72,3 +73,56 @@ def axis_line(label_w: int, plot_w: int, first: int, last: int, middle: str = ""
     else:
         line = left + "─" * fill + right
     return Text(" " * label_w + line[:plot_w], style="grey50")
+
+
+@dataclass(frozen=True, slots=True)
+class Frame:
+    """Where a chart draws inside ``width``×``height`` cells: price labels on the left
+    (24 columns or more), the plot, the tick axis at the bottom (5 rows or more)."""
+
+    label_w: int
+    plot_w: int
+    plot_h: int
+    axis: bool
+
+    @classmethod
+    def of(cls, width: int, height: int) -> Frame:
+        """The layout for a size (at least 4×1)."""
+        label_w = LABEL_W if width >= 24 else 0
+        axis = height >= 5
+        return cls(label_w, width - label_w, height - (1 if axis else 0), axis)
+
+
+def waiting(width: int, height: int) -> Text:
+    """The chart before the first tick."""
+    pad = max(0, (height - 1) // 2)
+    return Text("\n" * pad + "waiting for ticks…".center(width)[:width], style="dim",
+                no_wrap=True, overflow="crop")
+
+
+Cell = Callable[[int, int], "tuple[str, str] | None"]
+
+
+def draw(frame: Frame, labels: dict[int, str], cell: Cell, base: int, first: int,
+         last: int, axis_middle: str = "") -> Text:
+    """Rows of ``cell(row, col)`` (glyph, style) with the price labels, the 1.00x baseline
+    where a cell is empty, then the tick axis."""
+    text = Text(no_wrap=True, overflow="crop")
+    for cy in range(frame.plot_h):
+        if frame.label_w:
+            label = labels.get(cy)
+            text.append(f"{label:>{frame.label_w - 1}} " if label else " " * frame.label_w,
+                        style="grey62")
+        for cx in range(frame.plot_w):
+            drawn = cell(cy, cx)
+            if drawn is not None:
+                text.append(drawn[0], style=drawn[1])
+            elif cy == base:
+                text.append("┈", style="grey35")
+            else:
+                text.append(" ")
+        if cy < frame.plot_h - 1 or frame.axis:
+            text.append("\n")
+    if frame.axis:
+        text.append_text(axis_line(frame.label_w, frame.plot_w, first, last, axis_middle))
+    return text
