@@ -10,7 +10,6 @@ half-rows (body ``█▀▄``, wick ``│╵╷``). ``render_candles`` is pure.
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -24,6 +23,7 @@ from rugsd.tui.widgets.plot import (
     draw,
     labels_for,
     plottable,
+    scaler,
     waiting,
 )
 
@@ -97,16 +97,7 @@ def render_candles(
     shown = every[-max(1, plot_w // step):]
     lo_v = min(min(c.low for c in shown), 1.0)
     hi_v = max(max(c.high for c in shown), 1.0)
-
-    def scale(v: float) -> float:
-        return math.log(v) if log_scale else v
-
-    lo, hi = scale(lo_v), scale(hi_v)
-    span = (hi - lo) or 1.0
-    halves = plot_h * 2
-
-    def half_of(v: float) -> int:  # 0 = top half-row
-        return max(0, min(halves - 1, round((hi - scale(v)) / span * (halves - 1))))
+    half_of = scaler(lo_v, hi_v, log_scale, plot_h * 2)  # value -> half-row, 0 = top
 
     grid = [[""] * plot_w for _ in range(plot_h)]
     style = [[""] * plot_w for _ in range(plot_h)]

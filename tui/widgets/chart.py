@@ -7,7 +7,6 @@ candles, ``candles.py``), with entry/exit markers at their ticks and an optional
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -24,15 +23,12 @@ from rugsd.tui.widgets.plot import (
     draw,
     labels_for,
     plottable,
+    scaler,
     waiting,
 )
 
 # braille dot bits by [row 0..3][column 0..1] inside one character cell
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
-
-
-def _scale(value: float, log_scale: bool) -> float:
-    return math.log(value) if log_scale else value
 
 
 def _resample(values: Sequence[float], cols: int) -> list[tuple[float, float]]:
@@ -84,12 +80,7 @@ def render_chart(
     plot_w, plot_h = frame.plot_w, frame.plot_h
     cols, rows = plot_w * 2, plot_h * 4
     lo_v, hi_v = min(min(values), 1.0), max(max(values), 1.0)
-    lo, hi = _scale(lo_v, log_scale), _scale(hi_v, log_scale)
-    span = (hi - lo) or 1.0
-
-    def row_of(v: float) -> int:  # 0 = top dot row
-        row = round((hi - _scale(v, log_scale)) / span * (rows - 1))
-        return max(0, min(rows - 1, row))  # a marker off the price range sits on the edge
+    row_of = scaler(lo_v, hi_v, log_scale, rows)  # value -> dot row, 0 = top
 
     cells = [[0] * plot_w for _ in range(plot_h)]
     colour = [[""] * plot_w for _ in range(plot_h)]

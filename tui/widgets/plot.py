@@ -45,6 +45,21 @@ def plottable(price: object, log_scale: bool) -> bool:
     return is_num(price) and price_floor(log_scale) < price <= MAX_PRICE
 
 
+def scaler(lo_v: float, hi_v: float, log_scale: bool, steps: int) -> Callable[[float], int]:
+    """Value → sub-row (0 = top, ``steps - 1`` = bottom) for a plot spanning ``lo_v`` …
+    ``hi_v``; values off the range sit on its edge."""
+    def scale(v: float) -> float:
+        return math.log(v) if log_scale else v
+
+    lo, hi = scale(lo_v), scale(hi_v)
+    span = (hi - lo) or 1.0
+
+    def index(v: float) -> int:
+        return max(0, min(steps - 1, round((hi - scale(v)) / span * (steps - 1))))
+
+    return index
+
+
 def labels_for(plot_h: int, lo_v: float, hi_v: float, log_scale: bool) -> dict[int, str]:
     """Price labels by row: top, bottom and (5 rows or more) the middle."""
     labels = {0: hi_v, plot_h - 1: lo_v}
