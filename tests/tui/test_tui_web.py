@@ -1,5 +1,5 @@
 """``rugsd tui --web``'s guard and command, without a browser (the browser test is in
-tests/e2e/test_tui_web.py): loopback only, its own host and origin only, one TUI process
+tests/e2e/test_tui_web_live.py): loopback only, its own host and origin only, one TUI process
 per session started with the daemon's socket."""
 
 from __future__ import annotations
