@@ -397,8 +397,8 @@ async def test_tui_attached_mid_game_shows_the_games_decisions_and_markers(
         await pilot.pause()
         log = app.query_one(DecisionLog)
         buys = [line for line in log.entries if " order " in line and "buy 0.010" in line]
-        assert buys, log.entries
-        tail = buys[-1].split(" order ", 1)[1].split()[0].lstrip("…")
-        assert order_id.endswith(tail), (buys, order_id)
+        # (on a busy machine the next game's buy may be there too: the log keeps two games)
+        tails = [line.split(" order ", 1)[1].split()[0].lstrip("…") for line in buys]
+        assert any(order_id.endswith(tail) for tail in tails), (buys, order_id)
         if app.snapshot.game.game_id == game:  # not rugged yet: the entry marker is drawn
             assert "▲" in _text(app.query_one(PriceChart))
