@@ -42,6 +42,21 @@ from rugsd.tui.widgets.risk import RiskPanel
 
 _W = TypeVar("_W", bound=Widget)
 
+# what a kill does, said before it is done (the daemon process does NOT exit)
+KILL_QUESTION = (
+    "KILL TRADING?\n"
+    "• sells any open position now (flatten)\n"
+    "• then no new orders: every buy and sidebet is refused\n"
+    "• latched on disk: still KILLED after a restart\n"
+    "The daemon keeps running (feed, journal, this screen).\n"
+    "Trading resumes only after `rugsd arm`."
+)
+FLATTEN_QUESTION = (
+    "FLATTEN?\n"
+    "Sells the whole position now, then exits only (REDUCING) until you resume (r). "
+    "Nothing is latched; the daemon keeps running."
+)
+
 class RugsdTui(App[None]):
     """Live positions, P&L, model outputs, risk state and the kill switch."""
 
@@ -54,7 +69,8 @@ class RugsdTui(App[None]):
         Binding("p", "pause", "Pause"),
         Binding("r", "resume", "Resume"),
         Binding("f", "flatten", "Flatten"),
-        Binding("l", "toggle_log", "Log scale"),
+        Binding("c", "toggle_candles", "Candles"),
+        Binding("l", "toggle_log", "Log"),
         Binding("q", "quit", "Quit"),
     ]
 
@@ -77,6 +93,7 @@ class RugsdTui(App[None]):
         self.stale_after_s = stale_after_s
         self.command_timeout_s = command_timeout_s
         self.snapshot: Snapshot | None = None
+        self.raw: dict[str, Any] | None = None  # the last snapshot as sent (header badges)
         self.link = LinkState()
         self.answers: list[dict[str, Any]] = []  # command answers, newest last
         self.bad_sections = 0  # snapshot sections dropped by the tolerant parser
@@ -141,7 +158,7 @@ class RugsdTui(App[None]):
         self._announce = False
         self.link = LinkState(LinkStatus.CONNECTED, restarts=restarts,
                               run_id=run_id or self.link.run_id)
-        self.snapshot = snap
+        self.snapshot, self.raw = snap, raw
         self._render()
 
     def set_offline(self, reason: str, retry_in_s: int | None) -> None:
@@ -159,7 +176,7 @@ class RugsdTui(App[None]):
         if not self.is_running:  # quitting: the widgets are being removed under us
             return
         snap = self.snapshot
-        self._widget(StatusHeader).show(snap.daemon if snap else None, self.link)
+        self._widget(StatusHeader).show(snap.daemon if snap else None, self.link, self.raw)
         self._widget(Banner).show(self.link, self.kill_latched)
         self._main.set_class(self.kill_latched, "-killed")
         self._main.set_class(self.link.status is LinkStatus.OFFLINE, "-offline")
@@ -168,8 +185,8 @@ class RugsdTui(App[None]):
         self._widget(PriceChart).show(snap)
         self._widget(RiskPanel).show(snap.risk)
         self._widget(AccountPanel).show(snap.account)
-        self._widget(ModelPanel).show(snap.model)
-        self._widget(DecisionLog).show(snap.decisions)
+        self._widget(ModelPanel).show(snap.model, snap.daemon.strategy)
+        self._widget(DecisionLog).show(snap)
         self._widget(HealthLine).show(snap.feed, snap.execution)
 
     # --- the subscription ------------------------------------------------------------
@@ -207,16 +224,14 @@ class RugsdTui(App[None]):
     def action_kill(self) -> None:
         """Kill switch, after confirmation."""
         self.push_screen(
-            ConfirmScreen("KILL trading?\nThe daemon flattens everything and stops; the kill "
-                          "latch persists until `rugsd arm`.", "Kill"),
+            ConfirmScreen(KILL_QUESTION, "Kill"),
             lambda yes: self._send(Command.KILL, {"reason": "tui"}) if yes else None,
         )
 
     def action_flatten(self) -> None:
         """Sell everything (then REDUCING), after confirmation."""
         self.push_screen(
-            ConfirmScreen("FLATTEN?\nSell the whole position, then exits only until resume.",
-                          "Flatten"),
+            ConfirmScreen(FLATTEN_QUESTION, "Flatten"),
             lambda yes: self._send(Command.FLATTEN, {"reason": "tui"}) if yes else None,
         )
 
@@ -232,6 +247,11 @@ class RugsdTui(App[None]):
         """Switch the chart between linear and log scale."""
         chart = self._widget(PriceChart)
         chart.log_scale = not chart.log_scale
+
+    def action_toggle_candles(self) -> None:
+        """Switch the chart between the line and 5-tick candles (as the venue draws it)."""
+        chart = self._widget(PriceChart)
+        chart.candles = not chart.candles
 
     def _send(self, cmd: Command, args: dict[str, Any]) -> None:
         self.run_worker(self._command(cmd, args), group="commands")

@@ -36,6 +36,18 @@ def pnl(value: float | None, digits: int = 4) -> Text:
     return Text(f"{value:+.{digits}f}", style=style)
 
 
+def percent(p: float | None) -> str:
+    """A probability as ``" 61.0%"`` (5 cells; ``" 100%"`` at one); ``"  n/a"`` if unknown."""
+    if not is_num(p):
+        return "  n/a"
+    return " 100%" if p >= 0.9995 else f"{100 * p:4.1f}%"
+
+
+def fits(text: Text, width: int) -> bool:
+    """True when ``text`` fits in ``width`` cells."""
+    return text.cell_len <= width
+
+
 def mult(value: float | None, digits: int = 4) -> str:
     """A price multiple like ``1.2345x``."""
     return f"{value:.{digits}f}x" if is_num(value) else "-"

@@ -9,6 +9,16 @@ from typing import Any
 
 from rugsd.daemon.control.snapshot_schema import PROTOCOL_VERSION
 
+_GAME = "20260101-5bd2e1c09a7f4e21"
+_ACTIONS = ("wait", "buy_small", "buy_medium", "buy_large", "sell_25", "sell_50", "sell_100",
+            "sidebet")
+
+
+def _decision(tick: int, intent: str, source: str, verdict: str, *, ts: int,
+              reason: str = "", order: str | None = None) -> dict[str, Any]:
+    return {"ts_ms": ts, "game_id": _GAME, "tick": tick, "intent": intent, "source": source,
+            "verdict": verdict, "reason": reason, "order_id": order}
+
 
 def example_snapshot() -> dict[str, Any]:
     """A realistic, fixed snapshot (docs, the screenshot script and tests use it)."""
@@ -27,14 +37,14 @@ def example_snapshot() -> dict[str, Any]:
             "pid": 4242,
             "run_id": "20260101-0930-7f3a",
             "mode": "paper",
-            "strategy": "presale_target",
-            "bundle_version": "bundle-2026-01-01",
+            "strategy": "onnx",
+            "bundle_version": "v20260101-0412",
             "started_ts_ms": 1_767_223_800_000,
             "executor": "paper",
             "venue": "sim",
         },
         "game": {
-            "game_id": "20260101-5bd2e1c09a7f4e21",
+            "game_id": _GAME,
             "phase": "active",
             "tick": 120,
             "price": prices[-1],
@@ -51,23 +61,25 @@ def example_snapshot() -> dict[str, Any]:
             {"tick": 100, "price": prices[100], "kind": "sidebet"},
         ],
         "account": {
-            "balance_sol": 9.981,
+            "balance_sol": 0.981,
             "qty": 0.009523,
             "avg_entry": prices[95],
             "cost_sol": 0.01,
-            "value_sol": round(0.009523 * prices[-1], 6),
-            "unrealised_sol": round(0.009523 * prices[-1] - 0.01, 6),
+            "value_sol": round(0.009523 * prices[-1], 9),
+            "unrealised_sol": round(0.009523 * prices[-1] - 0.01, 9),
             "realised_sol": 0.0042,
-            "equity_sol": round(9.981 + 0.009523 * prices[-1], 6),
-            "session_pnl_sol": 0.0061,
+            "equity_sol": round(0.981 + 0.009523 * prices[-1], 9),
+            "session_pnl_sol": 0.006123456,
             "entry_tick": 95,
             "sidebet": {"start_tick": 100, "end_tick": 140, "stake_sol": 0.001, "ticks_left": 20},
         },
         "model": {
-            "action_names": ["wait", "buy_0.001", "buy_0.01", "sell_25", "sell_100", "sidebet"],
-            "action_probs": [0.61, 0.04, 0.02, 0.09, 0.17, 0.07],
+            "action_names": list(_ACTIONS),
+            "action_probs": [0.61, 0.04, 0.02, 0.005, 0.09, 0.015, 0.15, 0.07],
             "p_rug": 0.183,
             "non_finite": 0,
+            "action_index": 0,
+            "decision": _decision(120, "wait", "onnx:wait", "none", ts=1_767_225_600_000),
         },
         "risk": {
             "state": "ACTIVE",
@@ -77,26 +89,30 @@ def example_snapshot() -> dict[str, Any]:
                 {"name": "position", "used": 0.0102, "limit": 0.1, "unit": "SOL"},
                 {"name": "exposure", "used": 0.0112, "limit": 0.2, "unit": "SOL"},
                 {"name": "daily loss", "used": 0.0, "limit": 0.5, "unit": "SOL"},
-                {"name": "drawdown", "used": 0.0035, "limit": 0.3, "unit": "SOL"},
-                {"name": "orders/min", "used": 4, "limit": 30, "unit": ""},
+                {"name": "drawdown", "used": 0.003512345, "limit": 0.3, "unit": "SOL"},
+                {"name": "orders/min", "used": 4.0, "limit": 30.0, "unit": "orders"},
             ],
         },
         "decisions": [
-            {"ts_ms": 1_767_225_570_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 0,
-             "intent": "buy 0.010", "verdict": "order", "reason": "", "order_id": "o-101"},
-            {"ts_ms": 1_767_225_573_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 12,
-             "intent": "sidebet 0.001", "verdict": "order", "reason": "", "order_id": "o-102"},
-            {"ts_ms": 1_767_225_580_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 40,
-             "intent": "sell 100%", "verdict": "order", "reason": "", "order_id": "o-103"},
-            {"ts_ms": 1_767_225_590_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 80,
-             "intent": "buy 0.050", "verdict": "refused", "reason": "max_bet", "order_id": None},
-            {"ts_ms": 1_767_225_594_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 95,
-             "intent": "buy 0.010", "verdict": "order", "reason": "", "order_id": "o-104"},
-            {"ts_ms": 1_767_225_595_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 100,
-             "intent": "sidebet 0.001", "verdict": "order", "reason": "", "order_id": "o-105"},
-            {"ts_ms": 1_767_225_600_000, "game_id": "20260101-5bd2e1c09a7f4e21", "tick": 118,
-             "intent": "sidebet 0.001", "verdict": "refused", "reason": "sidebet_open",
-             "order_id": None},
+            _decision(tick, "wait", "onnx:wait", "none", ts=1_767_225_600_000 - 250 * (120 - tick))
+            for tick in range(112, 121)
+        ],
+        "decision_log": [
+            _decision(0, "buy 0.010", "onnx:buy_large", "order", order="o-101",
+                      ts=1_767_225_570_000),
+            _decision(12, "sidebet 0.001", "onnx:sidebet", "order", order="o-102",
+                      ts=1_767_225_573_000),
+            _decision(40, "sell 100%", "onnx:sell_100", "order", order="o-103",
+                      ts=1_767_225_580_000),
+            _decision(80, "buy 0.050", "onnx:buy_large", "refused", reason="max_bet",
+                      ts=1_767_225_590_000),
+            _decision(95, "buy 0.010", "onnx:buy_large", "order", order="o-104",
+                      ts=1_767_225_594_000),
+            _decision(100, "sidebet 0.001", "onnx:sidebet", "order", order="o-105",
+                      ts=1_767_225_595_000),
+            _decision(104, "sidebet 0.001", "onnx:sidebet", "refused", reason="sidebet_open",
+                      ts=1_767_225_596_000) | {"repeat": 14, "last_tick": 118,
+                                               "last_ts_ms": 1_767_225_599_500},
         ],
         "feed": {
             "url": "http://127.0.0.1:8765",

@@ -9,7 +9,9 @@ app bound to a loopback address only; ``Settings.control.metrics_port = 0`` mean
 from __future__ import annotations
 
 import ipaddress
-from typing import TYPE_CHECKING
+import math
+from collections.abc import Callable, Mapping
+from typing import TYPE_CHECKING, Any
 
 import structlog
 from aiohttp import web
@@ -29,6 +31,15 @@ if TYPE_CHECKING:
 log = structlog.get_logger(__name__)
 
 TRADING_STATES = ("ACTIVE", "REDUCING", "HALTED", "KILLED", "UNKNOWN")
+# account gauges: metric name -> key of the snapshot's account block (the TUI's numbers)
+ACCOUNT_GAUGES = {
+    "balance_sol": ("balance_sol", "Cash balance (SOL)"),
+    "equity_sol": ("equity_sol", "Balance plus the open position at the current price (SOL)"),
+    "session_pnl_sol": ("session_pnl_sol", "Equity change since the run started (SOL)"),
+    "realised_pnl_sol": ("realised_sol", "Realised P&L of the account (SOL)"),
+    "unrealised_pnl_sol": ("unrealised_sol", "Open position value minus its cost (SOL)"),
+    "position_cost_sol": ("cost_sol", "Cost of the open position (SOL)"),
+}
 # decision latency targets are p50 <= 100 us, p99 <= 300 us: resolve that range finely
 LATENCY_BUCKETS = (
     25e-6, 50e-6, 75e-6, 100e-6, 150e-6, 200e-6, 300e-6, 500e-6,
@@ -77,6 +88,27 @@ class RugsdMetrics:
             "control_errors", "Refused control requests and control-plane failures", ["kind"],
             namespace=ns, registry=r,
         )
+        # read at scrape time from the daemon (``follow``); NaN until it does
+        self.account_gauges = {
+            name: Gauge(name, doc, namespace=ns, registry=r)
+            for name, (_key, doc) in ACCOUNT_GAUGES.items()
+        }
+        self.feed_last_event_age_seconds = Gauge(
+            "feed_last_event_age_seconds", "Time since the last feed event (feed lag)",
+            namespace=ns, registry=r,
+        )
+        for gauge in (*self.account_gauges.values(), self.feed_last_event_age_seconds):
+            gauge.set(math.nan)
+
+    def follow(self, account: Callable[[], Mapping[str, Any]],
+               feed_age_ms: Callable[[], int | None]) -> None:
+        """Read the account gauges and the feed lag at every scrape: ``account()`` returns
+        the snapshot's account block (the same numbers the TUI and ``rugsd status`` show),
+        ``feed_age_ms()`` the milliseconds since the last feed event (None: no feed)."""
+        for name, (key, _doc) in ACCOUNT_GAUGES.items():
+            self.account_gauges[name].set_function(lambda key=key: _number(account().get(key)))
+        self.feed_last_event_age_seconds.set_function(
+            lambda: _number(feed_age_ms(), scale=1e-3))
 
     def observe_decision(self, verdict: str, reason: str, latency_s: float | None) -> None:
         """Count one decision (and its refusal reason) and its latency."""
@@ -95,6 +127,13 @@ class RugsdMetrics:
     def render(self) -> bytes:
         """The text exposition format of every metric."""
         return generate_latest(self.registry)
+
+
+def _number(value: Any, scale: float = 1.0) -> float:
+    """A gauge value: the number (scaled), NaN when there is none."""
+    if isinstance(value, int | float) and not isinstance(value, bool):
+        return float(value) * scale
+    return math.nan
 
 
 def _is_loopback(host: str) -> bool:

@@ -85,13 +85,6 @@ class AccountInfo(_Part):
     sidebet: SidebetInfo | None = None
 
 
-class ModelInfo(_Part):
-    """The models' latest outputs."""
-
-    action_names: list[str] = Field(default_factory=list)
-    action_probs: list[float | None] | None = None
-    p_rug: float | None = None
-    non_finite: int = 0
 
 
 class RiskFlags(_Part):
@@ -127,15 +120,35 @@ class RiskInfo(_Part):
 
 
 class DecisionInfo(_Part):
-    """One decision of the core with its risk verdict."""
+    """One decision of the core with its risk verdict.
+
+    In ``decision_log`` a row may stand for ``repeat`` identical refusals in a row, the
+    latest at ``last_tick`` / ``last_ts_ms``.
+    """
 
     ts_ms: int | None = None
     game_id: str | None = None
     tick: int | None = None
     intent: str = ""
+    source: str = ""  # what produced the intent: "onnx:sell_100", "risk:flatten", …
     verdict: str = "none"  # order | refused | none
     reason: str = ""
     order_id: str | None = None
+    repeat: int = 1
+    last_tick: int | None = None
+    last_ts_ms: int | None = None
+
+
+class ModelInfo(_Part):
+    """The models' outputs of ONE decision, ``decision`` (null probabilities when the
+    models did not make it: a flatten, a rule strategy, the cooldown)."""
+
+    action_names: list[str] = Field(default_factory=list)
+    action_probs: list[float | None] | None = None
+    p_rug: float | None = None
+    non_finite: int = 0
+    action_index: int | None = None  # the action the policy chose
+    decision: DecisionInfo | None = None
 
 
 class FeedInfo(_Part):
@@ -172,6 +185,9 @@ class Snapshot(_Part):
     model: ModelInfo = Field(default_factory=ModelInfo)
     risk: RiskInfo = Field(default_factory=RiskInfo)
     decisions: list[DecisionInfo] = Field(default_factory=list)
+    # orders and refusals of the current and previous game; None from a daemon that
+    # does not send it (clients then filter ``decisions``)
+    decision_log: list[DecisionInfo] | None = None
     feed: FeedInfo = Field(default_factory=FeedInfo)
     execution: ExecutionInfo = Field(default_factory=ExecutionInfo)
 
@@ -208,7 +224,7 @@ def parse_snapshot(data: Any) -> tuple[Snapshot, list[str]]:
             Snapshot.model_validate({name: data[name]})
         except ValidationError as err:
             problems.append(f"{name}: {_first_error(err)}")
-            if name in ("markers", "decisions") and isinstance(data[name], list):
+            if name in ("markers", "decisions", "decision_log") and isinstance(data[name], list):
                 clean[name] = _good_items(name, data[name])
             continue
         clean[name] = data[name]

@@ -97,7 +97,8 @@ class StepOutput:
 
 @dataclass(frozen=True, slots=True)
 class LastDecision:
-    """The latest decision, for snapshots and the TUI."""
+    """The latest decision, for snapshots and the TUI. ``outputs`` are the models'
+    outputs of THIS decision (None when the models did not run: a flatten, a rule)."""
 
     ts_ms: int
     game_id: str
@@ -106,6 +107,7 @@ class LastDecision:
     verdict: str
     reason: str
     order_id: str | None
+    outputs: ModelOutputs | None = None
 
 
 class DecisionCore:
@@ -457,7 +459,7 @@ class DecisionCore:
         )
         self.last_features = feats
         self.last_decision = LastDecision(
-            ts_ms, view.game_id or "", view.tick, intent, kind.value, reason, order_id
+            ts_ms, view.game_id or "", view.tick, intent, kind.value, reason, order_id, outputs
         )
         if isinstance(verdict, Order):
             self._send(verdict, view, ts_ms, out)
@@ -511,10 +513,13 @@ class DecisionCore:
 
 
 def describe_intent(intent: Intent) -> str:
-    """A short human label: ``buy 0.01``, ``sell 100%``, ``wait``."""
+    """A short human label: ``buy 0.010``, ``sell 100%``, ``wait`` (SOL with at least
+    3 decimals, more only when the amount has them: never rounded)."""
     action = intent.action.value
     if action in ("buy", "sidebet"):
-        return f"{action} {accounting.lamports_to_sol(intent.amount):g}"
+        whole, frac = divmod(intent.amount, 1_000_000_000)
+        digits = f"{frac:09d}".rstrip("0").ljust(3, "0")
+        return f"{action} {whole}.{digits}"
     if action == "sell":
         return f"sell {intent.percentage}%"
     return action

@@ -17,7 +17,6 @@ import os
 import signal
 import time
 import uuid
-from collections import deque
 from pathlib import Path
 from typing import Any
 
@@ -43,6 +42,7 @@ from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.mirror import SimMirror
 from rugsd.daemon.runtime.operator import handle_command, make_snapshot
+from rugsd.daemon.runtime.snapshot import DecisionWindow, account_block
 from rugsd.daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
@@ -83,7 +83,7 @@ class Daemon:
         self.strategy_override = strategy
         self.bridge: BrowserBridge | None = None
         self.stop_event = asyncio.Event()
-        self.decisions: deque = deque(maxlen=50)
+        self.decisions = DecisionWindow()  # what snapshots show of the decisions
         self.snapshot_seq = 0
         self.started_ms = now_ms()
         self.run_id = f"run-{time.strftime('%Y%m%d-%H%M%S', time.gmtime())}-{uuid.uuid4().hex[:6]}"
@@ -157,6 +157,8 @@ class Daemon:
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,
             )
             await self.control.start()
+            self.metrics.follow(lambda: account_block(self.core),
+                                lambda: self.feed.health_snapshot().age_ms if self.feed else None)
             metrics_server = await start_metrics_server(self.settings.control, self.metrics)
             tasks.append(asyncio.create_task(self.feed.run(self.stop_event), name="feed"))
             tasks.append(asyncio.create_task(self._timer(), name="timer"))

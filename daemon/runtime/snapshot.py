@@ -7,7 +7,8 @@ on its own schedule, never from inside a decision step.
 from __future__ import annotations
 
 from collections import deque
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
 from typing import Any
 
 from rugsd.daemon.core.decision import DecisionCore, LastDecision, describe_intent
@@ -17,6 +18,9 @@ from rugsd.daemon.game.accounting import lamports_to_sol
 from rugsd.strategy.actions import ACTION_NAMES
 
 MAX_PRICES = 300
+RECENT_DECISIONS = 50  # ``decisions``: every decision, WAITs too
+LOG_ROWS = 100  # ``decision_log``: orders and refusals of the current and previous game
+LOG_GAMES = 2
 
 
 def account_block(core: DecisionCore) -> dict[str, Any]:
@@ -76,8 +80,97 @@ def decision_row(d: LastDecision) -> dict[str, Any]:
     """One decision-log row."""
     return {
         "ts_ms": d.ts_ms, "game_id": d.game_id, "tick": d.tick,
-        "intent": describe_intent(d.intent),
+        "intent": describe_intent(d.intent), "source": d.intent.source,
         "verdict": d.verdict, "reason": d.reason, "order_id": d.order_id,
+    }
+
+
+@dataclass(slots=True)
+class LogRow:
+    """A decision-log row: one order, or a run of identical refusals (``repeat`` of them,
+    the latest in ``last``)."""
+
+    first: LastDecision
+    last: LastDecision
+    repeat: int = 1
+
+    def absorbs(self, d: LastDecision) -> bool:
+        """``d`` repeats this row's refusal (same game, intent and reason)."""
+        f = self.first
+        return (d.verdict == "refused" and f.verdict == "refused" and d.reason == f.reason
+                and d.game_id == f.game_id and d.intent == f.intent)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The wire form (docs/control-protocol.md, ``decision_log``)."""
+        return decision_row(self.first) | {
+            "repeat": self.repeat, "last_tick": self.last.tick, "last_ts_ms": self.last.ts_ms,
+        }
+
+
+class DecisionWindow:
+    """The decisions a snapshot carries, kept by the daemon as it decides.
+
+    ``recent``: the last ``RECENT_DECISIONS`` decisions (WAITs too; a sequence, so the
+    daemon appends and reads ``[-1]`` as from a deque). ``log``: the orders and refusals
+    (never WAITs) of the current and the previous game, a run of identical refusals
+    merged into one row — so a TUI that attaches mid-game shows the whole game so far,
+    not only the last seconds of WAITs.
+    """
+
+    def __init__(self, recent: int = RECENT_DECISIONS, log_rows: int = LOG_ROWS) -> None:
+        self.recent: deque[LastDecision] = deque(maxlen=recent)
+        self.log: deque[LogRow] = deque(maxlen=log_rows)
+        self._games: deque[str] = deque(maxlen=LOG_GAMES)
+
+    @classmethod
+    def of(cls, decisions: Iterable[LastDecision]) -> DecisionWindow:
+        """A window filled with ``decisions`` (oldest first)."""
+        window = cls()
+        for d in decisions:
+            window.append(d)
+        return window
+
+    def append(self, d: LastDecision) -> None:
+        """Take the core's latest decision."""
+        self.recent.append(d)
+        if d.verdict == "none":
+            return
+        if d.game_id not in self._games:
+            self._games.append(d.game_id)
+            games = set(self._games)
+            kept = [row for row in self.log if row.first.game_id in games]
+            if len(kept) != len(self.log):
+                self.log = deque(kept, maxlen=self.log.maxlen)
+        if self.log and self.log[-1].absorbs(d):
+            row = self.log[-1]
+            row.last, row.repeat = d, row.repeat + 1
+        else:
+            self.log.append(LogRow(d, d))
+
+    def __len__(self) -> int:
+        return len(self.recent)
+
+    def __getitem__(self, index: int) -> LastDecision:
+        return self.recent[index]
+
+    def __iter__(self) -> Iterator[LastDecision]:
+        return iter(self.recent)
+
+
+def model_block(core: DecisionCore) -> dict[str, Any]:
+    """The models' outputs OF the latest decision, with that decision: a decision the
+    models did not make (a flatten, a rule, the cooldown) shows no outputs rather than
+    the outputs of an earlier tick."""
+    last = core.last_decision
+    outputs = last.outputs if last is not None else None
+    probs = outputs.action_probs if outputs is not None else None
+    return {
+        "action_names": list(ACTION_NAMES),
+        "action_probs": list(probs) if probs else None,
+        "p_rug": outputs.p_rug if outputs is not None else None,
+        "action_index": outputs.action_index if outputs is not None else None,
+        "non_finite": core.stats["held_non_finite"],
+        "decision": decision_row(last) if last is not None else None,
     }
 
 
@@ -89,15 +182,15 @@ def build_snapshot(
     daemon: dict[str, Any],
     feed: dict[str, Any],
     execution: dict[str, Any],
-    decisions: Iterable[LastDecision] | deque,
+    decisions: DecisionWindow | Iterable[LastDecision],
     kill_latched: bool,
 ) -> dict[str, Any]:
     """The full snapshot dict streamed to control-plane subscribers."""
     view = core.view
     prices = list(view.prices[max(0, view.tick + 1 - MAX_PRICES): view.tick + 1])
     first_tick = max(0, view.tick + 1 - len(prices))
-    outputs = core.last_outputs
     risk = core.risk
+    window = decisions if isinstance(decisions, DecisionWindow) else DecisionWindow.of(decisions)
     return {
         "type": "snapshot",
         "seq": seq,
@@ -118,13 +211,7 @@ def build_snapshot(
             for g, t, p, k in core.markers if g == view.game_id
         ],
         "account": account_block(core),
-        "model": {
-            "action_names": list(ACTION_NAMES),
-            "action_probs": list(outputs.action_probs) if outputs and outputs.action_probs
-            else None,
-            "p_rug": outputs.p_rug if outputs else None,
-            "non_finite": core.stats["held_non_finite"],
-        },
+        "model": model_block(core),
         "risk": {
             "state": risk.trading_state.value.upper(),
             "kill_latched": kill_latched or risk.killed,
@@ -135,7 +222,8 @@ def build_snapshot(
             },
             "limits": limits_block(core),
         },
-        "decisions": [decision_row(d) for d in decisions],
+        "decisions": [decision_row(d) for d in window.recent],
+        "decision_log": [row.as_dict() for row in window.log],
         "feed": feed,
         "execution": execution,
     }

@@ -374,3 +374,31 @@ async def test_tui_live_flatten_key_sells_the_position_then_reducing_until_resum
             "a buy after resume",
             d,
         )
+
+
+async def test_tui_attached_mid_game_shows_the_games_decisions_and_markers(
+    live_daemon: Callable[..., DaemonProc],
+) -> None:
+    """Regression: a TUI opened mid-game showed an empty decision log (the snapshot only
+    carried the last 50 decisions, all WAITs by then) for the current game."""
+    d = live_daemon(env=HOLD)
+    # well into a game with the presale buy held: the last 50 decisions are all WAITs
+    snap = await until(
+        lambda: (s := d.snapshot()) and holding_in_active(s) and s["game"]["tick"] >= 60 and s,
+        30, "a held position 60 ticks into a game", d,
+    )
+    game = snap["game"]["game_id"]
+    assert all(row["verdict"] == "none" for row in snap["decisions"]), "only WAITs are recent"
+    (order_id,) = [r[0] for r in d.query(
+        "SELECT order_id FROM orders WHERE game_id = ? AND action = 'buy'", (game,))]
+    app = _app(d)
+    async with app.run_test(size=SIZE) as pilot:
+        await until(lambda: app.snapshot is not None, 10, "a first snapshot in the TUI", d)
+        await pilot.pause()
+        log = app.query_one(DecisionLog)
+        buys = [line for line in log.entries if " order " in line and "buy 0.010" in line]
+        # (on a busy machine the next game's buy may be there too: the log keeps two games)
+        tails = [line.split(" order ", 1)[1].split()[0].lstrip("…") for line in buys]
+        assert any(order_id.endswith(tail) for tail in tails), (buys, order_id)
+        if app.snapshot.game.game_id == game:  # not rugged yet: the entry marker is drawn
+            assert "▲" in _text(app.query_one(PriceChart))

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from rugsd.daemon.control.client import send_command
-from rugsd.daemon.control.protocol import Command
+from rugsd.daemon.control.protocol import Command, example_snapshot
 from rugsd.daemon.control.testing import ScriptedDaemon
 from rugsd.tui.app import RugsdTui
 from rugsd.tui.link import LinkStatus
@@ -25,6 +25,7 @@ from rugsd.tui.widgets.risk import RiskPanel
 
 SIZES = [(80, 24), (160, 48)]
 WHO = "tui:tester@pts/9"
+SNAP_ACTIONS = example_snapshot()["model"]["action_names"]
 
 
 @pytest.fixture
@@ -66,22 +67,29 @@ async def test_tui_snapshots_update_the_widgets(sock, size):
             assert any(ch in _text(chart) for ch in "▲▼◆"), "entry/exit markers drawn"
             assert "ACTIVE" in _text(app.query_one(RiskPanel))
             account = _text(app.query_one(AccountPanel))
-            assert "9.9810 SOL" in account and "20 ticks left" in account
+            assert "0.9810 SOL" in account and "20 ticks left" in account
+            assert "real +0.0042" in account and "P&L +0.0061" in account
             model = _text(app.query_one(ModelPanel))
             assert "p_rug" in model and "18.3%" in model and "61.0%" in model
+            assert "t120 → wait" in model
+            assert all(name in model for name in SNAP_ACTIONS), "every action shown"
             assert "feed ● ok" in _text(app.query_one(HealthLine))
             assert "● connected" in _text(app.query_one(StatusHeader))
             log = app.query_one(DecisionLog)
-            assert any("REFUSED  sidebet_open" in line for line in log.entries)
+            assert any("REFUSED  sidebet_open ×14 to t118" in line for line in log.entries)
 
             daemon.snapshot["game"].update(price=2.5, tick=121)
-            daemon.snapshot["decisions"].append(
+            daemon.snapshot["decision_log"].append(
                 {"ts_ms": 1_767_225_601_000, "game_id": "20260101-5bd2e1c09a7f4e21",
                  "tick": 121, "intent": "buy 0.100", "verdict": "refused",
                  "reason": "max_exposure", "order_id": None})
             await until(pilot, lambda: "2.5000x" in chart.border_title, "new price")
             await until(pilot, lambda: any("max_exposure" in e for e in log.entries),
                         "new refusal in the log")
+            # the same refusal again: its row counts up in place, no new line
+            daemon.snapshot["decision_log"][-1].update(repeat=3, last_tick=123)
+            await until(pilot, lambda: any("max_exposure ×3 to t123" in e for e in log.entries),
+                        "the refusal counted up")
             assert sum("max_exposure" in e for e in log.entries) == 1, "no duplicates"
             assert "t121" in chart.border_title
 
@@ -195,3 +203,64 @@ async def test_tui_tolerates_a_sparse_snapshot(sock):
         assert "balance - SOL" in _text(app.query_one(AccountPanel))
         assert app.bad_sections == 1
         assert "t0" in _text(app.query_one(PriceChart))
+
+
+async def test_tui_c_toggles_the_five_tick_candles(sock):
+    app = RugsdTui(sock, who=WHO, connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.apply_snapshot(example_snapshot())
+        await pilot.pause()
+        chart = app.query_one(PriceChart)
+        line = _text(chart)
+        assert "5-tick candles" not in line and "⠀" <= max(line)  # braille line
+        await pilot.press("c")
+        assert chart.candles and "peak 1.79x" in chart.border_title
+        candles = _text(chart)
+        assert "5-tick candles" in candles and "█" in candles and candles != line
+        assert any(ch in candles for ch in "▲▼◆"), "markers on the candles"
+        await pilot.press("c")
+        assert not chart.candles and _text(chart) == line
+
+
+async def test_tui_kill_dialog_says_what_a_kill_does(sock):
+    """Regression: it said the daemon "stops", which reads as if the process exits."""
+    app = RugsdTui(sock, who=WHO, connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.apply_snapshot(example_snapshot())
+        await pilot.press("k")
+        assert isinstance(app.screen, ConfirmScreen)
+        question = app.screen.query_one("#question").render().plain
+        for words in ("sells any open position", "no new orders", "latched on disk",
+                      "daemon keeps running", "rugsd arm"):
+            assert words in question, words
+        assert "stops" not in question
+        await pilot.press("n")
+
+
+async def test_tui_at_80x24_keeps_state_position_pnl_decisions_and_keys(sock):
+    """Regression: at 80×24 the peak, limit values, realised P&L, the status bar and 5 of
+    8 actions were cut."""
+    app = RugsdTui(sock, who=WHO, connect=False)
+    async with app.run_test(size=(80, 24)) as pilot:
+        app.apply_snapshot(example_snapshot())
+        await pilot.pause()
+        chart = app.query_one(PriceChart)
+        assert "peak 1.79x" in chart.border_title and "…" not in chart.border_title
+        panels = {kind: _text(app.query_one(kind)) for kind in
+                  (RiskPanel, AccountPanel, ModelPanel, HealthLine, StatusHeader)}
+        for kind, text in panels.items():
+            assert "…" not in text, (kind.__name__, text)
+        assert "ACTIVE" in panels[RiskPanel] and "0.004/0.300" in panels[RiskPanel]
+        assert "4/30" in panels[RiskPanel]
+        assert "real +0.0042" in panels[AccountPanel] and "0.009523" in panels[AccountPanel]
+        assert all(n in panels[ModelPanel] for n in SNAP_ACTIONS)
+        assert "err 0" in panels[HealthLine]
+        log = app.query_one(DecisionLog)
+        assert log.content_size.height >= 5, "at least five decision lines"
+        shown = [log.render_line(y).text for y in range(log.content_size.height)]
+        assert any("sidebet_open ×14" in line for line in shown), "the newest line in view"
+        keys = {k.key: k for k in app.screen.query("FooterKey")}
+        assert set(keys) >= {"k", "p", "r", "f", "c", "l", "q"}
+        assert all(k.region.right <= 80 and k.region.width > 0 for k in keys.values()), \
+            "every key visible"
+        assert keys["k"].description == "Kill" and keys["k"].region.x == 0, "kill comes first"

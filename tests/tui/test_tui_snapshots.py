@@ -20,13 +20,16 @@ def _app() -> RugsdTui:
     return RugsdTui("/nonexistent/run/control.sock", who="tui:snap@test", connect=False)
 
 
-def _feed(snapshot: dict | None = None, offline: bool = False):
+def _feed(snapshot: dict | None = None, offline: bool = False, keys: tuple[str, ...] = ()):
     async def run_before(pilot) -> None:
         if snapshot is not None:
             pilot.app.apply_snapshot(snapshot)
         if offline:
             pilot.app.set_offline(OFFLINE_REASON, 4)
         await pilot.pause()
+        if keys:
+            await pilot.press(*keys)
+            await pilot.pause()
 
     return run_before
 
@@ -47,3 +50,37 @@ def test_tui_snapshot_disconnected_80x24(snap_compare):
 
 def test_tui_snapshot_normal_160x48(snap_compare):
     assert snap_compare(_app(), terminal_size=(160, 48), run_before=_feed(example_snapshot()))
+
+
+def test_tui_snapshot_killed_160x48(snap_compare):
+    snap = copy.deepcopy(example_snapshot())
+    snap["risk"].update(state="KILLED", kill_latched=True)
+    assert snap_compare(_app(), terminal_size=(160, 48), run_before=_feed(snap))
+
+
+def test_tui_snapshot_candles_80x24(snap_compare):
+    assert snap_compare(_app(), terminal_size=(80, 24),
+                        run_before=_feed(example_snapshot(), keys=("c",)))
+
+
+def test_tui_snapshot_candles_160x48(snap_compare):
+    assert snap_compare(_app(), terminal_size=(160, 48),
+                        run_before=_feed(example_snapshot(), keys=("c",)))
+
+
+def test_tui_snapshot_kill_dialog_80x24(snap_compare):
+    assert snap_compare(_app(), terminal_size=(80, 24),
+                        run_before=_feed(example_snapshot(), keys=("k",)))
+
+
+def test_tui_snapshot_flatten_by_risk_has_no_model_outputs_80x24(snap_compare):
+    """The model panel shows the risk layer's sell as the decision, without the policy's
+    outputs of an earlier tick."""
+    snap = copy.deepcopy(example_snapshot())
+    flatten = {"ts_ms": 1_767_225_600_250, "game_id": snap["game"]["game_id"], "tick": 121,
+               "intent": "sell 100%", "source": "risk:flatten", "verdict": "order",
+               "reason": "", "order_id": "o-106"}
+    snap["model"].update(action_probs=None, p_rug=None, action_index=None, decision=flatten)
+    snap["decision_log"].append(flatten)
+    snap["risk"].update(state="REDUCING")
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_feed(snap))

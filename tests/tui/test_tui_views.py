@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rugsd.daemon.control.protocol import Marker, RiskInfo, example_snapshot, parse_snapshot
+from rugsd.daemon.control.protocol import (
+    DecisionInfo,
+    LimitUsage,
+    Marker,
+    ModelInfo,
+    RiskInfo,
+    example_snapshot,
+    parse_snapshot,
+)
 from rugsd.tui.format import bar
 from rugsd.tui.link import LinkState, LinkStatus
 from rugsd.tui.widgets.banner import banner_lines
 from rugsd.tui.widgets.chart import render_chart
-from rugsd.tui.widgets.header import render_header
+from rugsd.tui.widgets.header import header_badges, render_header
+from rugsd.tui.widgets.health import render_health
 from rugsd.tui.widgets.model import render_model
+from rugsd.tui.widgets.positions import render_account
 from rugsd.tui.widgets.risk import render_risk
 
 TUI_DIR = Path(__file__).resolve().parents[2] / "tui"
@@ -67,6 +78,7 @@ def test_tui_chart_never_raises_on_any_price_list(prices, width, height, log_sca
     text = render_chart(prices, 0, [Marker(tick=3, price=1.0, kind="odd")], width, height,
                         log_scale=log_scale)
     assert len(_lines(text)) <= max(height, 1)
+    assert all(len(line) <= width for line in _lines(text)), "labels of huge prices fit too"
 
 
 def test_tui_bar_width_and_fill_are_exact():
@@ -79,18 +91,70 @@ def test_tui_risk_panel_shows_state_and_fits_limits_to_height():
     text = render_risk(SNAP.risk, 30, 5).plain
     assert "ACTIVE" in text and text.count("\n") == 4 and "position" in text
     full = render_risk(SNAP.risk, 50, 20).plain
-    assert "0.0102/0.1 SOL" in full and "orders/min" in full
+    assert "0.0102/0.1000 SOL" in full and "orders/min" in full and "4/30" in full
     killed = render_risk(RiskInfo(state="killed", kill_latched=True), 30).plain
     assert "KILLED (latched)" in killed
 
 
-def test_tui_model_panel_ranks_actions_and_handles_missing_outputs():
-    lines = _lines(render_model(SNAP.model, 32, 4))
-    assert lines[0].startswith("p_rug") and lines[1].startswith("wait")
-    assert lines[2].startswith("sell_100") and len(lines) == 4
-    empty = render_model(SNAP.model.model_copy(update={"action_probs": None, "non_finite": 2}),
-                         32).plain
-    assert "no policy output" in empty and "non-finite outputs: 2" in empty
+def test_tui_risk_values_have_fixed_decimals_at_every_width():
+    """Regression: drawdown showed 0.02232986 (``:g``); now 3 or 4 decimals, bars aligned."""
+    risk = SNAP.risk.model_copy(update={"limits": [
+        LimitUsage(name="drawdown", used=0.02232986, limit=0.3, unit="SOL"),
+        LimitUsage(name="orders/min", used=6.0, limit=30.0, unit="orders"),
+    ]})
+    narrow = _lines(render_risk(risk, 34, 7))
+    assert narrow[-2].endswith("0.022/0.300") and narrow[-1].endswith("6/30")
+    wide = _lines(render_risk(risk, 46, 7))
+    assert wide[-2].endswith("7% 0.0223/0.3000 SOL") and wide[-1].endswith("20% 6/30")
+    for lines in (narrow, wide):
+        assert len(lines[-2]) == len(lines[-1]), "tails right-aligned, bars the same width"
+        assert not re.search(r"\d\.\d{5,}", "\n".join(lines)), "no long decimals"
+
+
+def test_tui_model_shows_every_action_in_fixed_order_and_the_decision():
+    """Regression: rows were re-sorted by probability every tick and only 7 of 8 fit
+    ("buy_mediu" cut); now the policy's order, all 8, whole names, at 80×24 too."""
+    names = SNAP.model.action_names
+    for width, height in ((34, 5), (46, 10), (80, 12)):
+        text = render_model(SNAP.model, width, height).plain
+        lines = text.split("\n")
+        assert len(lines) <= height and all(len(line) <= width for line in lines), (width, height)
+        positions = [text.index(name + " ") for name in names]
+        assert all(name in text for name in names) and "…" not in text
+        assert lines[0].startswith("t120 → wait") and "18.3%" in text
+        if height >= 10:  # one per row: the fixed order top to bottom
+            assert positions == sorted(positions)
+            assert [line.split()[0] for line in lines[2:]] == names
+    flipped = SNAP.model.model_copy(update={"action_probs": list(reversed(SNAP.model.action_probs))})
+    assert (render_model(flipped, 46, 10).plain.split("\n")[2].split()[0]
+            == render_model(SNAP.model, 46, 10).plain.split("\n")[2].split()[0] == "wait")
+
+
+def test_tui_model_says_why_a_decision_has_no_model_outputs():
+    flatten = DecisionInfo(tick=130, intent="sell 100%", source="risk:flatten", verdict="order")
+    model = SNAP.model.model_copy(update={"action_probs": None, "p_rug": None,
+                                          "action_index": None, "decision": flatten,
+                                          "non_finite": 2})
+    text = render_model(model, 34, 5).plain
+    assert text.startswith("t130 → sell 100%") and "…" not in text
+    assert all(len(line) <= 34 for line in text.split("\n"))
+    assert "decided by the risk layer (risk:flatten), not the model" in text.replace("\n", " ")
+    assert "non-finite outputs held: 2" in text
+    rule = model.model_copy(update={"decision": DecisionInfo(
+        tick=3, intent="wait", source="presale_target:wait")})
+    assert "rule strategy (presale_target): no model" in render_model(rule, 60).plain
+    bare_wait = model.model_copy(update={"decision": DecisionInfo(tick=3, intent="wait")})
+    assert "rule strategy (presale_target): no model" in render_model(
+        bare_wait, 60, strategy="presale_target").plain
+    assert "no decision yet" in render_model(ModelInfo(), 30).plain
+
+
+def test_tui_account_shows_balance_position_and_all_pnl_at_80_columns():
+    text = render_account(SNAP.account, 42).plain
+    lines = text.split("\n")
+    assert all(len(line) <= 42 for line in lines), lines
+    assert lines[2] == "P&L +0.0061  real +0.0042  unreal +0.0047"
+    assert "0.9810 SOL" in lines[0] and "t95" in lines[1] and "20 ticks left" in lines[3]
 
 
 def test_tui_header_and_banner_texts():
@@ -104,6 +168,26 @@ def test_tui_header_and_banner_texts():
           "`rugsd arm`. ■"), "killed"),
     ]
     assert banner_lines(LinkState(LinkStatus.CONNECTED), False) == []
+
+
+def test_tui_header_badges_stay_visible_and_unknown_sections_are_harmless():
+    raw = example_snapshot()
+    raw["execution"]["mirror"] = {"sent": 9, "mismatches": 2}
+    raw["venue_audit"] = {"whatever": [1, 2]}  # a section this TUI does not know yet
+    badges = header_badges(raw)
+    assert badges == [("mismatch 2", "bold black on yellow")]
+    header = render_header(SNAP.daemon, LinkState(LinkStatus.CONNECTED), 60, badges).plain
+    assert len(header) == 60 and "mismatch 2" in header and header.endswith("● connected ")
+    for junk in (None, {}, {"execution": "x"}, {"execution": {"mirror": {"mismatches": "2"}}}):
+        assert header_badges(junk) == []
+
+
+def test_tui_health_line_fits_80_columns_without_losing_fields():
+    for width in (80, 100, 200):
+        text = render_health(SNAP.feed, SNAP.execution, width).plain
+        assert len(text) <= width, (width, text)
+        assert "feed ● ok" in text and "120" in text and "pending 0" in text
+        assert "rej" in text and "err" in text
 
 
 def test_tui_imports_only_the_control_client_and_protocol_from_the_daemon():

@@ -1,13 +1,12 @@
-"""The price chart of the current game: a braille line scaled to the widget, with
-entry/exit markers at their ticks and an optional log scale.
+"""The price chart of the current game: a braille line scaled to the widget (or 5-tick
+candles, ``candles.py``), with entry/exit markers at their ticks and an optional log scale.
 
 ``render_chart`` is pure (prices in, Rich ``Text`` out) and works down to ~20×4 cells;
-``PriceChart`` is the widget that re-renders it at its current size.
+``PriceChart`` is the widget that re-renders the chosen view at its current size.
 """
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 
 from rich.text import Text
@@ -16,21 +15,20 @@ from textual.widget import Widget
 
 from rugsd.daemon.control.protocol import Marker, Snapshot
 from rugsd.tui.format import is_num, mult, short_id
+from rugsd.tui.widgets.candles import render_candles
+from rugsd.tui.widgets.plot import (
+    MARKER_GLYPHS,
+    Frame,
+    clean_prices,
+    draw,
+    labels_for,
+    plottable,
+    scaler,
+    waiting,
+)
 
 # braille dot bits by [row 0..3][column 0..1] inside one character cell
 _DOTS = ((0x01, 0x08), (0x02, 0x10), (0x04, 0x20), (0x40, 0x80))
-MARKER_GLYPHS = {
-    "buy": ("▲", "bold bright_green"),
-    "sell": ("▼", "bold bright_magenta"),
-    "rug_sell": ("✖", "bold bright_red"),
-    "sidebet": ("◆", "bold bright_yellow"),
-}
-LABEL_W = 8
-MAX_PRICE = 1e12  # anything above is junk (real multiples stay far below), not a number to plot
-
-
-def _scale(value: float, log_scale: bool) -> float:
-    return math.log(value) if log_scale else value
 
 
 def _resample(values: Sequence[float], cols: int) -> list[tuple[float, float]]:
@@ -73,34 +71,16 @@ def render_chart(
     rugged: bool = False,
 ) -> Text:
     """Draw the price path into ``width``×``height`` cells (pure)."""
-    text = Text(no_wrap=True, overflow="crop")
     if width < 4 or height < 1:
-        return text
-    floor = 1e-9 if log_scale else -1e-12  # prices are never negative; log needs > 0
-    # junk/missing prices carry the last good one forward so ticks stay aligned with markers
-    carried: list[float | None] = []
-    last: float | None = None
-    for p in prices:
-        if is_num(p) and floor < p <= MAX_PRICE:
-            last = float(p)
-        carried.append(last)
-    first_good = next((v for v in carried if v is not None), None)
-    values = [first_good if v is None else v for v in carried] if first_good else []
+        return Text()
+    values = clean_prices(prices, log_scale)
     if not values:
-        pad = max(0, (height - 1) // 2)
-        text.append("\n" * pad + "waiting for ticks…".center(width)[:width], style="dim")
-        return text
-    label_w = LABEL_W if width >= 24 else 0
-    axis = height >= 5
-    plot_w, plot_h = width - label_w, height - (1 if axis else 0)
+        return waiting(width, height)
+    frame = Frame.of(width, height)
+    plot_w, plot_h = frame.plot_w, frame.plot_h
     cols, rows = plot_w * 2, plot_h * 4
     lo_v, hi_v = min(min(values), 1.0), max(max(values), 1.0)
-    lo, hi = _scale(lo_v, log_scale), _scale(hi_v, log_scale)
-    span = (hi - lo) or 1.0
-
-    def row_of(v: float) -> int:  # 0 = top dot row
-        row = round((hi - _scale(v, log_scale)) / span * (rows - 1))
-        return max(0, min(rows - 1, row))  # a marker off the price range sits on the edge
+    row_of = scaler(lo_v, hi_v, log_scale, rows)  # value -> dot row, 0 = top
 
     cells = [[0] * plot_w for _ in range(plot_h)]
     colour = [[""] * plot_w for _ in range(plot_h)]
@@ -119,41 +99,27 @@ def render_chart(
     glyphs: dict[tuple[int, int], tuple[str, str]] = {}
     for m in markers:
         idx = m.tick - first_tick
-        if not 0 <= idx < len(values) or not is_num(m.price) or not floor < m.price <= MAX_PRICE:
+        if not 0 <= idx < len(values) or not plottable(m.price, log_scale):
             continue
         cx = _column_of(idx, len(values), cols) // 2
         glyphs[(row_of(m.price) // 4, cx)] = MARKER_GLYPHS.get(m.kind, ("●", "bold"))
-    labels = {0: hi_v, plot_h - 1: lo_v}
-    if plot_h >= 5:
-        labels[(plot_h - 1) // 2] = math.exp((hi + lo) / 2) if log_scale else (hi_v + lo_v) / 2
-    for cy in range(plot_h):
-        if label_w:
-            label = f"{mult(labels[cy], 2):>{label_w - 1}} " if cy in labels else " " * label_w
-            text.append(label, style="grey62")
-        for cx in range(plot_w):
-            if (cy, cx) in glyphs:
-                glyph, style = glyphs[(cy, cx)]
-                text.append(glyph, style=style)
-            elif cells[cy][cx]:
-                text.append(chr(0x2800 + cells[cy][cx]), style=colour[cy][cx])
-            elif cy == base:
-                text.append("┈", style="grey35")
-            else:
-                text.append(" ")
-        if cy < plot_h - 1 or axis:
-            text.append("\n")
-    if axis:
-        last = first_tick + len(values) - 1
-        left, right = f"t{first_tick}", f"t{last}"
-        fill = max(0, plot_w - len(left) - len(right))
-        text.append(" " * label_w + (left + "─" * fill + right)[:plot_w], style="grey50")
-    return text
+
+    def cell(cy: int, cx: int) -> tuple[str, str] | None:
+        if (cy, cx) in glyphs:
+            return glyphs[(cy, cx)]
+        if cells[cy][cx]:
+            return chr(0x2800 + cells[cy][cx]), colour[cy][cx]
+        return None
+
+    return draw(frame, labels_for(plot_h, lo_v, hi_v, log_scale), cell, base, first_tick,
+                first_tick + len(values) - 1)
 
 
 class PriceChart(Widget):
-    """The current game's price path with entry/exit markers."""
+    """The current game's price path with entry/exit markers: a line, or 5-tick candles."""
 
     log_scale: reactive[bool] = reactive(False)
+    candles: reactive[bool] = reactive(False)
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
@@ -163,12 +129,23 @@ class PriceChart(Widget):
     def show(self, snap: Snapshot | None) -> None:
         """Take a new snapshot and redraw."""
         self._snap = snap
-        self.border_title = chart_title(snap, self.log_scale)
+        self._retitle()
         self.refresh()
+
+    def _retitle(self) -> None:
+        self.border_title = chart_title(self._snap, self.log_scale, max(10, self.size.width - 4))
 
     def watch_log_scale(self) -> None:
         """Redraw with the other scale."""
         self.show(self._snap)
+
+    def watch_candles(self) -> None:
+        """Redraw as candles / as a line."""
+        self.show(self._snap)
+
+    def on_resize(self) -> None:
+        """The title fits the new width."""
+        self._retitle()
 
     def render(self) -> Text:
         """Draw at the current content size."""
@@ -177,25 +154,30 @@ class PriceChart(Widget):
         if snap is None:
             return Text(" no data yet", style="dim")
         game = snap.game
-        return render_chart(
+        draw = render_candles if self.candles else render_chart
+        return draw(
             game.prices, game.first_tick, snap.markers, size.width, size.height,
             log_scale=self.log_scale, rugged=game.phase == "rugged",
         )
 
 
-def chart_title(snap: Snapshot | None, log_scale: bool = False) -> str:
-    """``game 20260101-5bd… · ACTIVE t120 · 1.3442x · peak 1.52x``."""
+def chart_title(snap: Snapshot | None, log_scale: bool = False, width: int = 200) -> str:
+    """``ACTIVE t120 · 1.5433x · peak 1.79x · game 20260101-5bd2… · log`` — the parts
+    that matter most first; the game id shortens, then goes, when the width is short."""
     if snap is None:
         return "game"
     g = snap.game
-    parts = [f"game {short_id(g.game_id, 14)}", f"{g.phase.upper()}"]
+    state = g.phase.upper()
     if g.phase in ("cooldown", "presale") and is_num(g.cooldown_ms):
-        parts[-1] += f" {g.cooldown_ms / 1000:.1f}s"
+        state += f" {g.cooldown_ms / 1000:.1f}s"
     elif is_num(g.tick):
-        parts[-1] += f" t{g.tick}"
-    parts.append(mult(g.price))
+        state += f" t{g.tick}"
+    parts = [state, mult(g.price)]
     if is_num(g.peak):
         parts.append(f"peak {mult(g.peak, 2)}")
-    if log_scale:
-        parts.append("log")
-    return " · ".join(parts)
+    views = ["log"] if log_scale else []  # (the candle view says so on its axis)
+    for game in (f"game {short_id(g.game_id, 26)}", f"game {short_id(g.game_id, 14)}", None):
+        title = " · ".join(parts + ([game] if game else []) + views)
+        if len(title) <= width:
+            return title
+    return title

@@ -1,6 +1,16 @@
-"""The top line: venue, mode, strategy, bundle, run — and the connection status."""
+"""The top line: venue, mode, strategy, bundle, run — then badges and the connection
+status, which always stay visible (the left part is cut first).
+
+Badges are short ``(text, style)`` chips from ``header_badges(raw snapshot)``. They read
+the RAW snapshot dict, so a section the schema does not model yet (e.g. a venue audit's
+``fair N/M``) can be shown without a schema change; a missing or malformed section
+shows nothing rather than breaking the line.
+"""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
@@ -16,11 +26,33 @@ LINK_STYLES = {
     LinkStatus.CONNECTING: ("◌ connecting", "bold yellow"),
     LinkStatus.OFFLINE: ("○ daemon offline", "bold red"),
 }
+Badge = tuple[str, str]
 
 
-def render_header(daemon: DaemonInfo | None, link: LinkState, width: int) -> Text:
-    """``rugsd PAPER sim · presale_target · bundle … · run …        ● connected``."""
+def header_badges(raw: Mapping[str, Any] | None) -> list[Badge]:
+    """Chips for the header from the raw snapshot: the place for new status counters.
+
+    Today: the browser executor's reconciliation mismatches, when there are any.
+    """
+    if not isinstance(raw, Mapping):
+        return []
+    badges: list[Badge] = []
+    execution = raw.get("execution")
+    mirror = execution.get("mirror") if isinstance(execution, Mapping) else None
+    if isinstance(mirror, Mapping):
+        bad = mirror.get("mismatches")
+        if isinstance(bad, int) and not isinstance(bad, bool) and bad > 0:
+            badges.append((f"mismatch {bad}", "bold black on yellow"))
+    return badges
+
+
+def render_header(daemon: DaemonInfo | None, link: LinkState, width: int,
+                  badges: Sequence[Badge] = ()) -> Text:
+    """``rugsd PAPER sim · onnx · bundle … · run …   [badges] ● connected``."""
     right = Text()
+    for text, style in badges:
+        right.append(f" {text} ", style=style)
+        right.append(" ")
     label, style = LINK_STYLES[link.status]
     if link.restarts:
         right.append(f"↻{link.restarts} ", style="yellow")
@@ -34,7 +66,7 @@ def render_header(daemon: DaemonInfo | None, link: LinkState, width: int) -> Tex
     parts = [p for p in (d.venue, d.strategy, d.bundle_version and f"bundle {d.bundle_version}")
              if p]
     if d.run_id and width >= 100:
-        parts.append(f"run {short_id(d.run_id, 22)}")
+        parts.append(f"run {short_id(d.run_id, 26)}")
     if d.pid and width >= 120:
         parts.append(f"pid {d.pid}")
     if parts:
@@ -46,18 +78,22 @@ def render_header(daemon: DaemonInfo | None, link: LinkState, width: int) -> Tex
 
 
 class StatusHeader(Widget):
-    """Who is running and whether the TUI is connected."""
+    """Who is running, status badges and whether the TUI is connected."""
 
     def __init__(self, **kwargs) -> None:
         super().__init__(**kwargs)
         self.daemon: DaemonInfo | None = None
         self.link = LinkState()
+        self.badges: list[Badge] = []
 
-    def show(self, daemon: DaemonInfo | None, link: LinkState) -> None:
-        """Redraw with the latest daemon info and link state."""
+    def show(self, daemon: DaemonInfo | None, link: LinkState,
+             raw: Mapping[str, Any] | None = None) -> None:
+        """Redraw with the latest daemon info, link state and raw snapshot."""
         self.daemon, self.link = daemon, link
+        if raw is not None:
+            self.badges = header_badges(raw)
         self.refresh()
 
     def render(self) -> Text:
         """One line, full width."""
-        return render_header(self.daemon, self.link, self.content_size.width)
+        return render_header(self.daemon, self.link, self.content_size.width, self.badges)

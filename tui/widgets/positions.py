@@ -27,20 +27,19 @@ def render_account(acct: AccountInfo | None, width: int) -> Text:
         t.append(sol(acct.value_sol))
     else:
         t.append("flat", style="grey62")
+    # session P&L first (what the operator asks), then how it splits: realised / open
     t.append("\nP&L ", style="grey70")
-    t.append("session ", style="grey62")
     t.append_text(pnl(acct.session_pnl_sol))
-    t.append(" unreal ", style="grey62")
+    t.append("  real ", style="grey62")
+    t.append_text(pnl(acct.realised_sol))
+    t.append("  unreal ", style="grey62")
     t.append_text(pnl(acct.unrealised_sol))
-    if width >= 50:
-        t.append(" real ", style="grey62")
-        t.append_text(pnl(acct.realised_sol))
     t.append("\nsidebet ", style="grey70")
     bet = acct.sidebet
     if bet is None:
         t.append("none", style="grey62")
     else:
-        t.append(f"{sol(bet.stake_sol, 3)} SOL t{bet.start_tick}→{bet.end_tick} ")
+        t.append(f"{sol(bet.stake_sol)} SOL t{bet.start_tick}→{bet.end_tick} ")
         left = bet.ticks_left
         style = "bold yellow" if is_num(left) and left <= 10 else "bold"
         t.append(f"{left if left is not None else '?'} ticks left", style=style)

@@ -78,3 +78,26 @@ async def test_metrics_count_control_commands_and_refused_requests(tmp_path):
     s = _samples(m.render().decode())
     assert s[("rugsd_control_commands_total", (("cmd", "pause"),))] == 1
     assert s[("rugsd_control_errors_total", (("kind", "bad_args"),))] == 1
+
+
+def test_metrics_follow_the_account_block_and_the_feed_lag_at_scrape_time():
+    m = RugsdMetrics()
+    before = _samples(m.render().decode())
+    assert before[("rugsd_balance_sol", ())] != before[("rugsd_balance_sol", ())], "NaN"
+    account = {"balance_sol": 0.981, "equity_sol": 0.9957, "session_pnl_sol": 0.0061,
+               "realised_sol": 0.0042, "unrealised_sol": 0.0047, "cost_sol": 0.01}
+    age = {"ms": 120}
+    m.follow(lambda: account, lambda: age["ms"])
+    s = _samples(m.render().decode())
+    assert s[("rugsd_balance_sol", ())] == 0.981
+    assert s[("rugsd_equity_sol", ())] == 0.9957
+    assert s[("rugsd_session_pnl_sol", ())] == 0.0061
+    assert s[("rugsd_realised_pnl_sol", ())] == 0.0042
+    assert s[("rugsd_unrealised_pnl_sol", ())] == 0.0047
+    assert s[("rugsd_position_cost_sol", ())] == 0.01
+    assert s[("rugsd_feed_last_event_age_seconds", ())] == 0.12
+    account["balance_sol"], age["ms"] = 0.5, None  # read again at the next scrape
+    s = _samples(m.render().decode())
+    assert s[("rugsd_balance_sol", ())] == 0.5
+    assert s[("rugsd_feed_last_event_age_seconds", ())] != s[
+        ("rugsd_feed_last_event_age_seconds", ())], "no feed: NaN"

@@ -98,15 +98,17 @@ def test_protocol_parse_snapshot_tolerates_missing_and_bad_sections():
     raw["risk"] = {"state": "killed", "kill_latched": True}  # lower case, no flags/limits
     raw["account"] = {"balance_sol": "lots"}  # bad type: whole section dropped
     raw["decisions"] = [raw["decisions"][0], {"tick": "x"}, "junk"]  # bad items dropped
+    raw["decision_log"] = [{"repeat": "many"}, raw["decision_log"][0]]
     del raw["feed"]
     raw["game"]["tick"] = None
     snap, problems = parse_snapshot(raw)
     assert snap.risk.state == "KILLED" and snap.risk.kill_latched is True
     assert snap.risk.limits == [] and snap.risk.flags.operator_paused is False
     assert snap.account.balance_sol is None
-    assert len(snap.decisions) == 1 and snap.decisions[0].intent == "buy 0.010"
+    assert len(snap.decisions) == 1 and snap.decisions[0].intent == "wait"
+    assert [d.intent for d in snap.decision_log] == ["buy 0.010"]
     assert snap.feed.connected is False and snap.game.tick is None
-    assert {p.split(":")[0] for p in problems} == {"account", "decisions"}
+    assert {p.split(":")[0] for p in problems} == {"account", "decisions", "decision_log"}
 
 
 @settings(max_examples=200, deadline=None)
