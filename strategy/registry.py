@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from rugsd.daemon.config import Settings
+from rugsd.daemon.dirs import packaged_models_dir
 from rugsd.strategy.base import Strategy
 from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
 
@@ -16,7 +17,8 @@ class StrategyError(Exception):
 
 
 def build_strategy(settings: Settings, bundle_dir: str | Path | None = None) -> Strategy:
-    """The configured strategy; "onnx" loads ``bundle_dir`` or ``models_dir/current``."""
+    """The configured strategy; "onnx" loads ``bundle_dir`` or ``models_dir/current``, and
+    without a ``current`` there the default bundle shipped with the package."""
     cfg = settings.strategy
     if cfg.name == "never":
         return NeverStrategy()
@@ -29,11 +31,13 @@ def build_strategy(settings: Settings, bundle_dir: str | Path | None = None) -> 
     from rugsd.strategy.onnx_strategy import OnnxStrategy
 
     if bundle_dir is None:
-        folder = resolve_current(cfg.models_dir)
+        # the registry's current bundle, else the one shipped with the package (read-only)
+        folder = resolve_current(cfg.models_dir) or resolve_current(packaged_models_dir())
         if folder is None:
             raise StrategyError(
-                f"no model bundle at {Path(cfg.models_dir) / CURRENT}: run `rugsd retrain` "
-                "or choose a rule strategy (strategy.name = presale_target | never)"
+                f"no model bundle at {Path(cfg.models_dir) / CURRENT} nor in the package: run "
+                "`rugsd retrain` or choose a rule strategy (strategy.name = presale_target | "
+                "never)"
             )
     else:
         folder = Path(bundle_dir)
