@@ -5,7 +5,6 @@ from __future__ import annotations
 from pathlib import Path
 
 from rugsd.daemon.config import Settings
-from rugsd.daemon.dirs import packaged_models_dir
 from rugsd.strategy.base import Strategy
 from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
 
@@ -27,12 +26,11 @@ def build_strategy(settings: Settings, bundle_dir: str | Path | None = None) -> 
     if cfg.name != "onnx":
         raise StrategyError(f"unknown strategy {cfg.name!r}; choose one of {STRATEGY_NAMES}")
     # onnxruntime is imported only when an ONNX strategy is wanted (faster start otherwise)
-    from rugsd.strategy.bundle import CURRENT, BundleError, load_bundle, resolve_current
+    from rugsd.strategy.bundle import CURRENT, BundleError, current_bundle, load_bundle
     from rugsd.strategy.onnx_strategy import OnnxStrategy
 
     if bundle_dir is None:
-        # the registry's current bundle, else the one shipped with the package (read-only)
-        folder = resolve_current(cfg.models_dir) or resolve_current(packaged_models_dir())
+        folder = current_bundle(cfg.models_dir)
         if folder is None:
             raise StrategyError(
                 f"no model bundle at {Path(cfg.models_dir) / CURRENT} nor in the package: run "
