@@ -45,7 +45,8 @@ echo "   $(basename "$wheel") ($(( $(stat -c %s "$wheel") / 1024 )) KiB)"
 
 echo "== fresh venv with the runtime dependencies only"
 "$python" -m venv "$work/venv"
-"$work/venv/bin/pip" install -q --disable-pip-version-check "$wheel"
+"$work/venv/bin/pip" install -q --disable-pip-version-check "$wheel" >"$work/pip.log" 2>&1 \
+  || { cat "$work/pip.log" >&2; exit 1; }
 rugsd="$work/venv/bin/rugsd"
 py="$work/venv/bin/python"
 if "$py" -c "import torch" 2>/dev/null; then echo "torch must not be a runtime dependency" >&2; exit 1; fi
@@ -58,10 +59,12 @@ run_env=(env -u RUGSD_CONFIG HOME="$work/home"
   XDG_STATE_HOME="$work/xdg/state" XDG_DATA_HOME="$work/xdg/data"
   XDG_CONFIG_HOME="$work/xdg/config" XDG_RUNTIME_DIR="$work/xdg/runtime"
   RUGSD_SIM__PORT="$port" RUGSD_FEED__URL="http://127.0.0.1:$port" RUGSD_SIM__SPEED=20
-  RUGSD_LOGGING__FORMAT=json)
+  RUGSD_LOGGING__FORMAT=json
+  # loss limits out of the way: the kill below must be what stops it
+  RUGSD_RISK__MAX_DRAWDOWN_SOL=1000 RUGSD_RISK__MAX_DAILY_LOSS_SOL=1000)
 
 echo "== rugsd config show (from the empty dir)"
-(cd "$work/empty" && "${run_env[@]}" "$rugsd" config show | head -n 1)
+(cd "$work/empty" && "${run_env[@]}" "$rugsd" config show | sed -n 1p)
 
 echo "== rugsd run --paper for $games games, from the empty dir"
 (cd "$work/empty" && exec "${run_env[@]}" timeout 300 "$rugsd" run --paper) \
@@ -87,6 +90,7 @@ echo "== rugsd status / kill from another directory"
 status_json | "$py" -c 'import json,sys
 r = json.load(sys.stdin); d = r["snapshot"]["daemon"]
 assert r["daemon_running"] and d["strategy"] == "onnx" and d["bundle_version"], r
+assert r["trading_state"] != "KILLED", r["trading_state"]
 print("   status: running, strategy", d["strategy"], "bundle", d["bundle_version"], "state", r["trading_state"])'
 (cd "$work/elsewhere" && "${run_env[@]}" "$rugsd" kill --reason "wheel smoke") | sed 's/^/   /'
 state=$(status_json | "$py" -c 'import json,sys; print(json.load(sys.stdin)["trading_state"])')

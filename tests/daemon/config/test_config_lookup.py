@@ -134,3 +134,13 @@ def test_the_shipped_config_toml_is_the_built_in_defaults_and_pins_no_data_dir()
     for section, values in shipped.items():
         for key, value in values.items():
             assert defaults[section][key] == value, f"{section}.{key}"
+
+
+def test_tests_never_see_the_real_home_dirs() -> None:
+    from rugsd.daemon import dirs
+
+    home = Path.home()
+    for path in (dirs.default_data_dir(), dirs.default_models_dir(), dirs.user_config_path(),
+                 dirs.registry_dir()):
+        assert not path.is_relative_to(home / ".local"), path
+        assert not path.is_relative_to(home / ".config"), path

@@ -59,3 +59,33 @@ def test_kill_with_no_running_daemon_fails_loudly_and_latches_the_default_data_d
     assert "NO RUNNING DAEMON" in text
     assert "next start" in text  # the latch applies at the next start, and it says so
     assert "Traceback" not in text
+
+
+def test_with_two_daemons_kill_kills_both_and_status_reports_both(
+    daemons: Callable[..., DaemonProc], tmp_path: Path
+) -> None:
+    first = daemons(data_dir=tmp_path / "one")
+    second = daemons(data_dir=tmp_path / "two")
+    first.wait_ready()
+    second.wait_ready()
+    cwd = _elsewhere(tmp_path)
+
+    status = rugsd("status", "--json", cwd=cwd)
+    assert status.returncode == 0, status.stderr
+    reports = json.loads(status.stdout)
+    assert {r["snapshot"]["daemon"]["pid"] for r in reports} == {first.pid, second.pid}
+    ambiguous = rugsd("pause", cwd=cwd)
+    assert ambiguous.returncode == 2 and "--data-dir" in ambiguous.stderr
+    assert str(first.pid) in ambiguous.stderr and str(second.pid) in ambiguous.stderr
+
+    done = rugsd("kill", "--reason", "both", cwd=cwd)
+
+    assert done.returncode == 0, done.stdout + done.stderr
+    for d in (first, second):
+        assert d.snapshot()["risk"]["state"] == "KILLED"
+        assert f"KILLED: pid {d.pid} on {d.data_dir}" in done.stdout
+    # --data-dir picks one
+    armed = rugsd("arm", "--yes", "--data-dir", str(first.data_dir), cwd=cwd)
+    assert armed.returncode == 0, armed.stderr
+    wait_for(lambda: first.snapshot()["risk"]["state"] != "KILLED", 5, "first armed", first.alive)
+    assert second.snapshot()["risk"]["state"] == "KILLED"
