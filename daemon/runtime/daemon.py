@@ -18,6 +18,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
+import sqlite3
 import time
 import uuid
 from collections import deque
@@ -118,7 +119,10 @@ class Daemon:
         self.pid_file = claim_pid_file(paths.run_dir)
         self.journal = None
         try:
-            self.journal = open_journal(paths.data_dir, self.settings)
+            try:
+                self.journal = open_journal(paths.data_dir, self.settings)
+            except (OSError, sqlite3.Error) as err:
+                raise DaemonError(f"cannot open the journal {paths.journal}: {err}") from None
             restored = restore_state(self.journal, paths, self.mode, self.run_id)
             self.latch.restored(restored.latch)
             ts = now_ms()
@@ -224,6 +228,10 @@ class Daemon:
         if self.venue is not None:
             await self.venue.close()
         self.journal.close()
+        self.latch.retry()
+        if self.latch.pending is not None:
+            log.error("STOPPING WITH THE KILL LATCH NOT PERSISTED: the next start will not be "
+                      "KILLED unless run/KILL exists", error=self.latch.error)
         registry.unregister(self.registry_entry)
         self.pid_file.unlink(missing_ok=True)
         log.info("rugsd stopped", run_id=self.run_id, stats=dict(self.core.stats))

@@ -71,5 +71,7 @@ def test_a_failed_start_leaves_no_pid_file_and_no_registry_entry(tmp_path: Path)
     done = rugsd("run", "--paper", "--data-dir", str(data),
                  env={"RUGSD_SIM__PORT": "1", "RUGSD_FEED__URL": "http://127.0.0.1:1"})
     assert done.returncode != 0
+    assert "Traceback" not in done.stderr
+    assert f"rugsd run: cannot open the journal {data / 'journal.sqlite'}" in done.stderr
     assert not pid_path(data / "run").exists()
     assert not _registry().exists() or list(_registry().iterdir()) == []
