@@ -253,6 +253,12 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) else "-"
 
 
+def _latch_word(risk: dict[str, Any]) -> str:
+    if risk.get("latch_error"):
+        return "YES, IN MEMORY ONLY"
+    return "YES" if risk.get("kill_latched") else "no"
+
+
 def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
     """Human text for the live status (tolerates missing fields)."""
     d = snap.get("daemon") or {}
@@ -267,7 +273,7 @@ def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
          f"strategy {d.get('strategy')}, bundle {d.get('bundle_version') or '-'})"),
         f"data dir   {data_dir if data_dir is not None else '-'}",
         (f"state      {_state_of(risk)}  (kill latch: "
-         f"{'YES' if risk.get('kill_latched') else 'no'}, paused: "
+         f"{_latch_word(risk)}, paused: "
          f"{'yes' if flags.get('operator_paused') else 'no'}, feed stale: "
          f"{'yes' if flags.get('feed_stale') else 'no'}, exec errors: "
          f"{flags.get('exec_errors', 0)})"),
