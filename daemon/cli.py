@@ -10,9 +10,11 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
+from pathlib import Path
 
-from rugsd.daemon.config import ConfigError
+from rugsd.daemon.config import ConfigError, use_config_file
 
 # modules that contribute sub-commands, in help order
 _AREAS = (
@@ -51,8 +53,9 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="rugsd", description="Rugs.fun trading daemon with a safety shell."
     )
+    parser.add_argument("--config", type=Path, default=None, metavar="FILE", help=_CONFIG_HELP)
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    first = next((a for a in (argv or []) if not a.startswith("-")), None)
+    first = _command_word(argv or [])
     areas = (_OWNER[first],) if first in _OWNER else _AREAS
     for name in areas:
         try:
@@ -63,7 +66,36 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
                 continue
             raise
         module.add_parser(sub)
+    _accept_config_everywhere(sub)
     return parser
+
+
+_CONFIG_HELP = ("config file (default: $RUGSD_CONFIG, ./config.toml, "
+                "~/.config/rugsd/config.toml, then built-in defaults)")
+
+
+def _command_word(argv: list[str]) -> str | None:
+    """The sub-command in ``argv`` (skipping ``--config FILE`` before it)."""
+    skip = False
+    for arg in argv:
+        if skip:
+            skip = False
+        elif arg == "--config":
+            skip = True
+        elif not arg.startswith("-"):
+            return arg
+    return None
+
+
+def _accept_config_everywhere(sub: argparse._SubParsersAction) -> None:
+    """``--config FILE`` also after the sub-command (``rugsd run --config x.toml``)."""
+    for parser in sub.choices.values():
+        if not any("--config" in a.option_strings for a in parser._actions):
+            parser.add_argument("--config", type=Path, default=argparse.SUPPRESS,
+                                metavar="FILE", help=_CONFIG_HELP)
+        for action in parser._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                _accept_config_everywhere(action)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -75,13 +107,23 @@ def main(argv: list[str] | None = None) -> int:
     if func is None:
         parser.print_help()
         return 2
+    # everything rugsd writes (journal, dataset, latch, pid, sockets, registry) is private
+    umask = os.umask(0o077)
     try:
+        if args.config is not None:
+            use_config_file(args.config)
         return int(func(args) or 0)
     except ConfigError as err:
         print(f"rugsd: {err}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         return 130
+    except BrokenPipeError:  # `rugsd status | head`: the reader left; no traceback
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
+    finally:
+        use_config_file(None)
+        os.umask(umask)
 
 
 if __name__ == "__main__":

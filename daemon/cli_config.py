@@ -1,11 +1,13 @@
-"""``rugsd config show``: print the effective configuration, secrets masked."""
+"""``rugsd config show``: print the effective configuration, secrets masked, and say which
+config file it came from (``--config``, ``RUGSD_CONFIG``, ``./config.toml``, the XDG
+config dir, or the built-in defaults)."""
 
 from __future__ import annotations
 
 import argparse
 import json
 
-from rugsd.daemon.config import _config_path, load_settings, masked_dump
+from rugsd.daemon.config import config_source, load_settings, masked_dump
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -31,7 +33,7 @@ def run_show(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(data, indent=2, sort_keys=True))
         return 0
-    print(f"# source: {_config_path() or 'built-in defaults'} + RUGSD_* environment")
+    print(f"# source: {config_source().describe()} + RUGSD_* environment")
     for section, values in data.items():
         print(f"\n[{section}]")
         for key, value in values.items():

@@ -1,11 +1,15 @@
 """``rugsd pause|resume|flatten|status``: operator commands over the control socket.
 
+They find the daemon from any directory (``cli_find``): ``--data-dir``, else the running
+daemon in the registry, else the configured data dir. With several daemons running,
+``status`` reports each of them and the others ask for ``--data-dir``.
+
 ``status`` falls back to the files when the daemon is unreachable: the kill latch /
 kill file (``DATA_DIR/run``), the pid file and the journal (read-only). ``pause``,
 ``resume`` and ``flatten`` need the running daemon and say so plainly otherwise.
 
-Exit codes: 0 done; 1 the daemon refused the command; 3 the daemon is not reachable
-(``status``: not running).
+Exit codes: 0 done; 1 the daemon refused the command; 2 which daemon is ambiguous;
+3 the daemon is not reachable (``status``: not running).
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
+from rugsd.daemon.cli_find import Target, TargetError, all_targets, one_target
 from rugsd.daemon.control.client import (
     ControlError,
     ControlUnavailable,
@@ -24,9 +29,10 @@ from rugsd.daemon.control.client import (
     default_who,
     send_command_sync,
 )
-from rugsd.daemon.control.protocol import Command, socket_path
+from rugsd.daemon.control.protocol import Command
 
 EXIT_REFUSED = 1
+EXIT_AMBIGUOUS = 2
 EXIT_UNREACHABLE = 3
 JOURNAL_NAME = "journal.sqlite"
 _LAMPORTS = 1_000_000_000
@@ -58,26 +64,20 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def _common(p: argparse.ArgumentParser) -> None:
     p.add_argument("--data-dir", type=Path, default=None,
-                   help="data directory (default: general.data_dir from config)")
+                   help="data directory (default: the running daemon, else general.data_dir)")
     p.add_argument("--json", action="store_true", help="machine-readable output")
     p.add_argument("--timeout", type=float, default=5.0, help="seconds to wait for the daemon")
 
 
-def resolve_data_dir(arg: Path | None) -> Path:
-    """``--data-dir`` or the configured ``general.data_dir``."""
-    if arg is not None:
-        return arg
-    from rugsd.daemon.config import load_settings  # only when needed: config errors are the CLI's
-
-    return load_settings().general.data_dir
-
-
 def run_command(args: argparse.Namespace) -> int:
     """``rugsd pause|resume|flatten``: send the command, print the resulting state."""
-    data_dir = resolve_data_dir(args.data_dir)
     cmd = Command(args.control_cmd)
+    try:
+        sock = one_target(args.data_dir, cmd.value).socket
+    except TargetError as err:
+        print(f"rugsd {cmd}: {err}", file=sys.stderr)
+        return EXIT_AMBIGUOUS
     cmd_args = {"reason": args.reason} if getattr(args, "reason", None) else {}
-    sock = socket_path(data_dir)
     try:
         answer = send_command_sync(sock, cmd, cmd_args, default_who("cli"), args.timeout)
     except (ControlUnavailable, ControlError) as err:
@@ -106,28 +106,50 @@ def _state_of(risk: Any) -> str | None:
 
 
 def run_status(args: argparse.Namespace) -> int:
-    """``rugsd status``: live from the daemon, else from the latch, pid file and journal."""
-    data_dir = resolve_data_dir(args.data_dir)
+    """``rugsd status``: live from the daemon, else from the latch, pid file and journal.
+
+    Several running daemons (and no ``--data-dir``): one report each (``--json``: a list).
+    """
     try:
-        answer = send_command_sync(socket_path(data_dir), Command.STATUS, None,
-                                   default_who("cli"), args.timeout)
+        targets = all_targets(args.data_dir)
+    except TargetError as err:
+        print(f"rugsd status: {err}", file=sys.stderr)
+        return EXIT_AMBIGUOUS
+    results = [_status_of(t, args.timeout) for t in targets]
+    if args.json:
+        reports = [report for _code, report, _text in results]
+        print(json.dumps(reports[0] if len(reports) == 1 else reports, indent=2))
+    else:
+        for i, (_code, _report, text) in enumerate(results):
+            if len(results) > 1:
+                print(("\n" if i else "") + f"== {targets[i].describe()}")
+            print(text)
+    return max(code for code, _report, _text in results)
+
+
+def _status_of(target: Target, timeout: float) -> tuple[int, dict[str, Any], str]:
+    """(exit code, JSON report, human text) for one daemon."""
+    data_dir = target.data_dir
+    try:
+        answer = send_command_sync(target.socket, Command.STATUS, None,
+                                   default_who("cli"), timeout)
     except (ControlUnavailable, ControlError) as err:
         report = offline_status(data_dir, str(err))
-        print(json.dumps(report, indent=2) if args.json else format_offline(report))
-        return EXIT_UNREACHABLE
+        return EXIT_UNREACHABLE, report, format_offline(report)
     if answer.get("type") != "result":
-        print(f"rugsd status: refused: {answer.get('error')}", file=sys.stderr)
-        return EXIT_REFUSED
+        error = f"refused: {answer.get('error')}"
+        return EXIT_REFUSED, {"daemon_running": True, "data_dir": str(data_dir),
+                              "error": error}, f"daemon     {error}"
     snap = answer.get("snapshot") or {}
     risk = answer.get("risk") or {}
     report = {
         "daemon_running": True,
+        "data_dir": str(data_dir),
         "trading_state": _state_of(risk),
         "kill_latched": bool(risk.get("kill_latched")),
         "snapshot": snap,
     }
-    print(json.dumps(report, indent=2) if args.json else format_live(snap))
-    return 0
+    return 0, report, format_live(snap, data_dir)
 
 
 # --- offline status (daemon not reachable) ----------------------------------------------
@@ -137,13 +159,14 @@ def offline_status(data_dir: Path, error: str) -> dict[str, Any]:
     """What the files say when the daemon cannot be asked (never raises)."""
     from rugsd.risk.killswitch import current_kill, pid_alive, read_pid
 
-    run = socket_path(data_dir).parent
+    run = Path(data_dir) / "run"
     kill = current_kill(run)
     pid = read_pid(run)
     alive = pid is not None and pid_alive(pid)
     journal = read_journal(Path(data_dir) / JOURNAL_NAME)
     return {
         "daemon_running": False,
+        "data_dir": str(data_dir),
         "pid_file_process_alive": alive,
         "pid": pid,
         "trading_state": "KILLED" if kill is not None else None,
@@ -203,6 +226,7 @@ def format_offline(report: dict[str, Any]) -> str:
                      f"unreachable ({report['error']})")
     else:
         lines.append(f"daemon     NOT RUNNING ({report['error']})")
+    lines.append(f"data dir   {report.get('data_dir')}")
     kill = report.get("kill")
     if kill:
         lines.append(f"state      KILLED (latched) — by {kill['who']} ({kill['reason']}) "
@@ -229,7 +253,13 @@ def _fmt(value: Any, digits: int = 4) -> str:
     return f"{value:.{digits}f}" if isinstance(value, int | float) else "-"
 
 
-def format_live(snap: dict[str, Any]) -> str:
+def _latch_word(risk: dict[str, Any]) -> str:
+    if risk.get("latch_error"):
+        return "YES, IN MEMORY ONLY"
+    return "YES" if risk.get("kill_latched") else "no"
+
+
+def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
     """Human text for the live status (tolerates missing fields)."""
     d = snap.get("daemon") or {}
     risk = snap.get("risk") or {}
@@ -241,8 +271,9 @@ def format_live(snap: dict[str, Any]) -> str:
     lines = [
         (f"daemon     running (pid {d.get('pid')}, run {d.get('run_id')}, {d.get('mode')}, "
          f"strategy {d.get('strategy')}, bundle {d.get('bundle_version') or '-'})"),
+        f"data dir   {data_dir if data_dir is not None else '-'}",
         (f"state      {_state_of(risk)}  (kill latch: "
-         f"{'YES' if risk.get('kill_latched') else 'no'}, paused: "
+         f"{_latch_word(risk)}, paused: "
          f"{'yes' if flags.get('operator_paused') else 'no'}, feed stale: "
          f"{'yes' if flags.get('feed_stale') else 'no'}, exec errors: "
          f"{flags.get('exec_errors', 0)})"),
@@ -258,6 +289,8 @@ def format_live(snap: dict[str, Any]) -> str:
          f"errors {ex.get('errors', 0)}"
          + (f" (last: {ex['last_error']})" if ex.get("last_error") else "")),
     ]
+    if risk.get("latch_error"):
+        lines.append(f"LATCH      {risk['latch_error']}")
     for lim in risk.get("limits") or []:
         used, limit = lim.get("used"), lim.get("limit")
         pct = f" ({100 * used / limit:.0f}%)" if isinstance(used, int | float) and limit else ""

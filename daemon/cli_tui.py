@@ -1,8 +1,10 @@
 """``rugsd tui``: the Textual dashboard, a client of the daemon's control socket — in the
 terminal, or with ``--web`` in a browser (textual-serve, loopback only).
 
-Starting it never starts the daemon and quitting it never stops the daemon; when the
-daemon is down the TUI says so and keeps retrying.
+It finds the daemon from any directory (``--data-dir``, else the running daemon in the
+registry, else the configured data dir). Starting it never starts the daemon and
+quitting it never stops the daemon; when the daemon is down the TUI says so and keeps
+retrying.
 """
 
 from __future__ import annotations
@@ -11,8 +13,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from rugsd.daemon.cli_control import resolve_data_dir
-from rugsd.daemon.control.protocol import socket_path
+from rugsd.daemon.cli_find import TargetError, one_target
 
 
 def add_parser(subparsers: argparse._SubParsersAction) -> None:
@@ -26,7 +27,8 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
         "http://127.0.0.1:8767)",
     )
     p.add_argument("--data-dir", type=Path, default=None,
-                   help="data directory of the daemon (default: general.data_dir from config)")
+                   help="data directory of the daemon (default: the running daemon, "
+                   "else general.data_dir)")
     p.add_argument("--socket", type=Path, default=None,
                    help="control socket path (default: DATA_DIR/run/control.sock)")
     p.add_argument("--web", action="store_true",
@@ -41,7 +43,13 @@ def add_parser(subparsers: argparse._SubParsersAction) -> None:
 
 def run_tui(args: argparse.Namespace) -> int:
     """Run the TUI (or its web server) until the operator quits."""
-    sock = args.socket or socket_path(resolve_data_dir(args.data_dir))
+    sock = args.socket
+    if sock is None:
+        try:
+            sock = one_target(args.data_dir, "tui").socket
+        except TargetError as err:
+            print(f"rugsd tui: {err}", file=sys.stderr)
+            return 2
     if args.web:
         from rugsd.tui.web import DEFAULT_PORT, serve  # textual-serve loads only for --web
 

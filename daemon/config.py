@@ -1,26 +1,56 @@
-"""Configuration: ``config.toml`` overridden by ``RUGSD_<SECTION>__<KEY>`` environment variables.
+"""Configuration: a TOML file overridden by ``RUGSD_<SECTION>__<KEY>`` environment variables.
 
-Loaded once at start with pydantic-settings. An invalid value stops the program with one
-line naming the key and the allowed range (see ``ConfigError``). Secrets (``SecretStr``)
-come only from the environment and print masked.
+Loaded once at start with pydantic-settings. The file is the first that exists of:
+``--config FILE``, ``$RUGSD_CONFIG`` (either one naming a missing file is an error),
+``./config.toml``, ``$XDG_CONFIG_HOME/rugsd/config.toml``; with none, the built-in
+defaults (the packaged ``config.toml`` documents them). ``config_source()`` says which.
+
+Paths never depend on where a command happens to run: the defaults are absolute XDG dirs
+(``rugsd.daemon.dirs``), a relative path in a config file is resolved against that file's
+folder, and one from the environment against the working directory at load time; ``~``
+is expanded. An invalid value stops the program with one line naming the key and the
+allowed range (see ``ConfigError``). Secrets (``SecretStr``) come only from the
+environment and print masked.
 """
 
 from __future__ import annotations
 
 import os
+import tomllib
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
-from pydantic import BaseModel, ConfigDict, Field, SecretStr, ValidationError, model_validator
-from pydantic_settings import (
-    BaseSettings,
-    PydanticBaseSettingsSource,
-    SettingsConfigDict,
-    TomlConfigSettingsSource,
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
+from pydantic.fields import FieldInfo
+from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
+
+from rugsd.daemon.dirs import (
+    default_data_dir,
+    default_models_dir,
+    package_root,
+    user_config_path,
 )
 
-ROOT_DIR = Path(__file__).resolve().parents[1]
-DEFAULT_CONFIG_PATH = ROOT_DIR / "config.toml"
+# the installed package folder (the repository root in an editable clone)
+ROOT_DIR = package_root()
+
+
+def _absolute(path: Path) -> Path:
+    """``~`` expanded, made absolute against the working directory, ``..`` folded."""
+    return Path(os.path.normpath(os.path.abspath(os.path.expanduser(path))))
+
+
+# a path setting: always absolute once loaded
+AbsPath = Annotated[Path, AfterValidator(_absolute)]
 
 
 class _Section(BaseModel):
@@ -30,7 +60,9 @@ class _Section(BaseModel):
 class GeneralConfig(_Section):
     """Where the daemon keeps its state."""
 
-    data_dir: Path = Path("rugsd-data")
+    # journal.sqlite, dataset/, run/ (pid, kill latch, control socket); default
+    # $XDG_STATE_HOME/rugsd, i.e. ~/.local/state/rugsd
+    data_dir: AbsPath = Field(default_factory=default_data_dir)
 
 
 class FeedConfig(_Section):
@@ -77,7 +109,9 @@ class StrategyConfig(_Section):
     """Which strategy decides, and its parameters."""
 
     name: Literal["onnx", "presale_target", "never"] = "onnx"
-    models_dir: Path = ROOT_DIR / "models"
+    # the model registry (``current`` + versions); default $XDG_DATA_HOME/rugsd/models.
+    # Without a ``current`` there, the daemon uses the bundle shipped with the package.
+    models_dir: AbsPath = Field(default_factory=default_models_dir)
     buy_sizes_sol: list[float] = [0.001, 0.005, 0.01]
     sidebet_sol: float = Field(0.001, gt=0, le=1000)
     # the sidebet model is used to bet only when its evaluation beat the baseline
@@ -157,6 +191,8 @@ class ControlConfig(_Section):
     metrics_host: str = "127.0.0.1"
     metrics_port: int = Field(0, ge=0, le=65535)  # 0 = metrics endpoint off
     snapshot_interval_s: float = Field(0.25, gt=0, le=10)
+    # a client that neither subscribed nor sent a request for this long is dropped
+    idle_timeout_s: float = Field(15.0, gt=0, le=3600)
 
 
 class LoggingConfig(_Section):
@@ -176,17 +212,17 @@ class Settings(BaseSettings):
         validate_default=True,
     )
 
-    general: GeneralConfig = GeneralConfig()
-    feed: FeedConfig = FeedConfig()
-    sim: SimConfig = SimConfig()
-    paper: PaperConfig = PaperConfig()
-    strategy: StrategyConfig = StrategyConfig()
-    risk: RiskConfig = RiskConfig()
-    journal: JournalConfig = JournalConfig()
-    live: LiveConfig = LiveConfig()
-    browser: BrowserConfig = BrowserConfig()
-    control: ControlConfig = ControlConfig()
-    logging: LoggingConfig = LoggingConfig()
+    general: GeneralConfig = Field(default_factory=GeneralConfig)
+    feed: FeedConfig = Field(default_factory=FeedConfig)
+    sim: SimConfig = Field(default_factory=SimConfig)
+    paper: PaperConfig = Field(default_factory=PaperConfig)
+    strategy: StrategyConfig = Field(default_factory=StrategyConfig)
+    risk: RiskConfig = Field(default_factory=RiskConfig)
+    journal: JournalConfig = Field(default_factory=JournalConfig)
+    live: LiveConfig = Field(default_factory=LiveConfig)
+    browser: BrowserConfig = Field(default_factory=BrowserConfig)
+    control: ControlConfig = Field(default_factory=ControlConfig)
+    logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @classmethod
     def settings_customise_sources(
@@ -197,10 +233,10 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
-        path = _config_path()
+        source = config_source()
         sources: list[PydanticBaseSettingsSource] = [init_settings, env_settings]
-        if path is not None:
-            sources.append(TomlConfigSettingsSource(settings_cls, toml_file=path))
+        if source.path is not None:
+            sources.append(_FileSource(settings_cls, _read_file(source)))
         return tuple(sources)
 
 
@@ -208,14 +244,88 @@ class ConfigError(Exception):
     """A configuration value is invalid; the message is one line naming key and range."""
 
 
-def _config_path() -> Path | None:
-    explicit = os.environ.get("RUGSD_CONFIG")
-    if explicit:
-        return Path(explicit)
-    for candidate in (Path.cwd() / "config.toml", DEFAULT_CONFIG_PATH):
-        if candidate.is_file():
-            return candidate
-    return None
+# --- which file -----------------------------------------------------------------------
+
+_explicit: Path | None = None  # set by the CLI's --config for the duration of a command
+
+
+def use_config_file(path: Path | str | None) -> None:
+    """Make ``path`` the config file (the CLI's ``--config``); ``None`` restores the lookup."""
+    global _explicit
+    _explicit = None if path is None else _absolute(Path(path))
+
+
+@dataclass(frozen=True, slots=True)
+class ConfigSource:
+    """The config file in use (``None``: built-in defaults) and how it was found."""
+
+    path: Path | None
+    how: str  # --config | RUGSD_CONFIG | ./config.toml | XDG config dir | built-in defaults
+
+    def describe(self) -> str:
+        """``/etc/rugsd.toml (RUGSD_CONFIG)`` or ``built-in defaults``."""
+        return self.how if self.path is None else f"{self.path} ({self.how})"
+
+
+def config_source() -> ConfigSource:
+    """The first of ``--config``, ``$RUGSD_CONFIG``, ``./config.toml``, the XDG config file."""
+    if _explicit is not None:
+        return ConfigSource(_explicit, "--config")
+    env = os.environ.get("RUGSD_CONFIG")
+    if env:
+        return ConfigSource(_absolute(Path(env)), "RUGSD_CONFIG")
+    try:
+        local = Path.cwd() / "config.toml"
+    except OSError:  # the working directory was deleted
+        local = None
+    if local is not None and local.is_file():
+        return ConfigSource(local, "./config.toml")
+    user = user_config_path()
+    if user.is_file():
+        return ConfigSource(user, "XDG config dir")
+    return ConfigSource(None, "built-in defaults")
+
+
+def _read_file(source: ConfigSource) -> dict[str, Any]:
+    """The file's tables with relative paths resolved against its folder."""
+    assert source.path is not None
+    try:
+        data = tomllib.loads(source.path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise ConfigError(f"config file {source.path} (from {source.how}) does not exist") from None
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as err:
+        raise ConfigError(f"cannot read config {source.path}: {err}") from None
+    folder = source.path.parent
+    for section, key in _path_fields():
+        table = data.get(section)
+        if isinstance(table, dict) and isinstance(table.get(key), str):
+            value = os.path.expanduser(table[key])
+            table[key] = os.path.normpath(os.path.join(folder, value))  # absolute stays
+    return data
+
+
+def _path_fields() -> list[tuple[str, str]]:
+    """``(section, key)`` of every path setting."""
+    found = []
+    for section, field_ in Settings.model_fields.items():
+        for key, sub in getattr(field_.annotation, "model_fields", {}).items():
+            if sub.annotation is Path or Path in get_args(sub.annotation):
+                found.append((section, key))
+    return found
+
+
+class _FileSource(PydanticBaseSettingsSource):
+    """The config file's data (already read and path-resolved) as a settings source."""
+
+    def __init__(self, settings_cls: type[BaseSettings], data: dict[str, Any]) -> None:
+        super().__init__(settings_cls)
+        self._data = data
+
+    def get_field_value(self, field: FieldInfo, field_name: str) -> tuple[Any, str, bool]:
+        return self._data.get(field_name), field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        return self._data
 
 
 def _allowed(section: str | None, key: str | None) -> str:
@@ -254,8 +364,8 @@ def load_settings(**overrides: Any) -> Settings:
         return Settings(**overrides)
     except ValidationError as err:
         raise ConfigError(_describe(err)) from None
-    except (OSError, ValueError) as err:  # unreadable or malformed TOML
-        raise ConfigError(f"cannot read config {_config_path()}: {err}") from None
+    except (OSError, ValueError) as err:  # e.g. an environment value that is not JSON
+        raise ConfigError(f"cannot load config ({config_source().describe()}): {err}") from None
 
 
 def masked_dump(settings: Settings) -> dict[str, Any]:

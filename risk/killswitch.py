@@ -7,17 +7,19 @@ Layout under ``RUN_DIR = DATA_DIR/run``:
   is the source of truth at start (``read_latch``; the journal only records history). An
   unreadable latch counts as a latch: fail safe.
 - ``KILL`` — the operator's trigger: ``touch DATA_DIR/run/KILL``. The daemon polls it
-  (``poll_kill_file``, every tick/100 ms), trips the latch and *keeps* the file as
-  evidence; ``arm`` removes both. While the file exists, a kill is re-asserted on every
+  (``kill_file_latch``, every 100 ms), goes KILLED, writes the latch and *keeps* the
+  file as evidence; ``arm`` removes both. An empty file is enough (it needs no disk
+  block, so it can be created on a full disk). While the file exists, a kill is re-asserted on every
   poll, so arming with the file still present is impossible by construction.
 - ``rugsd.pid`` — the running daemon's pid (written by the daemon), used by
   ``rugsd kill`` to send SIGUSR1.
 
-``arm(run_dir, token)`` clears the latch only with the right confirmation token: a short
-code derived from the latch contents, shown by ``rugsd arm`` and typed back by the
-operator. A running daemon notices the latch disappearing on its next poll
-(``latch_present``) and may then call ``RiskState.arm`` — only if it had seen the latch
-present before (a latch write that failed must not look like an arm).
+Every file here is written 0600 in a 0700 directory. ``arm(run_dir, token)`` clears the
+latch only with the right confirmation token: a short code derived from the latch
+contents, shown by ``rugsd arm`` and typed back by the operator. A running daemon keeps
+its own copy of the latch (``rugsd.daemon.runtime.latch``): it notices the latch
+disappearing on its next poll and arms only if it had seen that latch on disk before (a
+latch write that failed must not look like an arm).
 """
 
 from __future__ import annotations
@@ -127,22 +129,44 @@ def _fsync_dir(directory: Path) -> None:
             os.close(fd)
 
 
-def _write_atomic(path: Path, text: str) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
+def make_private_dir(path: Path) -> Path:
+    """Create ``path`` (and parents) with mode 0700; an existing one is left as it is."""
+    path = Path(path)
+    if not path.is_dir():
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)  # mkdir's mode is masked by the umask
+    return path
+
+
+def write_private(path: Path, text: str) -> None:
+    """Write ``path`` atomically (temp file + fsync + rename + dir fsync), mode 0600.
+
+    On failure (disk full...) the temp file is removed and the old file, if any, stays.
+    """
+    path = Path(path)
+    make_private_dir(path.parent)
     tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+    data = text.encode()
     try:
-        os.write(fd, text.encode())
-        os.fsync(fd)
-    finally:
-        os.close(fd)
-    os.replace(tmp, path)
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        try:
+            view = memoryview(data)
+            while view:
+                view = view[os.write(fd, view):]
+            os.fsync(fd)
+        finally:
+            os.close(fd)
+        os.replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
     _fsync_dir(path.parent)
 
 
 def write_latch(run_dir: Path, latch: KillLatch) -> None:
     """Persist ``latch`` atomically (replaces any existing latch)."""
-    _write_atomic(latch_path(run_dir), latch.to_json() + "\n")
+    write_private(latch_path(run_dir), latch.to_json() + "\n")
     log.warning("kill latch written", who=latch.who, reason=latch.reason, detail=latch.detail)
 
 
@@ -166,14 +190,26 @@ def check_kill_file(run_dir: Path) -> bool:
 
 
 def write_kill_file(run_dir: Path, text: str = "") -> Path:
-    """Create the kill file (what ``touch DATA_DIR/run/KILL`` does, with a note)."""
+    """Create the kill file (what ``touch DATA_DIR/run/KILL`` does, with a note).
+
+    When the note cannot be written (disk full), an empty kill file is created instead:
+    it needs no data block, and its presence is what counts. Raises ``OSError`` only when
+    not even that is possible.
+    """
     path = kill_file_path(run_dir)
-    _write_atomic(path, text)
+    try:
+        write_private(path, text)
+    except OSError as err:
+        if not text:
+            raise
+        log.error("kill file note not written; creating an empty kill file", error=str(err))
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT, 0o600))
+        _fsync_dir(path.parent)
     return path
 
 
-def poll_kill_file(run_dir: Path, ts_ms: int) -> KillLatch | None:
-    """Daemon poll: if the kill file exists, trip the latch (keeping the file) and return it."""
+def kill_file_latch(run_dir: Path, ts_ms: int) -> KillLatch | None:
+    """The kill the kill file asks for, or ``None`` without one (writes nothing)."""
     path = kill_file_path(run_dir)
     if not path.exists():
         return None
@@ -181,7 +217,13 @@ def poll_kill_file(run_dir: Path, ts_ms: int) -> KillLatch | None:
         note = path.read_text().strip()[:200]
     except OSError:
         note = ""
-    return trip(run_dir, KillLatch(ts_ms, "kill-file", ReasonCode.KILL_FILE.value, note))
+    return KillLatch(ts_ms, "kill-file", ReasonCode.KILL_FILE.value, note)
+
+
+def poll_kill_file(run_dir: Path, ts_ms: int) -> KillLatch | None:
+    """If the kill file exists, trip the latch (keeping the file) and return it."""
+    latch = kill_file_latch(run_dir, ts_ms)
+    return None if latch is None else trip(run_dir, latch)
 
 
 def current_kill(run_dir: Path) -> KillLatch | None:
@@ -217,6 +259,13 @@ def arm(run_dir: Path, confirmation_token: str) -> ArmResult:
     _fsync_dir(Path(run_dir))
     log.warning("kill latch cleared (armed)", was=kill.describe())
     return ArmResult.ARMED
+
+
+def write_pid(run_dir: Path, pid: int) -> Path:
+    """Write the pid file (0600)."""
+    path = pid_path(run_dir)
+    write_private(path, f"{pid}\n")
+    return path
 
 
 def read_pid(run_dir: Path) -> int | None:

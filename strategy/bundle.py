@@ -144,6 +144,14 @@ def resolve_current(models_dir: str | Path) -> Path | None:
     return None
 
 
+def current_bundle(models_dir: str | Path) -> Path | None:
+    """The bundle the daemon trades: ``models_dir``'s current one, else (read-only) the
+    default bundle shipped with the package (a fresh install's registry is empty)."""
+    from rugsd.daemon.dirs import packaged_models_dir
+
+    return resolve_current(models_dir) or resolve_current(packaged_models_dir())
+
+
 def _first_line(err: BaseException) -> str:
     text = str(err).strip().splitlines()
     return text[0] if text else type(err).__name__

@@ -16,7 +16,8 @@ class StrategyError(Exception):
 
 
 def build_strategy(settings: Settings, bundle_dir: str | Path | None = None) -> Strategy:
-    """The configured strategy; "onnx" loads ``bundle_dir`` or ``models_dir/current``."""
+    """The configured strategy; "onnx" loads ``bundle_dir`` or ``models_dir/current``, and
+    without a ``current`` there the default bundle shipped with the package."""
     cfg = settings.strategy
     if cfg.name == "never":
         return NeverStrategy()
@@ -25,15 +26,16 @@ def build_strategy(settings: Settings, bundle_dir: str | Path | None = None) -> 
     if cfg.name != "onnx":
         raise StrategyError(f"unknown strategy {cfg.name!r}; choose one of {STRATEGY_NAMES}")
     # onnxruntime is imported only when an ONNX strategy is wanted (faster start otherwise)
-    from rugsd.strategy.bundle import CURRENT, BundleError, load_bundle, resolve_current
+    from rugsd.strategy.bundle import CURRENT, BundleError, current_bundle, load_bundle
     from rugsd.strategy.onnx_strategy import OnnxStrategy
 
     if bundle_dir is None:
-        folder = resolve_current(cfg.models_dir)
+        folder = current_bundle(cfg.models_dir)
         if folder is None:
             raise StrategyError(
-                f"no model bundle at {Path(cfg.models_dir) / CURRENT}: run `rugsd retrain` "
-                "or choose a rule strategy (strategy.name = presale_target | never)"
+                f"no model bundle at {Path(cfg.models_dir) / CURRENT} nor in the package: run "
+                "`rugsd retrain` or choose a rule strategy (strategy.name = presale_target | "
+                "never)"
             )
     else:
         folder = Path(bundle_dir)

@@ -1,4 +1,5 @@
-"""Shared fixtures: where the real captured data lives, free loopback ports."""
+"""Shared fixtures: private XDG dirs per test, where the real captured data lives, free
+loopback ports."""
 
 from __future__ import annotations
 
@@ -6,6 +7,8 @@ import gzip
 import os
 import shutil
 import socket
+import tempfile
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -68,3 +71,43 @@ def _free_port() -> int:
 def free_port() -> int:
     """A free TCP port on 127.0.0.1."""
     return _free_port()
+
+
+# --- isolation: no test sees the real home dirs, nor another test's daemons ----------------
+
+XDG_VARS = ("XDG_STATE_HOME", "XDG_DATA_HOME", "XDG_CONFIG_HOME", "XDG_RUNTIME_DIR")
+_SESSION_XDG: Path | None = None
+
+
+def _point_xdg_at(root: Path, setenv) -> None:
+    for name in XDG_VARS:
+        folder = root / name.removeprefix("XDG_").lower()
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        setenv(name, str(folder))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Before collection: the whole session (and what it spawns) uses a private XDG tree."""
+    global _SESSION_XDG
+    _SESSION_XDG = Path(tempfile.mkdtemp(prefix="rugsd-xdg-"))
+    _point_xdg_at(_SESSION_XDG, os.environ.__setitem__)
+    os.environ.pop("RUGSD_CONFIG", None)
+
+
+def pytest_unconfigure(config: pytest.Config) -> None:
+    if _SESSION_XDG is not None:
+        shutil.rmtree(_SESSION_XDG, ignore_errors=True)
+
+
+@pytest.fixture(autouse=True)
+def private_xdg_dirs(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[Path]:
+    """Each test gets its own ``XDG_STATE_HOME``/``DATA``/``CONFIG``/``RUNTIME_DIR`` (and no
+    ``RUGSD_CONFIG``): default data dirs, the daemon registry and the config lookup never
+    touch the real home, and parallel tests never see each other's daemons. Subprocesses
+    inherit ``os.environ``, so daemons started by a test register in the test's tree."""
+    root = tmp_path_factory.mktemp("xdg")
+    _point_xdg_at(root, monkeypatch.setenv)
+    monkeypatch.delenv("RUGSD_CONFIG", raising=False)
+    yield root

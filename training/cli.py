@@ -145,7 +145,10 @@ def run_models(args: argparse.Namespace) -> int:
         if args.action == "list":
             rows = registry.list_versions(models_dir)
             if not rows:
-                print(f"no bundles in {models_dir}")
+                from rugsd.strategy.bundle import current_bundle
+
+                print(f"no bundles in {models_dir}; the daemon trades the bundle shipped with "
+                      f"the package: {current_bundle(models_dir)} (read-only)")
             for r in rows:
                 mark = "*" if r["current"] else " "
                 pnl = r["pnl_per_game"]

@@ -28,9 +28,9 @@ import structlog
 from rugsd.daemon.config import StrategyConfig
 from rugsd.strategy.bundle import (
     BundleError,
+    current_bundle,
     load_bundle,
     make_manifest,
-    resolve_current,
     save_bundle,
 )
 from rugsd.strategy.onnx_strategy import OnnxStrategy
@@ -262,7 +262,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         man = make_manifest(f"{version}-{name}", sidebet_usable=side.usable, **common)
         cands[name] = save_bundle(work / f"{version}-{name}", data, side.onnx, man)
     strategies = {n: OnnxStrategy(load_bundle(p), scfg) for n, p in cands.items()}
-    cur_dir = resolve_current(cfg.models_dir)
+    cur_dir = current_bundle(cfg.models_dir)  # what the daemon trades now
     current_note = None
     if cur_dir is not None:
         try:

@@ -134,10 +134,10 @@ async def read_line(reader: asyncio.StreamReader) -> bytes | None:
         raise LineTooLong
 
 
-async def refuse(writer: asyncio.StreamWriter, message: str) -> None:
+async def refuse(writer: asyncio.StreamWriter, message: str, request_id: Any = None) -> None:
     """Send one error line and drop the connection."""
     with contextlib.suppress(Exception):
-        writer.write(error_line(message))
+        writer.write(error_line(message, request_id))
         async with asyncio.timeout(1.0):
             await writer.drain()
     writer.transport.abort()

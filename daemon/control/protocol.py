@@ -95,6 +95,7 @@ class ErrorKind(StrEnum):
     PEER_REJECTED = "peer_rejected"
     TOO_MANY_CLIENTS = "too_many_clients"
     SLOW_CLIENT = "slow_client"  # too many unread answers: disconnected
+    IDLE_TIMEOUT = "idle_timeout"  # neither subscribed nor asked for too long: dropped
 
 
 # --- request arguments ---------------------------------------------------------------
@@ -168,12 +169,19 @@ class CommandRequest:
 
 
 class RequestError(Exception):
-    """A request line was refused; ``str(err)`` is the one-line message for the client."""
+    """A request line was refused; ``str(err)`` is the one-line message for the client.
 
-    def __init__(self, kind: ErrorKind, message: str, request_id: RequestId = None) -> None:
+    ``cmd`` and ``who`` are set when the line named a known command (e.g. an ``arm``
+    without a token), so that the refusal can be journaled like any other command.
+    """
+
+    def __init__(self, kind: ErrorKind, message: str, request_id: RequestId = None,
+                 cmd: Command | None = None, who: str = "unknown") -> None:
         super().__init__(message)
         self.kind = kind
         self.request_id = request_id
+        self.cmd = cmd
+        self.who = who
 
 
 def _clean_who(raw: Any) -> str:
@@ -220,16 +228,19 @@ def parse_request(line: bytes | str) -> ParsedRequest:
         raise RequestError(
             ErrorKind.UNKNOWN_COMMAND, f"unknown command {shown!r} (known: {known})", rid
         ) from None
+    who = _clean_who(obj.get("who"))
     raw_args = obj.get("args", {})
     if raw_args is None:
         raw_args = {}
     if not isinstance(raw_args, dict):
-        raise RequestError(ErrorKind.BAD_ARGS, f"bad args for {cmd}: 'args' must be an object", rid)
+        raise RequestError(ErrorKind.BAD_ARGS, f"bad args for {cmd}: 'args' must be an object",
+                           rid, cmd, who)
     try:
         args = ARGS_MODELS[cmd].model_validate(raw_args).model_dump(exclude_none=True)
     except ValidationError as err:
-        raise RequestError(ErrorKind.BAD_ARGS, f"bad args for {cmd}: {_first_error(err)}", rid) from None
-    return ParsedRequest(id=rid, cmd=cmd, args=args, who=_clean_who(obj.get("who")))
+        raise RequestError(ErrorKind.BAD_ARGS, f"bad args for {cmd}: {_first_error(err)}",
+                           rid, cmd, who) from None
+    return ParsedRequest(id=rid, cmd=cmd, args=args, who=who)
 
 
 def request_line(

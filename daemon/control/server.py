@@ -6,7 +6,12 @@ returns ``{"ok", "detail", "risk"}``; may be async). The server never blocks on 
 client: each connection has its own writer task, answers are bounded per connection,
 and a subscriber that cannot keep up has snapshots dropped (only the newest unsent one
 is kept). Every command is logged with who/when and handed to the handler, which
-journals it.
+journals it; a request refused for bad arguments goes to ``on_refused`` to be journaled.
+
+Availability: a client that neither subscribed nor sent a request for
+``idle_timeout_s`` is told so and dropped, and when all ``max_clients`` slots are taken
+a few *reserved* slots still serve one ``kill`` each (anything else is refused there),
+so a stuck or hostile set of clients can never lock the kill switch out.
 """
 
 from __future__ import annotations
@@ -34,6 +39,7 @@ from rugsd.daemon.control.connection import (
 from rugsd.daemon.control.protocol import (
     MAX_REQUEST_BYTES,
     PROTOCOL_VERSION,
+    SERVER_COMMANDS,
     Command,
     CommandRequest,
     ErrorKind,
@@ -56,8 +62,11 @@ log = structlog.get_logger(__name__)
 
 SnapshotProvider = Callable[[], dict[str, Any]]
 CommandHandler = Callable[[CommandRequest], "Awaitable[dict[str, Any]] | dict[str, Any]"]
+RefusalHook = Callable[[str, str, str], None]  # (cmd, who, why)
 
 _REDACT = frozenset({"token"})
+RESERVED_SLOTS = 4  # connections beyond max_clients that may still send one kill
+RESERVED_DEADLINE_S = 2.0  # a reserved connection must send its line within this
 
 
 def _now_ms() -> int:
@@ -79,6 +88,8 @@ class ControlServer:
         command_timeout_s: float = 10.0,
         clock_ms: Callable[[], int] = _now_ms,
         allowed_uid: int | None = None,
+        idle_timeout_s: float | None = 15.0,
+        on_refused: RefusalHook | None = None,
     ) -> None:
         self.sock_path = Path(sock_path)
         self._provider = snapshot_provider
@@ -86,6 +97,9 @@ class ControlServer:
         self.interval_s = interval_s
         self._metrics = metrics
         self._max_clients = max_clients
+        self._reserved_in_use = 0
+        self._idle_timeout_s = idle_timeout_s
+        self._on_refused = on_refused
         self._command_timeout_s = command_timeout_s
         self._clock_ms = clock_ms
         # peers must run as this uid (SO_PEERCRED); default: the daemon's own uid
@@ -251,8 +265,7 @@ class ControlServer:
             await refuse(writer, f"permission denied: peer uid {uid} is not the daemon's uid")
             return
         if len(self._conns) >= self._max_clients:
-            self._count(ErrorKind.TOO_MANY_CLIENTS)
-            await refuse(writer, f"too many control clients (max {self._max_clients})")
+            await self._serve_reserved(reader, writer, pid, uid)
             return
         writer.transport.set_write_buffer_limits(high=WRITE_BUFFER_HIGH)
         conn = Connection(writer, self.counters)
@@ -261,7 +274,12 @@ class ControlServer:
         try:
             while not conn.closed:
                 try:
-                    line = await read_line(reader)
+                    line = await self._read_request(reader, conn)
+                except TimeoutError:
+                    self._count(ErrorKind.IDLE_TIMEOUT)
+                    conn.send(error_line(
+                        f"idle for {self._idle_timeout_s:g}s without a request: disconnected"))
+                    break
                 except LineTooLong:
                     self._count(ErrorKind.TOO_LONG)
                     conn.send(error_line(f"request longer than {MAX_REQUEST_BYTES} bytes"))
@@ -279,14 +297,73 @@ class ControlServer:
             else:
                 conn.writer_task.cancel()
 
+    async def _read_request(self, reader: asyncio.StreamReader, conn: Connection) -> bytes | None:
+        """The next line; ``TimeoutError`` when a non-subscriber stays silent too long."""
+        if conn.subscribed or self._idle_timeout_s is None:
+            return await read_line(reader)
+        async with asyncio.timeout(self._idle_timeout_s):
+            return await read_line(reader)
+
+    async def _serve_reserved(
+        self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter,
+        pid: int | None, uid: int | None,
+    ) -> None:
+        """Every normal slot is taken: serve one ``kill`` (only) on a reserved slot."""
+        self._count(ErrorKind.TOO_MANY_CLIENTS)
+        full = f"too many control clients (max {self._max_clients})"
+        if self._reserved_in_use >= RESERVED_SLOTS:
+            await refuse(writer, full)
+            return
+        self._reserved_in_use += 1
+        try:
+            try:
+                async with asyncio.timeout(RESERVED_DEADLINE_S):
+                    line = await read_line(reader)
+            except (TimeoutError, LineTooLong, ConnectionError, OSError):
+                line = None
+            try:
+                req = parse_request(line) if line else None
+            except RequestError as err:
+                self._refused(err)
+                req = None
+            if req is None or req.cmd is not Command.KILL:
+                rid = req.id if req is not None else None
+                await refuse(writer, f"{full}: only kill is served on the reserved slot", rid)
+                return
+            log.warning("kill on a reserved control slot", who=req.who, clients=len(self._conns))
+            answer = await self._run_command(self._request(req, pid, uid))
+            with contextlib.suppress(Exception):
+                writer.write(answer)
+                async with asyncio.timeout(1.0):
+                    await writer.drain()
+            writer.transport.abort()
+        finally:
+            self._reserved_in_use -= 1
+
+    def _request(self, req: Any, pid: int | None, uid: int | None) -> CommandRequest:
+        return CommandRequest(
+            id=req.id, cmd=req.cmd, args=req.args, who=req.who, ts_ms=self._clock_ms(),
+            peer_pid=pid, peer_uid=uid,
+        )
+
+    def _refused(self, err: RequestError) -> None:
+        """Count and log a refused request; journal it (``on_refused``) if it named a command."""
+        self._count(err.kind)
+        log.info("control request refused", kind=err.kind.value, error=str(err))
+        if self._on_refused is None or err.cmd is None or err.cmd in SERVER_COMMANDS:
+            return
+        try:
+            self._on_refused(err.cmd.value, err.who, str(err))
+        except Exception as hook_err:  # noqa: BLE001 - journaling must not break serving
+            log.warning("refusal hook failed", error=f"{type(hook_err).__name__}: {hook_err}")
+
     async def _handle_line(
         self, conn: Connection, line: bytes, pid: int | None, uid: int | None
     ) -> None:
         try:
             req = parse_request(line)
         except RequestError as err:
-            self._count(err.kind)
-            log.info("control request refused", kind=err.kind.value, error=str(err))
+            self._refused(err)
             conn.send(error_line(str(err), err.request_id))
             return
         if req.cmd is Command.SUBSCRIBE:
@@ -298,16 +375,7 @@ class ControlServer:
         if req.cmd is Command.STATUS:
             conn.send(self._status_answer(req.id))
             return
-        request = CommandRequest(
-            id=req.id,
-            cmd=req.cmd,
-            args=req.args,
-            who=req.who,
-            ts_ms=self._clock_ms(),
-            peer_pid=pid,
-            peer_uid=uid,
-        )
-        conn.send(await self._run_command(request))
+        conn.send(await self._run_command(self._request(req, pid, uid)))
         self.poke()
 
     def _status_answer(self, rid: Any) -> bytes:

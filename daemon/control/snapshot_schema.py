@@ -109,6 +109,7 @@ class RiskInfo(_Part):
 
     state: str = "UNKNOWN"  # ACTIVE | REDUCING | HALTED | KILLED (upper-cased here)
     kill_latched: bool = False
+    latch_error: str | None = None  # KILLED in memory, but the latch file could not be written
     flags: RiskFlags = Field(default_factory=RiskFlags)
     limits: list[LimitUsage] = Field(default_factory=list)
 

@@ -7,14 +7,18 @@ nothing twice: open orders are marked unknown, never re-sent). Shutdown on SIGIN
 flushes the journal and closes everything.
 
 Kill triggers, all effective before the next decision: ``rugsd kill`` (control socket,
-else kill file + SIGUSR1), SIGUSR1, the kill file ``run/KILL``, the TUI.
+else kill file + SIGUSR1), SIGUSR1, the kill file ``run/KILL``, the TUI. The core goes
+KILLED in memory first; the latch file follows (``runtime/latch.py``: retried while the
+disk is full, and no ``arm`` before it is written). The daemon registers itself
+(``control/registry.py``) so that those commands find it from any directory.
 """
 
 from __future__ import annotations
 
 import asyncio
-import os
+import contextlib
 import signal
+import sqlite3
 import time
 import uuid
 from pathlib import Path
@@ -23,6 +27,7 @@ from typing import Any
 import structlog
 
 from rugsd.daemon.config import Settings
+from rugsd.daemon.control import registry
 from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
 from rugsd.daemon.control.server import ControlServer
 from rugsd.daemon.core.inputs import ClockTick, OperatorAction, OperatorInput
@@ -40,10 +45,17 @@ from rugsd.daemon.journal.records import (
 )
 from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
+from rugsd.daemon.runtime.latch import LatchKeeper
 from rugsd.daemon.runtime.mirror import SimMirror
-from rugsd.daemon.runtime.operator import handle_command, make_snapshot
+from rugsd.daemon.runtime.operator import handle_command, journal_refusal, make_snapshot
 from rugsd.daemon.runtime.snapshot import DecisionWindow, account_block
-from rugsd.daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
+from rugsd.daemon.runtime.startup import (
+    DaemonError,
+    claim_pid_file,
+    now_ms,
+    prepare_data_dir,
+    restore_state,
+)
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
 from rugsd.strategy.registry import build_strategy
@@ -93,7 +105,8 @@ class Daemon:
         self.mirror: SimMirror | None = None
         self.control: ControlServer | None = None
         self.first_decision_ms: int | None = None
-        self.latch_seen = False
+        self.latch = LatchKeeper(self.paths.run_dir)
+        self.registry_entry: registry.DaemonEntry | None = None
         self.reload_requested = False
         self._bundle_checked_game: str | None = None
         self._reconnects_seen = 0
@@ -102,14 +115,17 @@ class Daemon:
 
     def _restore(self) -> None:
         paths = self.paths
-        paths.run_dir.mkdir(parents=True, exist_ok=True)
-        os.chmod(paths.run_dir, 0o700)
+        prepare_data_dir(paths)
         self.pid_file = claim_pid_file(paths.run_dir)
-        self.journal = open_journal(paths.data_dir, self.settings)
-        restored = restore_state(self.journal, paths, self.mode, self.run_id)
-        self.latch_seen = restored.latched
-        ts = now_ms()
+        self.journal = None
         try:
+            try:
+                self.journal = open_journal(paths.data_dir, self.settings)
+            except (OSError, sqlite3.Error) as err:
+                raise DaemonError(f"cannot open the journal {paths.journal}: {err}") from None
+            restored = restore_state(self.journal, paths, self.mode, self.run_id)
+            self.latch.restored(restored.latch)
+            ts = now_ms()
             self.core = make_core(
                 self.settings, run_id=self.run_id, order_prefix=self.run_id,
                 account=restored.account, risk=restored.risk, figures=restored.figures,
@@ -117,25 +133,30 @@ class Daemon:
                 external_fills=self.executor_kind == "browser",
                 exposure_game=restored.exposure_game,
             )
-        except Exception:
-            # refusing to start (e.g. a broken model bundle) leaves no pid file behind
-            self.journal.close()
+            self.journal.write(run_started(self.settings, self.core, self.mode, ts))
+        except BaseException:
+            # refusing to start (a broken bundle, an unreadable journal...) leaves no pid
+            # file behind
+            if self.journal is not None:
+                with contextlib.suppress(Exception):
+                    self.journal.close()
             self.pid_file.unlink(missing_ok=True)
             raise
-        self.journal.write(run_started(self.settings, self.core, self.mode, ts))
 
     # -- main ------------------------------------------------------------------------------
 
     async def run(self) -> int:
         """Run until SIGINT/SIGTERM (or ``stop()``); 0 on a clean stop."""
-        self._restore()
         loop = asyncio.get_running_loop()
+        # before anything else: a SIGUSR1 during start-up is a kill, not the default exit
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGUSR1, self._on_sigusr1)
+        self._restore()
         tasks: list[asyncio.Task] = []
         metrics_server = None
         try:
+            self._register()
             if self.live:
                 self.venue = Venue(self.feed_url or self.settings.feed.real_url, False)
             else:
@@ -155,6 +176,8 @@ class Daemon:
             self.control = ControlServer(
                 self.paths.run_dir / "control.sock", self.snapshot, self.command,
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,
+                idle_timeout_s=self.settings.control.idle_timeout_s,
+                on_refused=lambda cmd, who, why: journal_refusal(self, cmd, who, why),
             )
             await self.control.start()
             self.metrics.follow(lambda: account_block(self.core),
@@ -179,6 +202,16 @@ class Daemon:
         """Ask the daemon to stop cleanly."""
         self.stop_event.set()
 
+    def _register(self) -> None:
+        """Enter the registry of running daemons (a daemon no kill can find must not run)."""
+        try:
+            self.registry_entry = registry.register(
+                self.paths.data_dir.absolute(), self.paths.run_dir.absolute() / "control.sock",
+                self.started_ms, self.run_id, self.mode)
+        except OSError as err:
+            raise DaemonError(f"cannot register the daemon in {registry.registry_dir()}: "
+                              f"{err.strerror or err}") from None
+
     async def _shutdown(self, tasks: list[asyncio.Task], metrics_server: Any) -> None:
         self.stop_event.set()
         if self.feed is not None:
@@ -197,6 +230,11 @@ class Daemon:
         if self.venue is not None:
             await self.venue.close()
         self.journal.close()
+        self.latch.retry()
+        if self.latch.pending is not None:
+            log.error("STOPPING WITH THE KILL LATCH NOT PERSISTED: the next start will not be "
+                      "KILLED unless run/KILL exists", error=self.latch.error)
+        registry.unregister(self.registry_entry)
         self.pid_file.unlink(missing_ok=True)
         log.info("rugsd stopped", run_id=self.run_id, stats=dict(self.core.stats))
 
@@ -223,6 +261,9 @@ class Daemon:
     def _step(self, event: Any) -> None:
         started = time.perf_counter_ns()
         out = self.core.step(event)
+        for record in out.records:  # the latch first: a kill never waits on the journal
+            if isinstance(record, KillEvent):
+                self._trip_latch(record)
         allowed: set[str] = set()
         for record in out.records:
             if isinstance(record, OrderRecord) and record.status == OrderStatus.SENT.value:
@@ -232,8 +273,6 @@ class Daemon:
                     log.error("order id already journaled: not sent again",
                               order_id=record.order_id)
                 continue
-            if isinstance(record, KillEvent):
-                self._trip_latch(record)
             self.journal.write(record)
         decision = self.core.last_decision
         if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
@@ -319,33 +358,42 @@ class Daemon:
         return "reloaded"
 
     def _trip_latch(self, record: KillEvent) -> None:
-        latch = killswitch.KillLatch(record.ts_ms, record.source, record.reason)
-        killswitch.trip(self.paths.run_dir, latch)
-        self.latch_seen = True
+        self.latch.trip(killswitch.KillLatch(record.ts_ms, record.source, record.reason))
 
     def operator(self, action: OperatorAction, source: str, who: str = "", reason: str = ""):
         """Step an operator command into the core now (it is journaled there)."""
         self._step(OperatorInput(now_ms(), action, source, who, reason))
 
     def _on_sigusr1(self) -> None:
-        latch = killswitch.read_latch(self.paths.run_dir)
-        self.operator(OperatorAction.KILL, "signal", "SIGUSR1",
-                       latch.describe() if latch else "SIGUSR1")
+        try:
+            latch = killswitch.read_latch(self.paths.run_dir)
+            self.operator(OperatorAction.KILL, "signal", "SIGUSR1",
+                          latch.describe() if latch else "SIGUSR1")
+        except Exception as err:  # noqa: BLE001 - the core is KILLED before any write
+            log.error("SIGUSR1 kill: a write failed", error=str(err),
+                      killed=self.core.risk.killed)
+
+    def _poll_kill_switch(self, ts: int) -> None:
+        """Timer: persist a pending latch, notice the kill file / a latch / an arm."""
+        run_dir = self.paths.run_dir
+        self.latch.retry()
+        if not self.core.risk.killed:
+            latch = killswitch.kill_file_latch(run_dir, ts) or killswitch.read_latch(run_dir)
+            if latch is not None:
+                self.operator(OperatorAction.KILL, "file", latch.who, latch.describe())
+        elif self.latch.cleared_on_disk():  # `rugsd arm` cleared the latch while we ran
+            self.operator(OperatorAction.ARM, "cli", "rugsd arm", "latch cleared")
 
     async def _timer(self) -> None:
-        run_dir = self.paths.run_dir
         while not self.stop_event.is_set():
             await asyncio.sleep(TIMER_MS / 1000)
             ts = now_ms()
+            try:
+                self._poll_kill_switch(ts)
+            except Exception as err:  # noqa: BLE001 - a failed write must not end the polling
+                log.error("kill switch poll: a write failed", error=str(err),
+                          killed=self.core.risk.killed)
             self._step(ClockTick(ts))
-            if not self.core.risk.killed:
-                latch = killswitch.poll_kill_file(run_dir, ts) or killswitch.read_latch(run_dir)
-                if latch is not None:
-                    self.operator(OperatorAction.KILL, "file", latch.who, latch.describe())
-            elif self.latch_seen and not killswitch.latch_present(run_dir):
-                # `rugsd arm` cleared the latch while we ran
-                self.latch_seen = False
-                self.operator(OperatorAction.ARM, "cli", "rugsd arm", "latch cleared")
 
     # -- control plane --------------------------------------------------------------------
 

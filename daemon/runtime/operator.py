@@ -2,7 +2,14 @@
 
 Plain functions over the running ``Daemon`` (kept out of ``daemon.py`` so each file has
 one job). Commands become ``OperatorInput`` steps of the decision core, so each is
-journaled with who and when, and every answer carries the resulting risk state.
+journaled with who and when, and every answer carries the resulting risk state. A
+command that is refused before it reaches the core (an ``arm`` with a wrong code, an
+``arm`` while the latch is not on disk, a request with bad arguments) is journaled here
+as ``refused: <why>``; so is ``reload-model``.
+
+``kill`` always answers with the state it reached: the core is KILLED in memory before
+anything is written, so a failed latch or journal write is reported in ``detail`` (and
+the latch is retried), never as an error that reads like "not killed".
 """
 
 from __future__ import annotations
@@ -10,13 +17,24 @@ from __future__ import annotations
 import os
 from typing import TYPE_CHECKING, Any
 
+import structlog
+
 from rugsd.daemon.core.inputs import OperatorAction
+from rugsd.daemon.journal.records import OperatorCommand
+from rugsd.daemon.runtime.latch import ArmVerdict
 from rugsd.daemon.runtime.snapshot import build_snapshot
 from rugsd.daemon.runtime.startup import now_ms
 from rugsd.risk import killswitch
 
 if TYPE_CHECKING:
     from rugsd.daemon.runtime.daemon import Daemon
+
+log = structlog.get_logger(__name__)
+
+_ARM_REFUSED = {
+    ArmVerdict.WRONG_TOKEN: "wrong confirmation code: still KILLED",
+    ArmVerdict.NO_LATCH: "no kill latch to check the code against: still KILLED",
+}
 
 
 def _rejected(parse_stats: dict[str, Any]) -> int:
@@ -34,7 +52,7 @@ def make_snapshot(d: Daemon) -> dict[str, Any]:
     health = d.feed.health_snapshot() if d.feed is not None else None
     mirror = d.mirror.stats if d.mirror is not None else None
     bundle = getattr(getattr(core.strategy, "bundle", None), "manifest", None)
-    return build_snapshot(
+    snap = build_snapshot(
         core, seq=d.snapshot_seq, now_ms=now_ms(),
         daemon={
             "pid": os.getpid(), "run_id": d.run_id, "mode": d.mode,
@@ -62,6 +80,15 @@ def make_snapshot(d: Daemon) -> dict[str, Any]:
         decisions=d.decisions,
         kill_latched=killswitch.latch_present(d.paths.run_dir),
     )
+    risk = snap.get("risk")
+    if isinstance(risk, dict):  # a kill held in memory only says so
+        risk["latch_error"] = d.latch.describe_pending() if d.latch.pending else None
+    return snap
+
+
+def journal_refusal(d: Daemon, command: str, who: str, why: str) -> None:
+    """Journal a command that never reached the core (never raises: it is a refusal)."""
+    _journal(d, command, who, f"refused: {why}")
 
 
 def handle_command(d: Daemon, request: Any) -> dict[str, Any]:
@@ -73,25 +100,70 @@ def handle_command(d: Daemon, request: Any) -> dict[str, Any]:
     detail = ""
     ok = True
     if cmd == "kill":
-        d.operator(OperatorAction.KILL, "tui" if who.startswith("tui") else "control", who,
-                   reason)
+        ok, detail = _kill(d, who, reason)
     elif cmd in ("pause", "resume", "flatten"):
         d.operator(OperatorAction(cmd), "control", who, reason)
         if d.core.risk.killed:
             # the kill latch outranks pause/resume/flatten: say so instead of "ok"
             ok, detail = False, "trading is KILLED: clear the latch with `rugsd arm` first"
     elif cmd == "arm":
-        result = killswitch.arm(d.paths.run_dir, str(args.get("token", "")))
-        # NOT_KILLED: no latch on disk (e.g. `rugsd arm` cleared it just now) — the latch
-        # file is the source of truth, so the core follows it
-        ok = result in (killswitch.ArmResult.ARMED, killswitch.ArmResult.NOT_KILLED)
-        detail = str(result)
-        if ok and d.core.risk.killed:
-            d.latch_seen = False
-            d.operator(OperatorAction.ARM, "control", who, "armed with token")
+        ok, detail = _arm(d, str(args.get("token", "")), who)
     elif cmd == "reload-model":
         d.reload_requested = True
         detail = "reload scheduled for the next cooldown"
+        _journal(d, cmd, who, "scheduled")
     elif cmd != "status":
         return {"ok": False, "cmd": cmd, "detail": f"unknown command {cmd!r}"}
     return {"ok": ok, "cmd": cmd, "risk": make_snapshot(d)["risk"], "detail": detail}
+
+
+def _journal(d: Daemon, command: str, who: str, result: str) -> None:
+    try:
+        d.journal.write(OperatorCommand(d.run_id, now_ms(), command, who, result))
+    except Exception as err:  # noqa: BLE001 - e.g. disk full: the answer still goes out
+        log.error("operator command not journaled", command=command, who=who, error=str(err))
+
+
+def _kill(d: Daemon, who: str, reason: str) -> tuple[bool, str]:
+    """The core goes KILLED first; what could not be written is said, not raised."""
+    problems = []
+    try:
+        d.operator(OperatorAction.KILL, "tui" if who.startswith("tui") else "control", who,
+                   reason)
+    except Exception as err:
+        if not d.core.risk.killed:
+            raise
+        log.error("kill: journal write failed (trading is KILLED)", error=str(err))
+        problems.append(f"journal write failed: {type(err).__name__}: {err}")
+    if d.latch.pending is not None:
+        problems.insert(0, d.latch.describe_pending())
+    return d.core.risk.killed, "; ".join(["KILLED", *problems])
+
+
+def _arm(d: Daemon, token: str, who: str) -> tuple[bool, str]:
+    """Leave KILLED only with the right code, and only once the latch is on disk."""
+    killed = d.core.risk.killed
+    verdict = d.latch.check_arm(token, killed)
+    if verdict is ArmVerdict.NOT_KILLED:
+        _journal(d, "arm", who, f"{d.core.trading_state.value} (not killed: nothing to arm)")
+        return True, str(verdict)
+    if verdict is not ArmVerdict.ARM:
+        why = d.latch.describe_pending() if verdict is ArmVerdict.NOT_PERSISTED \
+            else _ARM_REFUSED[verdict]
+        journal_refusal(d, "arm", who, f"{verdict}: {why}")
+        return False, why
+    try:
+        cleared = killswitch.arm(d.paths.run_dir, token)
+    except OSError as err:
+        why = f"could not clear the kill latch: {err}"
+        journal_refusal(d, "arm", who, why)
+        return False, why
+    if cleared is killswitch.ArmResult.WRONG_TOKEN:  # the latch changed under us
+        journal_refusal(d, "arm", who, "wrong_token: the kill latch changed")
+        return False, "the kill latch changed: still KILLED (run `rugsd arm` again)"
+    d.latch.armed()
+    if killed:
+        d.operator(OperatorAction.ARM, "control", who, "armed with token")
+    else:
+        _journal(d, "arm", who, f"{d.core.trading_state.value} (latch cleared)")
+    return True, str(ArmVerdict.ARM)

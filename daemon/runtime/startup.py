@@ -2,14 +2,20 @@
 
 After a crash (even ``kill -9``) this is what makes a restart safe: the account comes
 back from the journal (latest position snapshot rolled forward through later fills),
-orders that were in flight are marked unknown and never re-sent, the kill latch on disk
-keeps trading KILLED, and the loss figures continue (daily loss and the session's
-drawdown peak are not reset by a restart).
+orders that were in flight are marked unknown and never re-sent, the kill latch (or a
+kill file) on disk keeps trading KILLED, and the loss figures continue (daily loss and
+the session's drawdown peak are not reset by a restart).
+
+The data dir is private: ``prepare_data_dir`` creates it and its run dir 0700 and makes
+private what an older version left group/world readable (the journal holds balances);
+the CLI runs with umask 077, so everything written later is 0600 / 0700 too.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
+import stat
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -37,14 +43,67 @@ class DaemonError(Exception):
     """The daemon cannot start (another instance, no venue account...)."""
 
 
+# what a data dir holds (journal.py / dataset / run dir / training / browser profile):
+# a folder with any of these is ours to make private
+_OURS = ("journal.sqlite", "run", "dataset", "training", "browser-profile")
+
+
+def prepare_data_dir(paths: DataPaths) -> None:
+    """Create the data dir and its run dir (0700); a bad data dir is a one-line error."""
+    data = paths.data_dir
+    try:
+        existed = data.is_dir()
+        if data.exists() and not existed:
+            raise DaemonError(f"data dir {data} exists and is not a directory")
+        killswitch.make_private_dir(data)
+        if existed:
+            _make_private(data)
+        killswitch.make_private_dir(paths.run_dir)
+        os.chmod(paths.run_dir, 0o700)
+        if not os.access(data, os.W_OK | os.X_OK):
+            raise DaemonError(f"data dir {data} is not writable")
+    except OSError as err:
+        raise DaemonError(f"data dir {data}: {err.strerror or err}") from None
+
+
+def _make_private(data: Path) -> None:
+    """Tighten what an older rugsd left readable (only in a folder that is clearly ours)."""
+    names = set(os.listdir(data))
+    ours = sorted(n for n in names if n in _OURS or n.startswith("journal.sqlite"))
+    if names and not ours:
+        if stat.S_IMODE(data.stat().st_mode) & 0o077:
+            log.warning("data dir is readable by others and not a rugsd data dir: left as is",
+                        data_dir=str(data))
+        return
+    _chmod(data, 0o700)
+    for name in ours:
+        path = data / name
+        if path.is_dir() and not path.is_symlink():
+            for root, dirs, files in os.walk(path):
+                _chmod(Path(root), 0o700)
+                for name in files:
+                    _chmod(Path(root) / name, 0o600)
+        elif path.is_file() and not path.is_symlink():
+            _chmod(path, 0o600)
+
+
+def _chmod(path: Path, mode: int) -> None:
+    with contextlib.suppress(OSError):
+        if stat.S_IMODE(path.lstat().st_mode) & ~mode:
+            os.chmod(path, mode)
+            log.info("made private", path=str(path), mode=oct(mode))
+
+
 def claim_pid_file(run_dir: Path) -> Path:
-    """Write our pid; refuse when another live daemon owns this data dir."""
+    """Write our pid (0600); refuse when another live daemon owns this data dir."""
     path = killswitch.pid_path(run_dir)
     other = killswitch.read_pid(run_dir) if path.exists() else None
     if other and other != os.getpid() and killswitch.pid_alive(other):
         raise DaemonError(f"another rugsd (pid {other}) is running on {run_dir.parent}")
-    path.write_text(f"{os.getpid()}\n")
-    return path
+    try:
+        return killswitch.write_pid(run_dir, os.getpid())
+    except OSError as err:
+        raise DaemonError(f"cannot write the pid file {path}: {err.strerror or err}") from None
 
 
 @dataclass(frozen=True)
@@ -55,7 +114,7 @@ class Restored:
     risk: RiskState
     figures: SessionFigures | None
     exposure_game: str | None  # the game an open position / sidebet belongs to
-    latched: bool
+    latch: killswitch.KillLatch | None  # the kill in force on disk (latch or kill file)
     state: RecoveredState
 
 
@@ -84,7 +143,7 @@ def restore_state(journal: Journal, paths: DataPaths, mode: str, run_id: str) ->
         log.warning("orders open at the last stop marked unknown (never re-sent)",
                     count=len(state.open_orders))
     risk = RiskState()
-    latch = killswitch.read_latch(paths.run_dir)
+    latch = killswitch.current_kill(paths.run_dir)
     if latch is not None:
         risk, change = risk.restore_kill(ts, latch.describe())
         if change is not None:
@@ -103,6 +162,6 @@ def restore_state(journal: Journal, paths: DataPaths, mode: str, run_id: str) ->
         risk=risk,
         figures=figures_of(state, ts),
         exposure_game=state.last_game_id if exposed else None,
-        latched=latch is not None,
+        latch=latch,
         state=state,
     )

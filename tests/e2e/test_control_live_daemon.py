@@ -90,7 +90,10 @@ async def test_control_live_bad_requests_get_one_error_line_and_trading_goes_on(
         expected[kind] = expected.get(kind, 0) + 1
     for kind, n in expected.items():
         assert samples.get(("rugsd_control_errors_total", (("kind", kind),))) == n, kind
-    assert count(d, "SELECT count(*) FROM operator_commands") == 0
+    # the two that named a command (arm, pause) are journaled as refused; nothing applied
+    journaled = d.query("SELECT command, result FROM operator_commands ORDER BY id")
+    assert [c for c, _r in journaled] == ["arm", "pause"], journaled
+    assert all(r.startswith("refused: bad args") for _c, r in journaled), journaled
     assert count(d, "SELECT count(*) FROM kill_events") == 0
 
     # ...and the daemon keeps trading: ticks counted, new orders sent

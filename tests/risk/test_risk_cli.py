@@ -39,17 +39,19 @@ class FakeTty(io.StringIO):
         return True
 
 
-def test_kill_writes_the_kill_file_and_the_latch(tmp_path, capsys):
+def test_kill_without_a_daemon_writes_the_files_and_says_nobody_acknowledged(tmp_path, capsys):
     code = run("kill", "--data-dir", str(tmp_path), "--reason", "looks wrong")
 
     run_dir = run_dir_of(tmp_path)
     latch = read_latch(run_dir)
-    out = capsys.readouterr().out
-    assert code == 0
+    captured = capsys.readouterr()
+    assert code == 3  # no running daemon acknowledged: never a quiet success
     assert check_kill_file(run_dir) and kill_file_path(run_dir).read_text() == "looks wrong"
     assert latch.reason == "operator_kill" and latch.detail == "looks wrong"
     assert latch.who.startswith("cli:")
-    assert "KILLED" in out and "no running daemon" in out
+    assert "no running daemon" in captured.out
+    assert "NO RUNNING DAEMON ACKNOWLEDGED THE KILL" in captured.err
+    assert f"the next start on {tmp_path} starts KILLED" in captured.err
 
 
 def test_kill_signals_a_live_daemon_named_in_the_pid_file(tmp_path, capsys):
@@ -74,9 +76,11 @@ def test_kill_signals_a_live_daemon_named_in_the_pid_file(tmp_path, capsys):
         code = run("kill", "--data-dir", str(tmp_path))
 
         child.wait(timeout=20)
-        assert code == 0
+        assert code == 1  # signalled, but a signal is not an acknowledgement
         assert marker.read_text() == "usr1"
-        assert f"SIGUSR1 to daemon pid {child.pid}" in capsys.readouterr().out
+        captured = capsys.readouterr()
+        assert f"SIGUSR1 to daemon pid {child.pid}" in captured.out
+        assert "NOT ACKNOWLEDGED" in captured.err
     finally:
         if child.poll() is None:
             child.kill()
@@ -91,7 +95,7 @@ def test_kill_does_not_signal_an_unrelated_process(tmp_path, capsys):
 
         code = run("kill", "--data-dir", str(tmp_path))
 
-        assert code == 0 and other.poll() is None  # SIGUSR1 would have terminated sleep
+        assert code == 3 and other.poll() is None  # SIGUSR1 would have terminated sleep
         assert "not rugsd; not signalled" in capsys.readouterr().out
         assert read_latch(run_dir_of(tmp_path)) is not None
     finally:
@@ -150,7 +154,7 @@ def test_arm_clears_a_bare_kill_file(tmp_path):
 
 def test_data_dir_defaults_to_the_configured_one(tmp_path, monkeypatch):
     monkeypatch.setenv("RUGSD_GENERAL__DATA_DIR", str(tmp_path / "configured"))
-    assert run("kill") == 0
+    assert run("kill") == 3  # no daemon running: the configured data dir gets the latch
     assert read_latch(run_dir_of(tmp_path / "configured")) is not None
 
 

@@ -92,7 +92,11 @@ def test_registry_builds_rule_strategies() -> None:
     assert isinstance(rule, PresaleTargetStrategy) and rule.name == "presale_target"
 
 
-def test_registry_onnx_without_bundle_says_what_to_do(tmp_path: Path) -> None:
+def test_registry_onnx_without_bundle_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # neither the registry nor the package has a bundle
+    monkeypatch.setattr("rugsd.daemon.dirs.packaged_models_dir", lambda: tmp_path / "none")
     settings = Settings(strategy=StrategyConfig(name="onnx", models_dir=tmp_path))
     with pytest.raises(StrategyError) as info:
         build_strategy(settings)

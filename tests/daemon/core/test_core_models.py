@@ -13,6 +13,7 @@ from core_helpers import events_of, make_test_core, sim_games
 
 from rugsd.daemon.config import Settings
 from rugsd.daemon.core.decision import DecisionCore
+from rugsd.daemon.dirs import packaged_models_dir
 from rugsd.daemon.journal.records import DecisionRecord
 from rugsd.strategy.actions import N_ACTIONS
 from rugsd.strategy.bundle import MANIFEST_FILE, POLICY_FILE, SIDEBET_FILE
@@ -141,6 +142,17 @@ def test_build_strategy_refuses_a_broken_bundle_with_one_line(
     assert str(folder.resolve()) in message or str(folder) in message
 
 
-def test_build_strategy_without_a_promoted_bundle_says_what_to_do(tmp_path: Path) -> None:
+def test_build_strategy_without_a_promoted_bundle_uses_the_packaged_one(tmp_path: Path) -> None:
+    # a fresh install: the model registry is empty, the bundle shipped with the package
+    # (the repository's models/current in a clone) is used read-only
+    strategy = build_strategy(_settings(tmp_path / "empty-models"))
+    assert strategy.bundle.path == (packaged_models_dir() / "current").resolve()
+    assert not (tmp_path / "empty-models").exists()
+
+
+def test_build_strategy_with_no_bundle_anywhere_says_what_to_do(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("rugsd.daemon.dirs.packaged_models_dir", lambda: tmp_path / "none")
     with pytest.raises(StrategyError, match="rugsd retrain"):
         build_strategy(_settings(tmp_path / "empty-models"))

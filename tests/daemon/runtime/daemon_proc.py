@@ -71,11 +71,11 @@ def now_ms() -> int:
 
 
 def rugsd(*args: str, env: dict[str, str] | None = None, timeout: float = 60,
-          stdin: Any = subprocess.DEVNULL) -> subprocess.CompletedProcess:
-    """Run one ``rugsd`` CLI command to completion."""
+          stdin: Any = subprocess.DEVNULL, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    """Run one ``rugsd`` CLI command to completion (in ``cwd``, default the current dir)."""
     return subprocess.run(
         [PYTHON, "-m", "rugsd.daemon.cli", *args], capture_output=True, text=True,
-        timeout=timeout, env=clean_env(env), stdin=stdin, check=False,
+        timeout=timeout, env=clean_env(env), stdin=stdin, check=False, cwd=cwd,
     )
 
 

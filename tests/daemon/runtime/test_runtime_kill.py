@@ -141,7 +141,8 @@ def test_runtime_kill_latch_survives_restart_until_arm(
     assert second.stop() == 0
 
     offline = rugsd("kill", "--data-dir", str(second.data_dir), "--reason", "offline")
-    assert offline.returncode == 0 and "no running daemon" in offline.stdout
+    assert offline.returncode == 3 and "no running daemon" in offline.stdout
+    assert "NO RUNNING DAEMON ACKNOWLEDGED" in offline.stderr
     status = rugsd("status", "--json", "--data-dir", str(second.data_dir))
     assert status.returncode == 3
     assert json.loads(status.stdout)["trading_state"] == "KILLED"
