@@ -109,6 +109,13 @@ def _check_event(event: object) -> None:
         assert event is None
 
 
+def _nasty(data: st.DataObject) -> Any:
+    # a copy: ``sampled_from`` hands out the same objects in every example, and a later
+    # "nested" mutation would otherwise write into them (hypothesis then sees its own
+    # strategy change between examples: FlakyStrategyDefinition)
+    return copy.deepcopy(data.draw(nasty))
+
+
 def _mutate(data: st.DataObject, payload: dict[str, Any]) -> dict[str, Any]:
     """Delete keys, replace values with garbage, poison nested blobs."""
     p = copy.deepcopy(payload)
@@ -118,7 +125,7 @@ def _mutate(data: st.DataObject, payload: dict[str, Any]) -> dict[str, Any]:
         if op == "delete" and keys:
             del p[data.draw(st.sampled_from(keys))]
         elif op == "replace" and keys:
-            p[data.draw(st.sampled_from(keys))] = data.draw(nasty)
+            p[data.draw(st.sampled_from(keys))] = _nasty(data)
         elif op == "nested":
             target = data.draw(
                 st.sampled_from(["partialPrices", "gameHistory", "prices", "provablyFair"])
@@ -127,14 +134,14 @@ def _mutate(data: st.DataObject, payload: dict[str, Any]) -> dict[str, Any]:
             if isinstance(blob, dict) and isinstance(blob.get("values"), dict) and blob["values"]:
                 key = data.draw(st.sampled_from(sorted(blob["values"])))
                 blob["values"][data.draw(st.sampled_from([key, "x", "007", "-1", "1e3"]))] = (
-                    data.draw(nasty)
+                    _nasty(data)
                 )
             elif isinstance(blob, list) and blob:
-                blob[data.draw(st.integers(0, len(blob) - 1))] = data.draw(nasty)
+                blob[data.draw(st.integers(0, len(blob) - 1))] = _nasty(data)
             else:
-                p[target] = data.draw(nasty)
+                p[target] = _nasty(data)
         else:
-            p[data.draw(st.text(max_size=8))] = data.draw(nasty)
+            p[data.draw(st.text(max_size=8))] = _nasty(data)
     return p
 
 
