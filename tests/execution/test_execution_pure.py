@@ -23,7 +23,7 @@ from rugsd.daemon.execution.selectors import (
     merged,
     merged_expect,
 )
-from rugsd.daemon.game.accounting import FillKind, open_account
+from rugsd.daemon.game.accounting import Account, FillKind, open_account
 from rugsd.risk.verdicts import Order
 from rugsd.strategy.intents import Action
 
@@ -99,14 +99,35 @@ def test_sidebet_event_confirms_and_opens_the_window():
     assert applied.fill.kind is FillKind.SIDEBET_PLACE
 
 
-@given(st.integers(0, 10**13), st.integers(0, 10**13), st.integers(0, 10**12),
-       st.integers(-10**12, 10**12))
-def test_venue_account_converts_9_decimal_floats_exactly(balance, qty, cost, realised):
-    upd = PlayerUpdate(1, ME, GAME, balance / SOL, qty / SOL, 1.0, cost / SOL, realised / SOL)
-    acct = confirm.venue_account(upd, None)
-    assert (acct.balance, acct.qty, acct.realised) == (balance, qty, realised)
-    assert acct.cost == (cost if qty else 0)
-    assert acct.balance + acct.cost == acct.credited + acct.realised
+def venue_update(balance: int, qty: int, cost: int, *, invested: float = 0.0,
+                 game_pnl: float = 0.0) -> PlayerUpdate:
+    """A playerUpdate as the venue writes it: 9-decimal floats, avgCost rounded to 9."""
+    avg = round(cost / qty, 9) if qty else 0.0
+    return PlayerUpdate(1, ME, None, balance / SOL, qty / SOL, avg, invested, game_pnl)
+
+
+@given(st.integers(0, 10**13), st.integers(0, 10**13), st.integers(1, 10**12))
+def test_venue_account_takes_cash_qty_and_avg_cost_from_the_venue(balance, qty, cost):
+    acct = confirm.venue_account(venue_update(balance, qty, cost, invested=99.0,
+                                              game_pnl=-5.0), None)
+    assert (acct.balance, acct.qty) == (balance, qty)
+    assert abs(acct.cost - (cost if qty else 0)) <= confirm.cost_tolerance(qty)
+    # totalInvested / cumulativePnL are game totals: never the cost nor the realised P&L
+    assert acct.realised == 0 and acct.credited == acct.balance + acct.cost
+
+
+@given(st.integers(0, 10**13), st.integers(1, 10**13), st.integers(1, 10**12),
+       st.integers(-10**9, 10**9), st.integers(0, 10**12))
+def test_a_venue_that_agrees_leaves_the_belief_exact_despite_its_rounding(
+        balance, qty, cost, realised, moved):
+    belief = Account(balance=balance, qty=qty, cost=cost, realised=realised,
+                     credited=balance + cost - realised, entry_tick=7)
+    same = confirm.venue_account(venue_update(balance, qty, cost), belief)
+    assert same == belief
+    # the venue paid out `moved` lamports we had not booked (a sidebet, a settlement)
+    paid = confirm.venue_account(venue_update(balance + moved, qty, cost), belief)
+    assert paid.realised == realised + moved and paid.credited == belief.credited
+    assert paid.balance + paid.cost == paid.credited + paid.realised
 
 
 def test_precheck_refuses_what_the_ui_cannot_express():
@@ -215,7 +236,7 @@ def test_tracker_learns_player_fills_once_and_takes_the_venue_account():
     tr = OrderTracker(None, counts, seen_accounts.append)
     tr.on_event(PlayerUpdate(1, ME, GAME, 10.0, 0.0, 0.0, 0.0, 0.0), None, from_page=False)
     assert tr.player_id is None  # the daemon's feed cannot tell us who we are
-    tr.on_event(PlayerUpdate(1, ME, GAME, 10.0, 0.0, 0.0, 0.0, 0.0), {"sidebet": None}, True)
+    tr.on_event(PlayerUpdate(1, ME, GAME, 10.0, 0.0, 0.0, 0.0, 0.0), {"sideBet": None}, True)
     assert tr.player_id == ME and tr.account.balance == 10 * SOL and len(seen_accounts) == 1
 
     w = tr.begin(order(Action.BUY, 10_000_000))
