@@ -6,16 +6,18 @@ The daemon hands it ``rugsd.risk.verdicts.Order``s; it answers each with a
 1. ``precheck`` — an order the UI cannot express is REJECTED without a click;
 2. the click — one ``page.evaluate`` on pre-resolved element handles (fill the bet input or
    press ``X`` and the ``+`` buttons, then BUY/SELL/percentage/SIDEBET). The in-page
-   helper checks every control before touching any, so a stale handle is re-resolved and
-   fired once more without risk of a double order; a missing or disabled control FAILS;
+   helper checks every control before touching any — attached, enabled, visible, its
+   text matching the map's pattern, and BUY/BET showing the order's amount — so a stale
+   handle is re-resolved and fired once more without risk of a double order, and a
+   control that is missing, disabled or says something else FAILS without a click;
 3. the confirmation — our player's ``standard/newTrade``/``newSideBet`` within
    ``confirm_timeout_s`` (FILLED), or the venue's refusal ack (REJECTED), else FAILED.
    Events arrive from the daemon's feed (``on_feed_event``) and from the page's own
    websocket (``PageFeed``); duplicates are dropped by trade id. The ``playerUpdate``
    that follows is the venue's account: it wins over our belief.
 
-Failures (element missing or disabled, no confirmation, page closed or crashed, browser
-gone) give FAILED — never a blind retry; the core counts them (repeated errors → risk
+Failures (element missing, disabled or mismatched, no confirmation, page closed or
+crashed, browser gone) give FAILED — never a blind retry; the core counts them (repeated errors → risk
 REDUCING) and the executor restarts its page or browser in the background.
 """
 
