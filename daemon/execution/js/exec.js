@@ -50,10 +50,12 @@
   }
   // {visible, text, problem}: problem null | stale | not_input | disabled | hidden |
   // mismatch | amount
-  function inspect(el, check) {
+  // `recheck`: the element passed a full inspection moments ago in this same call; skip
+  // the visibility test, whose layout read would force a reflow after our own input
+  function inspect(el, check, recheck) {
     if (!el || !el.isConnected) return { visible: false, text: "", problem: "stale" };
     const text = check.input ? String(el.value) : textOf(el);
-    const visible = isVisible(el);
+    const visible = recheck ? true : isVisible(el);
     let problem = null;
     if (check.input && el.tagName !== "INPUT") problem = "not_input";
     else if (!check.input && check.expect && !pattern(check.expect).test(text)) problem = "mismatch";
@@ -84,10 +86,10 @@
           await null; // microtasks run: a framework commits the previous step's render
           const wait = check.amount !== null && check.amount !== undefined;
           const until = performance.now() + (wait ? AMOUNT_WAIT_MS : 0);
-          let got = inspect(el, check);
+          let got = inspect(el, check, true);
           while (got.problem === "amount" && performance.now() < until) {
             await tick();
-            got = inspect(el, check);
+            got = inspect(el, check, true);
           }
           if (got.problem) {
             return { ok: false, reason: got.problem, index: op[0], text: got.text, steps: step };
