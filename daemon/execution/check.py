@@ -3,7 +3,7 @@ without clicking anything — the preflight of live mode.
 
 It opens the page in the persistent browser profile (logged in or not; the same profile
 ``rugsd login`` filled and the executor uses), installs the executor's in-page helper,
-and resolves each control through ``controls.resolve_control`` — the executor's own
+and resolves each control through ``controls.resolve_controls`` — the executor's own
 resolution path: a control passes when its selector matches exactly one visible element
 whose text matches the control's pattern. The page's websocket tells whether it is
 logged in (a ``playerUpdate`` of our player). Controls that appear late (the sidebet
@@ -23,7 +23,7 @@ from typing import Any
 
 from rugsd.daemon.config import BrowserConfig
 from rugsd.daemon.events import PlayerUpdate
-from rugsd.daemon.execution.controls import Resolution, check_of, resolve_control
+from rugsd.daemon.execution.controls import Resolution, check_of, resolve_controls
 from rugsd.daemon.execution.launch import BROWSER_ERRORS, launch_context, profile_dir
 from rugsd.daemon.execution.page_feed import PageFeed
 from rugsd.daemon.execution.selectors import merged, merged_expect
@@ -108,13 +108,12 @@ async def _resolve_all(page: Any, selectors: dict[str, str], expect: dict[str, s
     deadline = time.monotonic() + wait_s
     found: dict[str, Resolution] = {}
     while True:
-        for name, sel in selectors.items():
-            if name in found and found[name].ok:
-                continue
-            res, handle = await resolve_control(page, name, sel, check_of(name, expect))
+        specs = [(name, sel, check_of(name, expect)) for name, sel in selectors.items()
+                 if name not in found or not found[name].ok]
+        for res, handle in await resolve_controls(page, specs):
             if handle is not None:
                 await handle.dispose()
-            found[name] = res
+            found[res.name] = res
         if all(r.ok for r in found.values()) or time.monotonic() >= deadline:
             return [found[n] for n in selectors]
         await asyncio.sleep(POLL_S)

@@ -5,7 +5,7 @@
 percentage, click BUY/SELL/SIDEBET — and the in-page checks of each control (its text
 pattern; for BUY and SIDEBET the amount their label must show).
 
-``resolve_control`` finds one control on a page: its selector must match exactly one
+``resolve_controls`` finds controls on a page: its selector must match exactly one
 *visible* element, and that element's text must match the control's pattern. It is the
 one resolution path, used by the executor (``Controls``: one pre-resolved
 ``ElementHandle`` per control, so the hot path does no selector work) and by
@@ -14,6 +14,7 @@ one resolution path, used by the executor (``Controls``: one pre-resolved
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -33,7 +34,8 @@ from rugsd.strategy.intents import Action
 
 BetEntry = Literal["fill", "buttons"]
 ACTION_CONTROL = {Action.BUY: "buy", Action.SELL: "sell", Action.SIDEBET: "sidebet"}
-INSPECT_JS = "([els, check]) => els.map((el) => window.__rugsdExec.inspect(el, check))"
+INSPECT_JS = ("([groups, checks]) => groups.map((els, i) => "
+              "els.map((el) => window.__rugsdExec.inspect(el, checks[i])))")
 TEXT_SHOWN = 60  # characters of a control's text kept for reports
 
 
@@ -91,38 +93,46 @@ def check_of(name: str, expect: dict[str, str]) -> dict[str, Any]:
             "shown": AMOUNT_SHOWN.get(name), "amount": None}
 
 
-async def resolve_control(
-    page: Any, name: str, selector: str, check: dict[str, Any]
-) -> tuple[Resolution, Any]:
-    """Resolve one control without clicking: (its ``Resolution``, its handle or None).
+async def resolve_controls(
+    page: Any, specs: list[tuple[str, str, dict[str, Any]]]
+) -> list[tuple[Resolution, Any]]:
+    """Resolve controls without clicking: per ``(name, selector, check)``, its
+    ``Resolution`` and its handle (None unless exactly one visible, matching element).
 
-    The page must have ``js/exec.js`` installed (``window.__rugsdExec``). Handles not
-    kept are disposed. Raises the browser's errors when the page is gone.
+    One query per selector (sent together) and one in-page inspection for all; the page
+    must have ``js/exec.js`` installed (``window.__rugsdExec``). Handles not kept are
+    disposed. Raises the browser's errors when the page is gone.
     """
-    handles = await page.query_selector_all(selector)
-    seen = await page.evaluate(INSPECT_JS, [handles, check]) if handles else []
-    shown = [(h, s) for h, s in zip(handles, seen, strict=True) if s["visible"]]
-    keep = shown[0][0] if len(shown) == 1 else None
-    for h in handles:
-        if h is not keep:
-            await h.dispose()
-    text = shown[0][1]["text"][:TEXT_SHOWN] if shown else None
-    expect = check.get("expect")
-    if not handles:
-        problem = "not found"
-    elif not shown:
-        problem = f"{len(handles)} found, none visible"
-    elif len(shown) > 1:
-        problem = f"{len(shown)} visible elements"
-    elif shown[0][1]["problem"] in ("mismatch", "not_input"):
-        problem = ("not an input element" if shown[0][1]["problem"] == "not_input"
-                   else f"says {text!r}, expected /{expect}/i")
-    else:
-        problem = ""
-    if problem and keep is not None:
-        await keep.dispose()
-        keep = None
-    return Resolution(name, selector, expect, len(handles), len(shown), text, problem), keep
+    groups = list(await asyncio.gather(*(page.query_selector_all(sel) for _, sel, _ in specs)))
+    seen = await page.evaluate(INSPECT_JS, [groups, [c for _, _, c in specs]]) if specs else []
+    out: list[tuple[Resolution, Any]] = []
+    drop: list[Any] = []
+    for (name, selector, check), handles, looks in zip(specs, groups, seen, strict=True):
+        shown = [(h, s) for h, s in zip(handles, looks, strict=True) if s["visible"]]
+        text = shown[0][1]["text"][:TEXT_SHOWN] if shown else None
+        problem = _problem(len(handles), shown, text, check.get("expect"))
+        keep = shown[0][0] if len(shown) == 1 and not problem else None
+        drop.extend(h for h in handles if h is not keep)
+        out.append((Resolution(name, selector, check.get("expect"), len(handles), len(shown),
+                               text, problem), keep))
+    await asyncio.gather(*(h.dispose() for h in drop))
+    return out
+
+
+def _problem(found: int, shown: list[tuple[Any, dict[str, Any]]], text: str | None,
+             expect: str | None) -> str:
+    if not found:
+        return "not found"
+    if not shown:
+        return f"{found} found, none visible"
+    if len(shown) > 1:
+        return f"{len(shown)} visible elements"
+    problem = shown[0][1]["problem"]
+    if problem == "not_input":
+        return "not an input element"
+    if problem == "mismatch":
+        return f"says {text!r}, expected /{expect}/i"
+    return ""
 
 
 class Controls:
@@ -146,21 +156,19 @@ class Controls:
 
     async def resolve(self, page: Any, names: tuple[str, ...] | list[str]) -> None:
         """(Re)resolve ``names`` on ``page``; an unusable control becomes None."""
+        old = [h for h in (self.handles.pop(n, None) for n in names) if h is not None]
+        for result in await asyncio.gather(*(h.dispose() for h in old), return_exceptions=True):
+            if isinstance(result, BROWSER_ERRORS):  # the page is gone: nothing left to free
+                self.dispose_errors += 1
+            elif isinstance(result, BaseException):
+                raise result
+        self.resolves += len(names)
+        specs = [(n, self.selectors[n], self.checks[n]) for n in names if self.selectors.get(n)]
         for name in names:
-            sel = self.selectors.get(name)
-            old = self.handles.pop(name, None)
-            if old is not None:
-                try:
-                    await old.dispose()
-                except BROWSER_ERRORS:  # the page is gone: nothing left to free
-                    self.dispose_errors += 1
-            self.resolves += 1
-            if not sel:
-                self.handles[name] = None
-                continue
-            found, handle = await resolve_control(page, name, sel, self.checks[name])
-            self.found[name] = found
-            self.handles[name] = handle
+            self.handles[name] = None
+        for found, handle in await resolve_controls(page, specs):
+            self.found[found.name] = found
+            self.handles[found.name] = handle
 
     async def prepare(self, page: Any) -> None:
         """Resolve every control of the map (at start and after a restart)."""
