@@ -24,6 +24,13 @@
   const ui = (name) => document.querySelector('[data-ui="' + name + '"]');
   const field = (name) => document.querySelector('[data-field="' + name + '"]');
   const act = (name) => document.querySelector('[data-act="' + name + '"]');
+  // write only what changed: an unchanged page costs the browser no layout
+  const setText = (el, text) => {
+    if (el.textContent !== text) el.textContent = text;
+  };
+  const setData = (el, key, value) => {
+    if (el.dataset[key] !== value) el.dataset[key] = value;
+  };
   const input = $('input[type="number"]');
   const slider = $('input[type="range"]');
 
@@ -154,11 +161,11 @@
   // the amount labels follow the input at once (BUY "+0.002 SOL", the BET badge, the win)
   function renderAmounts() {
     const amount = betAmount();
-    field("buy-amount").textContent = amount > 0 ? "+" + fmtSol(amount) + " SOL" : "";
-    field("sidebet-amount").textContent = fmtSol(amount);
-    field("sidebet-win").textContent = fmtWin(round9(amount * SIDEBET_X));
+    setText(field("buy-amount"), amount > 0 ? "+" + fmtSol(amount) + " SOL" : "");
+    setText(field("sidebet-amount"), fmtSol(amount));
+    setText(field("sidebet-win"), fmtWin(round9(amount * SIDEBET_X)));
     const held = state.positionQty > 0 ? state.positionQty * state.price * state.sellPct / 100 : 0;
-    field("sell-amount").textContent = held > 0 ? "+" + held.toFixed(3) + " SOL" : "";
+    setText(field("sell-amount"), held > 0 ? "+" + held.toFixed(3) + " SOL" : "");
   }
   const setBet = (v) => {
     const amount = round9(Math.max(0, v));
@@ -194,9 +201,9 @@
     renderPct();
   }
   function renderPct() {
-    field("sell-pct").textContent = String(state.sellPct);
+    setText(field("sell-pct"), String(state.sellPct));
     document.querySelectorAll('[data-act^="pct-"]').forEach((b) => {
-      b.dataset.selected = +b.dataset.act.slice(4) === state.sellPct ? "1" : "0";
+      setData(b, "selected", +b.dataset.act.slice(4) === state.sellPct ? "1" : "0");
     });
     renderAmounts();
   }
@@ -255,49 +262,57 @@
     if (el.hidden === yes) el.hidden = !yes;
   }
 
+  const drawn = { connected: null, chart: null };
   function render() {
     const loggedIn = !guest && state.balance !== null;
-    field("username").textContent = loggedIn ? (state.username || player) : "";
+    setText(field("username"), loggedIn ? (state.username || player) : "");
     show(field("username"), loggedIn);
     show(act("connect"), !loggedIn);
     show(ui("balance-chip"), loggedIn);
-    field("balance").textContent = fmt(state.balance, 3);
-    field("online").textContent = String(state.online);
-    for (const x of ["2", "10", "50"]) field("count" + x).textContent = String(state.counts["count" + x + "x"] || 0);
+    setText(field("balance"), fmt(state.balance, 3));
+    setText(field("online"), String(state.online));
+    for (const x of ["2", "10", "50"]) setText(field("count" + x), String(state.counts["count" + x + "x"] || 0));
     document.querySelectorAll("[data-tile]").forEach((t) => {
       const p = state.peaks[+t.dataset.tile];
-      t.textContent = typeof p === "number" ? p.toFixed(2) + "x" : "";
-      t.dataset.tier = typeof p !== "number" ? "" : p >= 10 ? "3" : p >= 2 ? "2" : "1";
+      setText(t, typeof p === "number" ? p.toFixed(2) + "x" : "");
+      setData(t, "tier", typeof p !== "number" ? "" : p >= 10 ? "3" : p >= 2 ? "2" : "1");
     });
     const waiting = state.phase === "presale" || state.phase === "cooldown";
     show(ui("presale"), state.phase === "presale");
     show(ui("next-round"), waiting);
-    field("countdown").textContent = (state.cooldown / 1000).toFixed(2) + "s";
+    setText(field("countdown"), (state.cooldown / 1000).toFixed(2) + "s");
     const mult = field("price");
-    mult.textContent = fmt(state.price, 4) + "x";
+    setText(mult, fmt(state.price, 4) + "x");
     show(mult, !waiting);
-    mult.dataset.rugged = state.phase === "rugged" ? "1" : "0";
+    setData(mult, "rugged", state.phase === "rugged" ? "1" : "0");
     renderSidebet(loggedIn);
     renderLeaderboard();
     renderAmounts();
-    act("sell").dataset.dim = state.positionQty > 0 ? "0" : "1";
+    setData(act("sell"), "dim", state.positionQty > 0 ? "0" : "1");
     // the footer: the replica's own state (not on the real page)
-    field("player").textContent = guest ? "guest" : state.playerId || player;
-    field("connection").textContent = state.connected ? "connected" : "offline";
-    field("game").textContent = state.gameId || "–";
-    field("phase").textContent = state.phase;
-    field("tick").textContent = String(state.tick);
-    field("position").textContent = fmt(state.positionQty, 6);
-    field("avg").textContent = fmt(state.avgCost, 4);
-    field("sidebet").textContent = state.sidebet
+    setText(field("player"), guest ? "guest" : state.playerId || player);
+    setText(field("connection"), state.connected ? "connected" : "offline");
+    setText(field("game"), state.gameId || "–");
+    setText(field("phase"), state.phase);
+    setText(field("tick"), String(state.tick));
+    setText(field("position"), fmt(state.positionQty, 6));
+    setText(field("avg"), fmt(state.avgCost, 4));
+    setText(field("sidebet"), state.sidebet
       ? state.sidebet.betAmount + " SOL, ticks " + state.sidebet.startedAtTick + "–" + state.sidebet.end
-      : "none";
-    document.querySelectorAll("[data-act]").forEach((b) => {
-      const off = !state.connected;
-      if (b.tagName === "BUTTON") b.disabled = off;
-      else if ((b.getAttribute("aria-disabled") === "true") !== off) b.setAttribute("aria-disabled", String(off));
-    });
-    drawChart();
+      : "none");
+    if (drawn.connected !== state.connected) {
+      drawn.connected = state.connected;
+      document.querySelectorAll("[data-act]").forEach((b) => {
+        const off = !state.connected;
+        if (b.tagName === "BUTTON") b.disabled = off;
+        else b.setAttribute("aria-disabled", String(off));
+      });
+    }
+    const chartKey = [state.gameId, state.phase, state.prices.length, state.price].join("|");
+    if (drawn.chart !== chartKey) {
+      drawn.chart = chartKey;
+      drawChart();
+    }
   }
 
   function renderSidebet(loggedIn) {
@@ -305,13 +320,13 @@
     const bet = state.sidebet;
     show(ui("sidebet-offer"), !bet);
     show(ui("sidebet-open"), !!bet);
-    field("window").textContent = Math.round(SIDEBET_TICKS * TICK_S) + "s";
+    setText(field("window"), Math.round(SIDEBET_TICKS * TICK_S) + "s");
     if (bet) {
       const started = state.phase === "active" || state.phase === "rugged";
       const left = started ? Math.max(0, bet.end - state.tick) : SIDEBET_TICKS;
-      field("sidebet-left").textContent = Math.ceil(left * TICK_S) + "s";
-      field("sidebet-stake").textContent = fmtSol(bet.betAmount);
-      field("sidebet-prize").textContent = fmtWin(round9(bet.betAmount * (bet.xPayout || SIDEBET_X)));
+      setText(field("sidebet-left"), Math.ceil(left * TICK_S) + "s");
+      setText(field("sidebet-stake"), fmtSol(bet.betAmount));
+      setText(field("sidebet-prize"), fmtWin(round9(bet.betAmount * (bet.xPayout || SIDEBET_X))));
     }
   }
 
