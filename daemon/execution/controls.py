@@ -35,7 +35,7 @@ from rugsd.strategy.intents import Action
 BetEntry = Literal["fill", "buttons"]
 ACTION_CONTROL = {Action.BUY: "buy", Action.SELL: "sell", Action.SIDEBET: "sidebet"}
 INSPECT_JS = ("([groups, checks]) => groups.map((els, i) => "
-              "els.map((el) => window.__rugsdExec.inspect(el, checks[i])))")
+              "els.map((el) => window.__rugsdExec.inspect(el, checks[i], \"resolve\")))")
 TEXT_SHOWN = 60  # characters of a control's text kept for reports
 
 

@@ -26,9 +26,12 @@
   function textOf(el) {
     return (el.textContent || "").replace(/\s+/g, " ").trim();
   }
-  function isVisible(el) {
-    const r = el.getBoundingClientRect();
-    if (r.width <= 0 || r.height <= 0) return false;
+  // `sized`: also require a non-empty box (a layout read: at resolution, not per click)
+  function isVisible(el, sized) {
+    if (sized) {
+      const r = el.getBoundingClientRect();
+      if (r.width <= 0 || r.height <= 0) return false;
+    }
     if (typeof el.checkVisibility === "function") {
       return el.checkVisibility({ checkOpacity: true, checkVisibilityCSS: true });
     }
@@ -50,12 +53,13 @@
   }
   // {visible, text, problem}: problem null | stale | not_input | disabled | hidden |
   // mismatch | amount
-  // `recheck`: the element passed a full inspection moments ago in this same call; skip
-  // the visibility test, whose layout read would force a reflow after our own input
-  function inspect(el, check, recheck) {
+  // `how`: "resolve" (the full test, box size included), "fire" (before a click: styles
+  // only, no layout read) or "recheck" (passed "fire" moments ago in this same call: text
+  // and state only, so our own input never forces a reflow)
+  function inspect(el, check, how) {
     if (!el || !el.isConnected) return { visible: false, text: "", problem: "stale" };
     const text = check.input ? String(el.value) : textOf(el);
-    const visible = recheck ? true : isVisible(el);
+    const visible = how === "recheck" ? true : isVisible(el, how !== "fire");
     let problem = null;
     if (check.input && el.tagName !== "INPUT") problem = "not_input";
     else if (!check.input && check.expect && !pattern(check.expect).test(text)) problem = "mismatch";
@@ -75,7 +79,7 @@
     async fire(els, ops, checks) {
       const plain = (c) => Object.assign({}, c, { amount: null });
       for (const op of ops) {
-        const got = inspect(els[op[0]], plain(checks[op[0]]));
+        const got = inspect(els[op[0]], plain(checks[op[0]]), "fire");
         if (got.problem) return { ok: false, reason: got.problem, index: op[0], text: got.text };
       }
       let step = 0;
@@ -86,10 +90,10 @@
           await null; // microtasks run: a framework commits the previous step's render
           const wait = check.amount !== null && check.amount !== undefined;
           const until = performance.now() + (wait ? AMOUNT_WAIT_MS : 0);
-          let got = inspect(el, check, true);
+          let got = inspect(el, check, "recheck");
           while (got.problem === "amount" && performance.now() < until) {
             await tick();
-            got = inspect(el, check, true);
+            got = inspect(el, check, "recheck");
           }
           if (got.problem) {
             return { ok: false, reason: got.problem, index: op[0], text: got.text, steps: step };
