@@ -42,6 +42,7 @@ _OWNER = {
     "flatten": _D + "cli_control", "status": _D + "cli_control",
     "tui": _D + "cli_tui", "config": _D + "cli_config",
     "login": _D + "cli_browser", "record-human": _D + "cli_browser",
+    "browser": _D + "cli_browser",
     "retrain": "rugsd.training.cli", "models": "rugsd.training.cli",
     "evaluate": "rugsd.training.cli",
 }

@@ -1,9 +1,14 @@
-"""Browser commands: ``rugsd login`` and ``rugsd record-human``.
+"""Browser commands: ``rugsd login``, ``rugsd browser check`` and ``rugsd record-human``.
 
 - ``rugsd login [--url URL] [--data-dir DIR]`` opens a visible Chromium on the venue
   (``live.venue_url``) with the persistent profile ``DATA_DIR/browser-profile`` (0700) so
   a person logs in once; the live executor reuses that session. Close the window (or
   Ctrl-C) when done. Needs a display: without one it refuses with one line.
+- ``rugsd browser check [--url URL] [--json] [--wait S]`` opens the venue page (logged
+  in or not) in the same profile, resolves every control of the selector map without
+  clicking, and shows which resolve to exactly one visible element saying what it
+  should; exit 1 when any does not (``rugsd run --live`` refuses then), 2 when the page
+  cannot be opened.
 - ``rugsd record-human`` records human demonstrations (the same as ``rugsd record
   --human``; see ``rugsd.daemon.execution.human``).
 """
@@ -12,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import signal
 import sys
 from pathlib import Path
@@ -27,6 +33,24 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     login.add_argument("--url", help="venue page (default: live.venue_url)")
     login.add_argument("--data-dir", type=Path, help="data folder (default: general.data_dir)")
     login.set_defaults(func=run_login)
+
+    browser = sub.add_parser("browser", help="browser tools: check the venue page's controls",
+                             description=__doc__,
+                             formatter_class=argparse.RawDescriptionHelpFormatter)
+    tools = browser.add_subparsers(dest="browser_command", metavar="TOOL", required=True)
+    check = tools.add_parser(
+        "check", help="resolve every control of the selector map on the page, click nothing",
+        description="Open the venue page (default live.venue_url) in the browser profile and "
+                    "resolve every control of the selector map without clicking. Exit 0 when "
+                    "each resolves to exactly one visible element with the expected text, 1 "
+                    "when any does not, 2 when the page cannot be opened. Example: "
+                    "rugsd browser check --url http://127.0.0.1:8765/?player=me")
+    check.add_argument("--url", help="venue page (default: live.venue_url)")
+    check.add_argument("--data-dir", type=Path, help="data folder (default: general.data_dir)")
+    check.add_argument("--json", action="store_true", help="print one JSON object")
+    check.add_argument("--wait", type=float, default=5.0, metavar="S",
+                       help="retry failing controls this long (late banners); default 5")
+    check.set_defaults(func=run_check)
 
     from rugsd.daemon.execution.human import add_human_arguments, run_human
 
@@ -80,3 +104,22 @@ async def _login(settings, url: str, data_dir: Path) -> int:
             print(f"rugsd login: browser closed ({type(err).__name__})", file=sys.stderr)
     print("rugsd login: profile saved", flush=True)
     return 0
+
+
+def run_check(args: argparse.Namespace) -> int:
+    """``rugsd browser check``: 0 all controls resolve, 1 some do not, 2 no page."""
+    from rich.console import Console
+
+    from rugsd.daemon.execution.check import check_page, render
+
+    settings = load_settings()
+    data_dir = Path(args.data_dir or settings.general.data_dir)
+    url = args.url or settings.live.venue_url
+    report = asyncio.run(check_page(settings.browser, url, data_dir, wait_s=max(0.0, args.wait)))
+    if args.json:
+        sys.stdout.write(json.dumps(report.to_json(), sort_keys=True) + "\n")
+    else:
+        render(report, Console())
+    if report.error is not None:
+        return 2
+    return 0 if report.ok else 1

@@ -51,6 +51,10 @@ def run(args: argparse.Namespace) -> int:
     executor = "browser" if args.live else args.executor
     if args.live:
         refused = confirm_live(settings, args)
+        if refused is None:  # the page's controls, before any daemon starts
+            from rugsd.daemon.execution.check import live_preflight
+
+            refused = live_preflight(settings, data_dir_of(settings, args.data_dir))
         if refused is not None:
             print(f"rugsd run --live: refused: {refused}", file=sys.stderr)
             return 2

@@ -183,6 +183,10 @@ class BrowserConfig(_Section):
     ]
     confirm_timeout_s: float = Field(2.0, gt=0, le=60)
     selectors: dict[str, str] = {}
+    # text pattern (case-insensitive regex) each control must show before a click
+    expect: dict[str, str] = {}
+    # BUY / SIDEBET are clicked only while their label shows the order's amount
+    verify_amount: bool = True
 
 
 class ControlConfig(_Section):

@@ -6,16 +6,18 @@ The daemon hands it ``rugsd.risk.verdicts.Order``s; it answers each with a
 1. ``precheck`` — an order the UI cannot express is REJECTED without a click;
 2. the click — one ``page.evaluate`` on pre-resolved element handles (fill the bet input or
    press ``X`` and the ``+`` buttons, then BUY/SELL/percentage/SIDEBET). The in-page
-   helper checks every control before touching any, so a stale handle is re-resolved and
-   fired once more without risk of a double order; a missing or disabled control FAILS;
+   helper checks every control before touching any — attached, enabled, visible, its
+   text matching the map's pattern, and BUY/BET showing the order's amount — so a stale
+   handle is re-resolved and fired once more without risk of a double order, and a
+   control that is missing, disabled or says something else FAILS without a click;
 3. the confirmation — our player's ``standard/newTrade``/``newSideBet`` within
    ``confirm_timeout_s`` (FILLED), or the venue's refusal ack (REJECTED), else FAILED.
    Events arrive from the daemon's feed (``on_feed_event``) and from the page's own
    websocket (``PageFeed``); duplicates are dropped by trade id. The ``playerUpdate``
    that follows is the venue's account: it wins over our belief.
 
-Failures (element missing or disabled, no confirmation, page closed or crashed, browser
-gone) give FAILED — never a blind retry; the core counts them (repeated errors → risk
+Failures (element missing, disabled or mismatched, no confirmation, page closed or
+crashed, browser gone) give FAILED — never a blind retry; the core counts them (repeated errors → risk
 REDUCING) and the executor restarts its page or browser in the background.
 """
 
@@ -34,10 +36,10 @@ from rugsd.daemon.config import BrowserConfig
 from rugsd.daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
 from rugsd.daemon.events import Event
 from rugsd.daemon.execution import confirm
-from rugsd.daemon.execution.controls import BetEntry, Controls, plan_ops
+from rugsd.daemon.execution.controls import BetEntry, Controls, plan_ops, refusal_detail
 from rugsd.daemon.execution.launch import BROWSER_ERRORS, browser_pids, launch_context, profile_dir
 from rugsd.daemon.execution.page_feed import PageFeed, now_ms
-from rugsd.daemon.execution.selectors import merged
+from rugsd.daemon.execution.selectors import merged, merged_expect
 from rugsd.daemon.execution.tracker import OrderTracker, Waiter
 from rugsd.daemon.game.accounting import Account
 from rugsd.risk.verdicts import Order
@@ -45,7 +47,7 @@ from rugsd.risk.verdicts import Order
 log = structlog.get_logger(__name__)
 
 JS_DIR = Path(__file__).with_name("js")
-FIRE_JS = "([els, ops]) => window.__rugsdExec.fire(els, ops)"
+FIRE_JS = "([els, ops, checks]) => window.__rugsdExec.fire(els, ops, checks)"
 NAV_TIMEOUT_MS = 15_000
 RESTART_TIMEOUT_S = 30.0
 PLAYER_WAIT_S = 5.0
@@ -103,7 +105,7 @@ class PlaywrightExecutor:
         self.headless = headless
         self.event_sink = event_sink
         self.on_venue_account = on_venue_account
-        self.controls = Controls(merged(cfg.selectors))
+        self.controls = Controls(merged(cfg.selectors), merged_expect(cfg.expect))
         self.state = ExecutorState.STOPPED
         self.counts: dict[str, int] = {
             "orders": 0, "filled": 0, "rejected": 0, "failed": 0, "fires": 0, "restarts": 0,
@@ -205,6 +207,9 @@ class PlaywrightExecutor:
         if buy:
             await page.wait_for_selector(buy, timeout=NAV_TIMEOUT_MS)
         await self.controls.prepare(page)
+        problems = self.controls.problems()
+        if problems:  # each order needing one of them will FAIL (see `rugsd browser check`)
+            log.warning("controls_unresolved", url=self.url, controls=problems)
         if self.player_id is None and self.use_page_feed:
             try:
                 await asyncio.wait_for(self.tracker.player_known.wait(), PLAYER_WAIT_S)
@@ -317,6 +322,8 @@ class PlaywrightExecutor:
         from playwright.async_api import Error as PlaywrightError
 
         plan = plan_ops(order, self.bet_entry)
+        ops = [list(op) for op in plan.ops]
+        checks = self.controls.checks_for(plan, self.cfg.verify_amount)
         page = self._page
         if page is None or self._page_gone or page.is_closed():
             return FireResult(False, "page closed", restart=True)
@@ -326,7 +333,7 @@ class PlaywrightExecutor:
                 await self._resolve_quietly(page, plan.names)
                 handles = self.controls.get(plan.names)
             try:
-                result = await page.evaluate(FIRE_JS, [handles, [list(op) for op in plan.ops]])
+                result = await page.evaluate(FIRE_JS, [handles, ops, checks])
             except PlaywrightError as err:
                 if self._page_gone or self._context_closed or page.is_closed():
                     return FireResult(False, f"page gone: {_short(err)}", restart=True)
@@ -340,9 +347,7 @@ class PlaywrightExecutor:
             if result.get("reason") == "stale" and attempt == 0:
                 await self._resolve_quietly(page, plan.names)
                 continue
-            name = plan.names[int(result.get("index", 0))]
-            what = "missing" if result.get("reason") == "stale" else result.get("reason")
-            return FireResult(False, f"control {what}: {name}")
+            return FireResult(False, refusal_detail(plan, checks, result, self.controls))
         return FireResult(False, "unreachable")  # pragma: no cover
 
     async def _resolve_quietly(self, page: Any, names: tuple[str, ...]) -> None:

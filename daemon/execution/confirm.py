@@ -9,7 +9,8 @@ After a click the executor waits for the venue to show the order happened: our p
 - ``fill_for`` turns the confirming event into an ``accounting.Fill`` (the money
   arithmetic is ``rugsd.daemon.game.accounting``'s, fed with the venue's price and tick);
 - ``venue_account`` converts a ``PlayerUpdate`` (9-decimal floats) to an integer
-  ``Account`` — the venue's view, which wins over our belief (reconciliation);
+  ``Account`` — the venue's view (``cash``, ``positionQty``, ``avgCost``), which wins
+  over our belief (reconciliation);
 - ``ack_refusal`` reads the page's Socket.IO ack (``{success: false, reason}``).
 """
 
@@ -125,45 +126,69 @@ def fill_for(order: Order, event: TradeEvent | SidebetEvent, belief: Account | N
     return Applied(fill, account, True) if agrees else Applied(seen, None, False)
 
 
-def venue_account(update: PlayerUpdate, belief: Account | None) -> Account:
-    """The venue's view of our account as integers (it wins over ``belief``).
+def cost_tolerance(qty: int) -> int:
+    """Lamports by which ``avgCost × positionQty`` may miss the true cost: ``avgCost`` comes
+    with 9 decimals (±5e-10 SOL per token), so the product is off by up to half a lamport
+    per 1e9 nano-tokens, plus one for the rounding of the product itself."""
+    return -(-qty // 2_000_000_000) + 1
 
-    ``cash`` → balance, ``positionQty`` → qty, ``totalInvested`` → cost of the open
-    position, ``pnl`` → realised; ``credited`` follows from the ledger identity. The
-    open sidebet and entry tick are not in the update: kept from the belief.
+
+def venue_account(update: PlayerUpdate, belief: Account | None) -> Account:
+    """The venue's view of our account as integers: it wins over ``belief``.
+
+    Truth from the venue (real ``playerUpdate`` captures): ``cash`` → balance,
+    ``positionQty`` → qty, ``avgCost × positionQty`` → cost of the open position (our
+    belief's exact cost is kept when it is within ``cost_tolerance`` of that product).
+    ``totalInvested`` and ``cumulativePnL`` are this game's totals — sidebet stakes and
+    closed trades included, the open position marked — so they say nothing about the open
+    position's cost or our realised P&L and are not used.
+
+    Bookkeeping: ``credited`` (money put in) is kept from the belief and ``realised``
+    takes up any difference (a rug or a sidebet settled by the venue, its rounding), so
+    the ledger identity holds and a loss the venue saw counts as one. Without a belief
+    the account opens afresh (credited = balance + cost, realised 0). The open sidebet
+    and the entry tick are not in the update's numbers: kept from the belief.
     """
-    base = belief if belief is not None else Account()
     balance = accounting.sol_to_lamports(update.cash)
     qty = nano(update.position_qty)
-    cost = accounting.sol_to_lamports(update.total_invested) if qty else 0
-    realised = accounting.sol_to_lamports(update.pnl) if update.pnl is not None else base.realised
+    cost = round(update.avg_cost * qty) if qty else 0
+    if belief is not None and belief.qty == qty and abs(belief.cost - cost) <= cost_tolerance(qty):
+        cost = belief.cost
+    if belief is None:
+        return Account(balance=balance, qty=qty, cost=cost, credited=balance + cost)
     return replace(
-        base,
+        belief,
         balance=balance,
         qty=qty,
         cost=cost,
-        realised=realised,
-        credited=balance + cost - realised,
-        entry_tick=base.entry_tick if qty else None,
+        realised=balance + cost - belief.credited,
+        entry_tick=belief.entry_tick if qty else None,
     )
 
 
 def with_sidebet(account: Account, raw: Any) -> Account:
-    """Set the open sidebet from a raw ``playerUpdate.sidebet`` object (sim shape) if valid."""
+    """Set the open sidebet from a raw ``playerUpdate.sideBet`` (the venue's shape:
+    ``{startedAtTick, end, betAmount, xPayout, …}`` or null) when it is valid."""
     if raw is None:
         return replace(account, sidebet=None)
     if not isinstance(raw, dict):
         return account
     try:
         bet = accounting.Sidebet(
-            start_tick=int(raw["startTick"]),
-            end_tick=int(raw["endTick"]),
+            start_tick=_whole(raw["startedAtTick"]),
+            end_tick=_whole(raw["end"]),
             stake=accounting.sol_to_lamports(float(raw["betAmount"])),
-            x_payout=int(raw.get("xPayout", 5)),
+            x_payout=_whole(raw.get("xPayout", 5)),
         )
     except (KeyError, TypeError, ValueError):
         return account
     return replace(account, sidebet=bet)
+
+
+def _whole(value: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int | float) or value != int(value):
+        raise ValueError(f"not a whole number: {value!r}")
+    return int(value)
 
 
 def ack_refusal(ack_args: tuple[Any, ...]) -> str | None:

@@ -37,7 +37,7 @@ from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.execution.buttons import ButtonEvent, ButtonEventWriter, Sequencer, write_part
 from rugsd.daemon.execution.launch import BROWSER_ERRORS, has_display, launch_context, profile_dir
 from rugsd.daemon.execution.page_feed import PageFeed
-from rugsd.daemon.execution.selectors import BET_INPUT, classifier_table, merged
+from rugsd.daemon.execution.selectors import BET_INPUT, classifier_table, merged, merged_expect
 from rugsd.daemon.game.rules import COOLDOWN_MS, TICK_MS
 from rugsd.daemon.journal.dataset import TICKS_SCHEMA
 
@@ -47,11 +47,11 @@ JS_DIR = Path(__file__).with_name("js")
 BINDING = "__rugsdButton"
 
 
-def tap_script(selectors: dict[str, str]) -> str:
-    """The in-page capture script configured with the selector map."""
+def tap_script(selectors: dict[str, str], expect: dict[str, str] | None = None) -> str:
+    """The in-page capture script configured with the selector map and text patterns."""
     bet = selectors.get(BET_INPUT, "")
     cfg = {
-        "table": classifier_table(selectors),
+        "table": classifier_table(selectors, expect),
         # only a plain CSS selector can be used by document.querySelector in the page
         "betInput": bet if ":text" not in bet and ">>" not in bet else 'input[type="number"]',
         "binding": BINDING,
@@ -163,6 +163,7 @@ class HumanRecorder:
         self.ticks = TickWriter(out_dir, self.session_id)
         self.feed = PageFeed(self.ticks.on_event)
         self.selectors = merged(cfg.selectors)
+        self.expect = merged_expect(cfg.expect)
         self.events: list[ButtonEvent] = []
         self.tick_parts: list[Path] = []
         self.dropped = 0
@@ -181,7 +182,7 @@ class HumanRecorder:
             self._context = await launch_context(self._pw, self.cfg, self.profile, self.headless)
             self._context.on("close", lambda *_: self.closed.set())
             await self._context.expose_binding(BINDING, self._on_press)
-            await self._context.add_init_script(tap_script(self.selectors))
+            await self._context.add_init_script(tap_script(self.selectors, self.expect))
             pages = self._context.pages
             self.page = pages[0] if pages else await self._context.new_page()
             self.page.on("close", lambda *_: self.closed.set())

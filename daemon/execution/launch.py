@@ -40,6 +40,9 @@ def launch_options(cfg: BrowserConfig, headless: bool | None = None) -> dict[str
         "headless": cfg.headless if headless is None else headless,
         "args": list(cfg.args),
         "viewport": VIEWPORT,
+        # Ctrl-C reaches our whole process group: the driver must not close the browser
+        # under us (we close it ourselves, after the orders in flight are settled)
+        "handle_sigint": False,
     }
 
 

@@ -118,8 +118,8 @@ class OrderTracker:
         if ev.player_id is None and not from_page:
             return
         account = confirm.venue_account(ev, self.account)
-        if raw is not None and "sidebet" in raw:
-            account = confirm.with_sidebet(account, raw["sidebet"])
+        if raw is not None and "sideBet" in raw:
+            account = confirm.with_sidebet(account, raw["sideBet"])
         self.account = account
         w = self.waiter
         if w is not None and w.applied is not None:

@@ -17,6 +17,7 @@ import structlog
 
 from rugsd.daemon.config import Settings
 from rugsd.daemon.core.inputs import ExecReport, ExecStatus, VenueAccount
+from rugsd.daemon.game.rules import LAMPORTS_PER_SOL
 from rugsd.daemon.runtime.startup import DaemonError, now_ms
 from rugsd.risk.verdicts import Order
 
@@ -37,8 +38,9 @@ class BrowserBridge:
                                            on_venue_account=step)
         self._tasks: set[asyncio.Task] = set()
 
-    async def start(self, mode: str) -> None:
-        """Open the page, learn our account from the venue, print the live banner."""
+    async def start(self, mode: str, venue: Any = None, strategy: Any = None) -> None:
+        """Open the page, learn our account from the venue, print the banner: which
+        account trades and why, against the one the bundle was trained on."""
         ex = self.executor
         await ex.start()
         deadline = time.monotonic() + self.settings.feed.connect_timeout_s
@@ -50,11 +52,15 @@ class BrowserBridge:
         lim = self.settings.risk
         print(
             f"rugsd {mode.upper()} via browser on {self.page_url} as player {ex.player_id}; "
-            f"balance {ex.account.balance / 1e9:.4f} SOL; limits: max bet {lim.max_bet_sol} "
-            f"SOL, max position {lim.max_position_sol} SOL, daily loss "
-            f"{lim.max_daily_loss_sol} SOL, drawdown {lim.max_drawdown_sol} SOL",
+            f"limits: max bet {lim.max_bet_sol} SOL, max position {lim.max_position_sol} SOL, "
+            f"daily loss {lim.max_daily_loss_sol} SOL, drawdown {lim.max_drawdown_sol} SOL",
             flush=True,
         )
+        source, warning = account_origin(ex.account.balance, venue, mode, trained_on(strategy))
+        print(source, flush=True)
+        if warning is not None:
+            print(f"WARNING: {warning}", flush=True)
+            log.warning("browser account far from the training account", detail=warning)
         log.info("browser executor ready", player=ex.player_id, mode=mode)
 
     def on_feed_event(self, event: Any) -> None:
@@ -90,3 +96,42 @@ class BrowserBridge:
         if self._tasks:
             await asyncio.wait(set(self._tasks), timeout=5)
         await self.executor.stop()
+
+
+def trained_on(strategy: Any) -> tuple[str, float] | None:
+    """(bundle version, account size in SOL it was trained on) when the strategy says."""
+    manifest = getattr(getattr(strategy, "bundle", None), "manifest", None)
+    sol = getattr(manifest, "train_balance_sol", None)
+    if not isinstance(sol, int | float) or sol <= 0:
+        return None
+    return str(getattr(manifest, "version", "?")), float(sol)
+
+
+def account_origin(balance: int, venue: Any, mode: str,
+                   trained: tuple[str, float] | None) -> tuple[str, str | None]:
+    """The banner line saying which account trades and why, and a warning when it is far
+    (outside 1/3..3x, the strategy's own rule) from the one the bundle was trained on."""
+    sol = balance / LAMPORTS_PER_SOL
+    practice = getattr(venue, "practice_sol", None)
+    if practice is not None:
+        why = (f"the embedded simulator's practice account, opened at "
+               f"paper.starting_balance_sol = {practice:g} SOL")
+    elif getattr(venue, "is_simulator", False):
+        why = (f"the practice account of the running simulator at {venue.url} (its own "
+               "sim.starting_balance_sol; paper.starting_balance_sol does not apply)")
+    elif mode == "live":
+        why = "your venue account, as the page reports it (playerUpdate.cash)"
+    else:
+        why = "the account the venue page reports (playerUpdate.cash)"
+    line = f"account {sol:.4f} SOL: {why}"
+    if trained is None:
+        return line + "; the strategy records no training account size", None
+    version, size = trained
+    line += f"; bundle {version} was trained on a {size:g} SOL account"
+    if size / 3 <= sol <= size * 3:
+        return line, None
+    return line, (
+        f"the account ({sol:.4f} SOL) is far from the {size:g} SOL bundle {version} was "
+        "trained on: its account features are outside the training range. Trade an "
+        f"account of about {size:g} SOL (on the embedded simulator: "
+        f"paper.starting_balance_sol = {size:g}).")

@@ -172,7 +172,7 @@ class Daemon:
             if self.executor_kind == "browser":
                 self.bridge = BrowserBridge(self.settings, self._page_url(player),
                                             self.paths.data_dir, self._step)
-                await self.bridge.start(self.mode)
+                await self.bridge.start(self.mode, self.venue, self.core.strategy)
             self.control = ControlServer(
                 self.paths.run_dir / "control.sock", self.snapshot, self.command,
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,

@@ -1,4 +1,10 @@
-"""Find or start the venue for paper trading: a running simulator, or an embedded one."""
+"""Find or start the venue for paper trading: a running simulator, or an embedded one.
+
+An embedded simulator opens its practice accounts at ``paper.starting_balance_sol`` —
+by default the account size the committed model bundle was trained with — so paper and
+browser modes on it start from the account the strategy expects (a standalone
+``rugsd sim`` keeps ``sim.starting_balance_sol``). ``Venue.practice_sol`` says so.
+"""
 
 from __future__ import annotations
 
@@ -9,7 +15,7 @@ from typing import Any
 import aiohttp
 import structlog
 
-from rugsd.daemon.config import Settings
+from rugsd.daemon.config import Settings, SimConfig
 from rugsd.daemon.sim.server import SimServer
 
 log = structlog.get_logger(__name__)
@@ -22,6 +28,7 @@ class Venue:
     url: str
     is_simulator: bool
     sim: SimServer | None = None
+    practice_sol: float | None = None  # embedded: the balance its accounts open with
 
     async def close(self) -> None:
         """Stop an embedded simulator."""
@@ -62,9 +69,16 @@ async def open_venue(settings: Settings, feed_url: str | None) -> Venue:
     if await probe_simulator(url) is not None:
         log.info("connecting to the running simulator", url=url)
         return Venue(url, True)
-    cfg = settings.sim
+    cfg = embedded_sim_config(settings)
     sim = SimServer(cfg, seed=cfg.seed, speed=cfg.speed)
     port = cfg.port if cfg.port and _port_free(cfg.host, cfg.port) else 0
     bound = await sim.start(cfg.host, port)
-    log.info("embedded simulator started", url=sim.url, port=bound, speed=cfg.speed)
-    return Venue(sim.url, True, sim)
+    log.info("embedded simulator started", url=sim.url, port=bound, speed=cfg.speed,
+             practice_sol=cfg.starting_balance_sol)
+    return Venue(sim.url, True, sim, cfg.starting_balance_sol)
+
+
+def embedded_sim_config(settings: Settings) -> SimConfig:
+    """The embedded simulator's config: practice accounts open at the paper account's size."""
+    return settings.sim.model_copy(
+        update={"starting_balance_sol": settings.paper.starting_balance_sol})

@@ -16,8 +16,12 @@ Ack shapes (our choice; the real acks are not in the captures beyond ``success``
   ``reason`` is a ``matching.MatchReason`` or ``accounting.RejectReason`` value, or
   ``bad_request`` / ``unknown_player``.
 
-Forced sells at the rug and sidebet results are not broadcast as trades (the real feed
-shows none); the player sees them in ``playerUpdate``.
+Forced sells at the rug and sidebet results are not broadcast as trades; the player sees
+them in its own events (``account_events``): after every change to an account,
+``currentSidebetResult`` for a won sidebet (two-argument trace form, ``type: "payout"``,
+as captured from a logged-in session; a lost sidebet has no captured event and sends
+none), then ``playerUpdate``, then ``gameStatePlayerUpdate`` — the order the venue
+sends them in.
 """
 
 from __future__ import annotations
@@ -25,16 +29,24 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from rugsd.daemon.game.accounting import Fill, FillKind, Reject, lamports_to_sol
+from rugsd.daemon.game.accounting import Account, Fill, FillKind, Reject, lamports_to_sol
 from rugsd.daemon.game.matching import MatchReject, OrderKind, Outcome, PendingOrder
 from rugsd.daemon.sim import payloads as pl
-from rugsd.daemon.sim.players import Player, qty_to_wire, sidebet_dict
+from rugsd.daemon.sim.players import (
+    Player,
+    game_state_player_update,
+    player_update,
+    qty_to_wire,
+    sidebet_dict,
+)
 from rugsd.daemon.sim.schedule import traceparent_for, uuid_for
 
 GAME_STATE = "gameStateUpdate"
 NEW_TRADE = "standard/newTrade"
 NEW_SIDEBET = "newSideBet"
 PLAYER_UPDATE = "playerUpdate"
+GAME_STATE_PLAYER_UPDATE = "gameStatePlayerUpdate"
+SIDEBET_RESULT = "currentSidebetResult"
 
 
 @dataclass(frozen=True, slots=True)
@@ -198,3 +210,42 @@ class Desk:
             "balance": lamports_to_sol(fill.balance_after),
         }
         return ack, [Emit(NEW_SIDEBET, (payload,))]
+
+    def account_events(
+        self,
+        p: Player,
+        game_id: str,
+        price: float | None,
+        before: Account,
+        settlements: tuple[Fill, ...] | list[Fill] = (),
+        now_ms: int = 0,
+    ) -> list[Output]:
+        """What the player's own connections receive after its account changed."""
+        out: list[Output] = []
+        bet = before.sidebet
+        for f in settlements:
+            if f.kind == FillKind.SIDEBET_WIN and bet is not None:
+                payload = {
+                    "playerId": p.player_id,
+                    "gameId": game_id,
+                    "username": p.username,
+                    "level": 0,
+                    "price": pl.wire_price(f.price),
+                    "betAmount": lamports_to_sol(bet.stake),
+                    "xPayout": bet.x_payout,
+                    "coinAddress": p.coin_address,
+                    "startTick": bet.start_tick,
+                    "endTick": bet.end_tick,
+                    "tickIndex": f.tick,
+                    "payout": lamports_to_sol(f.amount),
+                    "profit": lamports_to_sol(f.amount - bet.stake),
+                    "timestamp": now_ms,
+                    "type": "payout",
+                }
+                trace = pl.trace_arg(traceparent_for(self.seed, self.traces))
+                self.traces += 1
+                out.append(Emit(SIDEBET_RESULT, (trace, payload), p.player_id))
+        out.append(Emit(PLAYER_UPDATE, (player_update(p, game_id, price),), p.player_id))
+        out.append(Emit(GAME_STATE_PLAYER_UPDATE,
+                        (game_state_player_update(p, game_id, price),), p.player_id))
+        return out

@@ -4,16 +4,20 @@ A player's money is a ``rugsd.daemon.game.accounting.Account`` (integer lamports
 this module only wraps it with a name, the per-game statistics the leaderboard shows and
 the queue of orders waiting for the next tick.
 
-``playerUpdate`` (sent to the player's own connections after every change to its account;
-the real shape is not in the captures, so this one is our choice, mirroring
-``rugsd.daemon.events.PlayerUpdate``)::
+``playerUpdate`` (sent to the player's own connections after every change to its account)
+has the real shape (captured from a logged-in session, ``tests/data/real/logged_in/``):
+every key of the real payload, our values where they apply and neutral ones elsewhere
+(levels, crates, bonus, leverage, shorts)::
 
-    {"playerId": "sim:<name>", "gameId": str, "username": str,
-     "cash": SOL float (balance), "positionQty": token float (qty / 1e9),
-     "avgCost": price (cost / qty, 0 when flat), "totalInvested": SOL float (cost of the
-     open position), "pnl": SOL float (realised P&L of the account, sidebets included),
-     "sidebet": null | {"startTick", "endTick", "betAmount" (SOL), "xPayout"}}
+    {"id": "sim:<name>", "cash": SOL float (balance), "positionQty": token float,
+     "avgCost": price (cost / qty, 0 when flat), "totalInvested": SOL invested this game
+     (buys and sidebet stakes), "cumulativePnL": this game's P&L marked at the price,
+     "sidebetPnl", "pnlPercent", "sideBet": null | {"startedAtTick", "gameId", "end",
+     "betAmount", "xPayout", "coinAddress", "bonusPortion", "realPortion"},
+     "sidebets": [], "authenticated": true, ...}
 
+``gameStatePlayerUpdate`` is ``{"gameId", "leaderboardEntry"}`` (the player's
+``leaderboard`` element). Neither names a username or game beyond that, as on the venue.
 The exact integers are served by ``GET /ledger/<player>`` (``ledger_dict``).
 """
 
@@ -151,20 +155,70 @@ def sidebet_dict(acct: Account) -> dict[str, Any] | None:
     }
 
 
-def player_update(p: Player, game_id: str) -> dict[str, Any]:
-    """The ``playerUpdate`` payload (shape documented in the module docstring)."""
-    a = p.account
+def side_bet_wire(p: Player, game_id: str) -> dict[str, Any] | None:
+    """The open sidebet as the venue writes it in ``playerUpdate``/``leaderboard`` (or None)."""
+    bet = p.account.sidebet
+    if bet is None:
+        return None
     return {
-        "playerId": p.player_id,
+        "startedAtTick": bet.start_tick,
         "gameId": game_id,
-        "username": p.username,
+        "end": bet.end_tick,
+        "betAmount": lamports_to_sol(bet.stake),
+        "xPayout": bet.x_payout,
+        "coinAddress": p.coin_address,
+        "bonusPortion": 0,
+        "realPortion": lamports_to_sol(bet.stake),
+    }
+
+
+def game_pnl(p: Player, price: float | None) -> tuple[int, int]:
+    """(this game's P&L with the open position marked at ``price``, the sidebets' part)."""
+    a = p.account
+    s = p.stats
+    marked = unrealised(a, price) if price is not None and a.qty else 0
+    return s.trade_pnl + marked + s.sidebet_pnl, s.sidebet_pnl
+
+
+def player_update(p: Player, game_id: str, price: float | None = None) -> dict[str, Any]:
+    """The ``playerUpdate`` payload, in the real shape (module docstring)."""
+    a = p.account
+    total, sidebets = game_pnl(p, price)
+    invested = p.stats.invested
+    return {
+        "id": p.player_id,
+        "role": None,
         "cash": lamports_to_sol(a.balance),
+        "bonusBalance": 0,
+        "bonusWagerReq": 0,
+        "bonusWagered": 0,
         "positionQty": qty_to_wire(a.qty),
         "avgCost": a.avg_entry,
-        "totalInvested": lamports_to_sol(a.cost),
-        "pnl": lamports_to_sol(a.realised),
-        "sidebet": sidebet_dict(a),
+        "cumulativePnL": lamports_to_sol(total),
+        "sidebetPnl": lamports_to_sol(sidebets),
+        "pnlPercent": total / invested * 100 if invested else 0,
+        "totalInvested": lamports_to_sol(invested),
+        "hasInteracted": p.stats.active,
+        "selectedCoin": None,
+        "levelInfo": {"level": 0, "xp": 0, "xpForNextLevel": 0, "totalXP": 0},
+        "crateKeys": {},
+        "recentCrateRewards": [],
+        "shitcoinBalances": {},
+        "authenticated": True,
+        "hitMaxWin": False,
+        "xpBoost": {"active": False, "activeUntil": 0, "available": 0},
+        "sideBet": side_bet_wire(p, game_id),
+        "sidebets": [],
+        "shortPosition": None,
+        "leveragedPositions": [],
+        "autobuysEnabled": False,
+        "autosellPrice": None,
     }
+
+
+def game_state_player_update(p: Player, game_id: str, price: float | None) -> dict[str, Any]:
+    """The ``gameStatePlayerUpdate`` payload: the player's leaderboard entry."""
+    return {"gameId": game_id, "leaderboardEntry": leaderboard_entry(p, game_id, price, 0)}
 
 
 def ledger_dict(p: Player, pending: int) -> dict[str, Any]:
@@ -198,31 +252,17 @@ def leaderboard_entry(
     """One ``leaderboard`` element with the real field names."""
     a = p.account
     s = p.stats
-    marked = unrealised(a, price) if price is not None and a.qty else 0
-    regular = s.trade_pnl + marked
-    total = regular + s.sidebet_pnl
-    bet = a.sidebet
+    total, sidebets = game_pnl(p, price)
     return {
         "id": p.player_id,
         "username": p.username,
         "level": 0,
         "pnl": lamports_to_sol(total),
-        "regularPnl": lamports_to_sol(regular),
-        "sidebetPnl": lamports_to_sol(s.sidebet_pnl),
+        "regularPnl": lamports_to_sol(total - sidebets),
+        "sidebetPnl": lamports_to_sol(sidebets),
         "shortPnl": 0,
-        "sidebetActive": True if bet is not None else None,
-        "sideBet": None
-        if bet is None
-        else {
-            "startedAtTick": bet.start_tick,
-            "gameId": game_id,
-            "end": bet.end_tick,
-            "betAmount": lamports_to_sol(bet.stake),
-            "xPayout": bet.x_payout,
-            "coinAddress": p.coin_address,
-            "bonusPortion": 0,
-            "realPortion": lamports_to_sol(bet.stake),
-        },
+        "sidebetActive": True if a.sidebet is not None else None,
+        "sideBet": side_bet_wire(p, game_id),
         "shortPosition": None,
         "pnlPercent": total / s.invested * 100 if s.invested else 0,
         "hasActiveTrades": True,

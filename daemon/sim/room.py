@@ -35,7 +35,6 @@ from rugsd.daemon.game.rules import CURRENT_VERSION, PRESALE_MS, PRESALE_PRICE, 
 from rugsd.daemon.sim import payloads as pl
 from rugsd.daemon.sim.desk import (
     GAME_STATE,
-    PLAYER_UPDATE,
     Ack,
     Desk,
     Emit,
@@ -150,7 +149,7 @@ class Room:
     def player_update(self, player_id: str) -> dict[str, Any] | None:
         """The ``playerUpdate`` payload of ``player_id`` (None if unknown)."""
         p = self.players.get(player_id)
-        return None if p is None else player_update(p, self.plan.game_id)
+        return None if p is None else player_update(p, self.plan.game_id, self._mark_price())
 
     def health(self) -> dict[str, Any]:
         """Status for ``GET /health``."""
@@ -346,9 +345,7 @@ class Room:
             outcome = fill_presale(p.account, order)
             ack, emits = self._outcome(p, order, outcome, PRESALE_PRICE)
             if p.account != before:
-                emits.append(
-                    Emit(PLAYER_UPDATE, (player_update(p, self.plan.game_id),), p.player_id)
-                )
+                emits.extend(self.desk.account_events(p, self.plan.game_id, PRESALE_PRICE, before))
             return Submission(order_id, ack, tuple(emits))
         self._pending.append((player_id, order))
         return Submission(order_id, None)
@@ -385,7 +382,8 @@ class Room:
                 out.append(Ack(order.order_id, ack))
             p.account = m.account
             if m.account != before:
-                out.append(Emit(PLAYER_UPDATE, (player_update(p, self.plan.game_id),), pid))
+                out.extend(self.desk.account_events(p, self.plan.game_id, price, before,
+                                                    m.settlements, self.now_ms))
         return out
 
     # ----------------------------------------------------------------- helpers

@@ -146,7 +146,7 @@ async def test_refused_intent_and_unenterable_order_never_click(sim, executors):
 async def test_removed_button_fails_the_order_without_retry(sim, executors):
     ex = await executors(f"{sim.url}/?player=erin")
     await wait_runway(sim, 30)
-    await ex.page.evaluate("document.querySelector('[class*=\"_buyButton_\"]').remove()")
+    await ex.page.evaluate("document.querySelector('[class*=\"_buttonsRow_\"] > :first-child').remove()")
     before = await page_clicks(ex.page)
     entry_before = await ledger(sim, "erin")
 
@@ -196,7 +196,7 @@ async def test_killed_browser_fails_then_executor_relaunches_and_trades(sim, exe
 
 async def test_repeated_failures_move_risk_to_reducing(sim, executors):
     ex = await executors(f"{sim.url}/?player=hal")
-    await ex.page.evaluate("document.querySelector('[class*=\"_sellButton_\"]').remove()")
+    await ex.page.evaluate("document.querySelector('[class*=\"_buttonsRow_\"] > :nth-child(2)').remove()")
     limit = RiskConfig().max_execution_errors
     risk = RiskState(feed_stale=False, last_event_ms=1)
 
@@ -207,3 +207,39 @@ async def test_repeated_failures_move_risk_to_reducing(sim, executors):
 
     assert risk.trading_state.value == "reducing"
     assert ex.health()["consecutive_failures"] == limit
+
+
+async def test_a_control_that_says_something_else_is_never_clicked(sim, executors):
+    # Arrange: the page resolved BUY by position; then the page changes under us
+    ex = await executors(f"{sim.url}/?player=ivy")
+    await wait_runway(sim, 40)
+    before = await page_clicks(ex.page)
+    entry_before = await ledger(sim, "ivy")
+    first = "document.querySelector('[class*=\"_buttonsRow_\"] > :first-child')"
+
+    # Act 1: the element at the BUY position now says SELL (a re-render, a new layout)
+    await ex.page.evaluate(f"{first}.firstElementChild.textContent = 'SELL'")
+    swapped = await ex.submit(order(Action.BUY, 10_000_000))
+    # Act 2: BUY again, but its label keeps showing another amount than the order's
+    await ex.page.evaluate(f"""() => {{
+        const label = {first};
+        label.firstElementChild.textContent = 'BUY';
+        const amount = label.querySelector('[data-field="buy-amount"]');
+        amount.removeAttribute('data-field');
+        amount.textContent = '+0.500 SOL';
+        const dummy = document.createElement('div');
+        dummy.hidden = true;
+        dummy.dataset.field = 'buy-amount';
+        document.body.appendChild(dummy);
+    }}""")
+    stale_amount = await ex.submit(order(Action.BUY, 10_000_000))
+
+    # Assert: both FAILED before any click; the venue saw nothing
+    assert swapped.status is ExecStatus.FAILED
+    assert "mismatch: buy says 'SELL'" in swapped.detail
+    assert stale_amount.status is ExecStatus.FAILED
+    assert "mismatch: buy says 'BUY+0.500 SOL', not the order's 0.01 SOL" in stale_amount.detail
+    await asyncio.sleep(0.3)  # a late click or fill would show by now
+    assert await page_clicks(ex.page) == before
+    assert await ledger(sim, "ivy") == entry_before
+    assert ex.counts["fires"] == 0 and ex.counts["failed"] == 2

@@ -324,7 +324,7 @@ async def test_daemon_removed_buy_button_fails_orders_once_each_then_reduces(
     settings = make_settings(free_port, max_execution_errors=3)
     async with browser_daemon(settings, data_dir, strategy) as (daemon, task):
         page = daemon.browser.page
-        await page.evaluate("document.querySelector('[class*=\"_buyButton_\"]').remove()")
+        await page.evaluate("document.querySelector('[class*=\"_buttonsRow_\"] > :first-child').remove()")
         clicks0 = await page_clicks(page)
         strategy.allow = runway(daemon, 1)
 

@@ -11,6 +11,9 @@ from exec_helpers import ledger, wait_runway
 
 from rugsd.daemon.config import BrowserConfig
 from rugsd.daemon.execution.human import HumanRecorder
+from rugsd.daemon.execution.selectors import merged
+
+SEL = merged(None)
 
 
 async def press(rec: HumanRecorder, sim, selector: str) -> tuple[int, int, object]:
@@ -41,7 +44,7 @@ async def test_scripted_presses_are_recorded_with_the_game_state_at_the_press(si
 
         # Act: +0.01, +0.01, BUY  then  50%, SELL
         presses = [await press(rec, sim, inc), await press(rec, sim, inc),
-                   await press(rec, sim, '[class*="bet-button"]:text-is("BUY")')]
+                   await press(rec, sim, SEL["buy"])]
 
         async def bought() -> None:
             while (await ledger(sim, "human"))["qty"] == 0:
@@ -51,7 +54,7 @@ async def test_scripted_presses_are_recorded_with_the_game_state_at_the_press(si
         await asyncio.sleep(0.2)  # the page's playerUpdate arrives
         held = await ledger(sim, "human")
         presses.append(await press(rec, sim, '[class*="_percentageBtn_"]:text-is("50%")'))
-        presses.append(await press(rec, sim, '[class*="bet-button"]:text-is("SELL")'))
+        presses.append(await press(rec, sim, SEL["sell"]))
     finally:
         parts = await rec.stop()
 

@@ -4,6 +4,7 @@ demonstration sequences (no browser)."""
 from __future__ import annotations
 
 import json
+import re
 from decimal import Decimal
 
 from hypothesis import given
@@ -14,8 +15,15 @@ from rugsd.daemon.execution import confirm
 from rugsd.daemon.execution.buttons import Sequencer, to_decimal
 from rugsd.daemon.execution.controls import plan_ops
 from rugsd.daemon.execution.frames import PacketKind, decode
-from rugsd.daemon.execution.selectors import classifier_table, increments_for, merged
-from rugsd.daemon.game.accounting import FillKind, open_account
+from rugsd.daemon.execution.selectors import (
+    AMOUNT_SHOWN,
+    DEFAULT_SELECTORS,
+    classifier_table,
+    increments_for,
+    merged,
+    merged_expect,
+)
+from rugsd.daemon.game.accounting import Account, FillKind, open_account
 from rugsd.risk.verdicts import Order
 from rugsd.strategy.intents import Action
 
@@ -91,14 +99,35 @@ def test_sidebet_event_confirms_and_opens_the_window():
     assert applied.fill.kind is FillKind.SIDEBET_PLACE
 
 
-@given(st.integers(0, 10**13), st.integers(0, 10**13), st.integers(0, 10**12),
-       st.integers(-10**12, 10**12))
-def test_venue_account_converts_9_decimal_floats_exactly(balance, qty, cost, realised):
-    upd = PlayerUpdate(1, ME, GAME, balance / SOL, qty / SOL, 1.0, cost / SOL, realised / SOL)
-    acct = confirm.venue_account(upd, None)
-    assert (acct.balance, acct.qty, acct.realised) == (balance, qty, realised)
-    assert acct.cost == (cost if qty else 0)
-    assert acct.balance + acct.cost == acct.credited + acct.realised
+def venue_update(balance: int, qty: int, cost: int, *, invested: float = 0.0,
+                 game_pnl: float = 0.0) -> PlayerUpdate:
+    """A playerUpdate as the venue writes it: 9-decimal floats, avgCost rounded to 9."""
+    avg = round(cost / qty, 9) if qty else 0.0
+    return PlayerUpdate(1, ME, None, balance / SOL, qty / SOL, avg, invested, game_pnl)
+
+
+@given(st.integers(0, 10**13), st.integers(0, 10**13), st.integers(1, 10**12))
+def test_venue_account_takes_cash_qty_and_avg_cost_from_the_venue(balance, qty, cost):
+    acct = confirm.venue_account(venue_update(balance, qty, cost, invested=99.0,
+                                              game_pnl=-5.0), None)
+    assert (acct.balance, acct.qty) == (balance, qty)
+    assert abs(acct.cost - (cost if qty else 0)) <= confirm.cost_tolerance(qty)
+    # totalInvested / cumulativePnL are game totals: never the cost nor the realised P&L
+    assert acct.realised == 0 and acct.credited == acct.balance + acct.cost
+
+
+@given(st.integers(0, 10**13), st.integers(1, 10**13), st.integers(1, 10**12),
+       st.integers(-10**9, 10**9), st.integers(0, 10**12))
+def test_a_venue_that_agrees_leaves_the_belief_exact_despite_its_rounding(
+        balance, qty, cost, realised, moved):
+    belief = Account(balance=balance, qty=qty, cost=cost, realised=realised,
+                     credited=balance + cost - realised, entry_tick=7)
+    same = confirm.venue_account(venue_update(balance, qty, cost), belief)
+    assert same == belief
+    # the venue paid out `moved` lamports we had not booked (a sidebet, a settlement)
+    paid = confirm.venue_account(venue_update(balance + moved, qty, cost), belief)
+    assert paid.realised == realised + moved and paid.credited == belief.credited
+    assert paid.balance + paid.cost == paid.credited + paid.realised
 
 
 def test_precheck_refuses_what_the_ui_cannot_express():
@@ -132,14 +161,44 @@ def test_plans_fill_or_press_buttons_like_a_person():
     assert increments_for(1_500) is None  # not a multiple of 0.001 SOL: fill instead
 
 
-def test_x_selector_is_exact_and_config_overrides_merge():
+def test_default_map_follows_the_real_page_and_config_overrides_merge():
     sel = merged({"buy": "#buy", "sidebet": "  "})
-    assert sel["buy"] == "#buy" and sel["sidebet"] == '[class*="_sidebetButton_"]'
+    assert sel["buy"] == "#buy" and sel["sidebet"] == DEFAULT_SELECTORS["sidebet"]
+    assert merged_expect({"buy": "^ACHETER", "sell": ""})["sell"] == "^SELL"
+    d = DEFAULT_SELECTORS
+    # BUY / SELL by position in _buttonsRow_, checked by starts-with text (never exact)
+    assert d["buy"].endswith('[class*="_buttonSection_"]:nth-child(1)')
+    assert d["sell"].endswith('[class*="_buttonSection_"]:nth-child(2)')
+    assert d["buy"].startswith('[class*="_buttonsRow_"] > ')
+    assert ":text-is" not in d["buy"] + d["sell"] and "bet-button" not in d["buy"] + d["sell"]
+    # .bet-button is the SIDEBET badge, inside the sidebet banner
+    assert d["sidebet"].endswith(".bet-button") and "sidebet-banner" in d["sidebet"]
     table = {row["id"]: row for row in classifier_table(merged(None))}
-    assert table["DOUBLE"]["text"] == "X2" and table["CLEAR"]["text"] is None
-    assert table["CLEAR"]["cls"] == "_clearButton_"
+    assert table["DOUBLE"]["text"] == r"^X2$" and table["CLEAR"]["cls"] == "_clearButton_"
+    assert table["BUY"] == {"id": "BUY", "category": "action", "cls": "_buttonSection_",
+                            "text": "^BUY"}
+    assert table["SIDEBET"]["cls"] == "bet-button"
     assert table["PCT_10"] == {"id": "PCT_10", "category": "percentage",
-                               "cls": "_percentageBtn_", "text": "10%"}
+                               "cls": "_percentageBtn_", "text": "^10%$"}
+
+
+def test_expected_texts_accept_the_real_labels_and_refuse_neighbours():
+    e = merged_expect(None)
+
+    def says(name: str, text: str) -> bool:
+        return re.search(e[name], text, re.IGNORECASE) is not None
+
+    assert says("buy", "BUY+0.030 SOL") and says("buy", "BUY") and not says("buy", "SELL")
+    assert says("sell", "SELL") and not says("sell", "BUY+0.002 SOL")
+    assert says("sidebet", "BET0.002SOL") and not says("sidebet", "BUY+0.002 SOL")
+    assert says("clear", "X") and not says("clear", "X2") and says("double", "X2")
+    assert says("inc_0.01", "+0.01") and not says("inc_0.01", "+0.001")
+    assert says("pct_10", "10%") and not says("pct_10", "100%")
+    shown = re.compile(AMOUNT_SHOWN["buy"], re.IGNORECASE)
+    assert shown.match("BUY+0.030 SOL").group(1) == "0.030"
+    assert shown.match("BUY +1.5 SOL").group(1) == "1.5" and shown.match("BUY") is None
+    badge = re.compile(AMOUNT_SHOWN["sidebet"], re.IGNORECASE)
+    assert badge.match("BET0.002SOL").group(1) == "0.002"
 
 
 # -- demonstration sequences ---------------------------------------------------------------
@@ -177,7 +236,7 @@ def test_tracker_learns_player_fills_once_and_takes_the_venue_account():
     tr = OrderTracker(None, counts, seen_accounts.append)
     tr.on_event(PlayerUpdate(1, ME, GAME, 10.0, 0.0, 0.0, 0.0, 0.0), None, from_page=False)
     assert tr.player_id is None  # the daemon's feed cannot tell us who we are
-    tr.on_event(PlayerUpdate(1, ME, GAME, 10.0, 0.0, 0.0, 0.0, 0.0), {"sidebet": None}, True)
+    tr.on_event(PlayerUpdate(1, ME, GAME, 10.0, 0.0, 0.0, 0.0, 0.0), {"sideBet": None}, True)
     assert tr.player_id == ME and tr.account.balance == 10 * SOL and len(seen_accounts) == 1
 
     w = tr.begin(order(Action.BUY, 10_000_000))

@@ -52,20 +52,30 @@
   }
   window.WebSocket = TapWebSocket;
 
-  function classify(el) {
-    const cls = el.getAttribute("class") || "";
-    const text = (el.textContent || "").trim();
-    for (const row of cfg.table || []) {
-      if (row.cls && !cls.includes(row.cls)) continue;
-      if (row.text !== null && row.text !== undefined && text !== row.text) continue;
-      return row;
+  // the control pressed: the clicked element or an ancestor (a label inside BUY) whose
+  // class contains a row's class pattern and whose text matches its text pattern
+  const patterns = new Map();
+  function matches(src, text) {
+    if (!patterns.has(src)) patterns.set(src, new RegExp(src, "i"));
+    return patterns.get(src).test(text);
+  }
+  function classify(target) {
+    let el = target;
+    for (let depth = 0; el && depth < 6; depth += 1, el = el.parentElement) {
+      if (el.nodeType !== 1) continue;
+      const cls = el.getAttribute("class") || "";
+      const text = (el.textContent || "").replace(/\s+/g, " ").trim();
+      for (const row of cfg.table || []) {
+        if (!row.cls && !row.text) continue;
+        if (row.cls && !cls.includes(row.cls)) continue;
+        if (row.text && !matches(row.text, text)) continue;
+        return row;
+      }
     }
     return null;
   }
   window.addEventListener("click", (ev) => {
-    const el = ev.target && ev.target.closest ? ev.target.closest("button,[role=button]") : null;
-    if (!el) return;
-    const row = classify(el);
+    const row = classify(ev.target);
     if (!row) return;
     const input = cfg.betInput ? document.querySelector(cfg.betInput) : null;
     const snap = {

@@ -159,10 +159,10 @@ async def test_named_player_keeps_its_account_across_reconnects_anonymous_do_not
         await anon2.connect(sim.url)
         await asyncio.wait_for(_until(lambda: len(anon2.of("playerUpdate")) >= 1), WAIT)
         bob = b.of("playerUpdate")[0][-1]
-        assert bob["playerId"] == "sim:bob" and bob["cash"] == 9.5
+        assert bob["id"] == "sim:bob" and bob["cash"] == 9.5
         ids = {
-            anon1.of("playerUpdate")[0][-1]["playerId"],
-            anon2.of("playerUpdate")[0][-1]["playerId"],
+            anon1.of("playerUpdate")[0][-1]["id"],
+            anon2.of("playerUpdate")[0][-1]["id"],
         }
         assert len(ids) == 2 and "sim:bob" not in ids
         bad = Recorder()
@@ -172,7 +172,7 @@ async def test_named_player_keeps_its_account_across_reconnects_anonymous_do_not
         led = await ledger(sim.url, "bob")
         assert led["balance"] == START - SOL // 2
         # a flat anonymous player is forgotten when it leaves; a named one is kept
-        gone = anon1.of("playerUpdate")[0][-1]["playerId"]
+        gone = anon1.of("playerUpdate")[0][-1]["id"]
         assert gone.startswith("sim:~anon-")
         await anon1.close()
         await b.close()
