@@ -159,6 +159,14 @@ class ControlConfig(_Section):
     snapshot_interval_s: float = Field(0.25, gt=0, le=10)
 
 
+class AuditConfig(_Section):
+    """Venue integrity: every game is audited against its provably-fair commitment."""
+
+    # what a hash or price-path mismatch does: HALTED until `rugsd resume` (halt),
+    # KILLED and latched (kill), or only journaled, counted and shown (warn)
+    on_mismatch: Literal["halt", "kill", "warn"] = "halt"
+
+
 class LoggingConfig(_Section):
     """structlog output: JSON lines in production, console in a terminal."""
 
@@ -186,6 +194,7 @@ class Settings(BaseSettings):
     live: LiveConfig = LiveConfig()
     browser: BrowserConfig = BrowserConfig()
     control: ControlConfig = ControlConfig()
+    audit: AuditConfig = AuditConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

@@ -159,8 +159,10 @@ class RugsdTui(App[None]):
         if not self.is_running:  # quitting: the widgets are being removed under us
             return
         snap = self.snapshot
-        self._widget(StatusHeader).show(snap.daemon if snap else None, self.link)
-        self._widget(Banner).show(self.link, self.kill_latched)
+        audit = snap.audit if snap else None
+        venue_halted = bool(snap and snap.risk.flags.venue_integrity)
+        self._widget(StatusHeader).show(snap.daemon if snap else None, self.link, audit)
+        self._widget(Banner).show(self.link, self.kill_latched, audit, venue_halted)
         self._main.set_class(self.kill_latched, "-killed")
         self._main.set_class(self.link.status is LinkStatus.OFFLINE, "-offline")
         if snap is None:

@@ -23,6 +23,7 @@ from typing import Any
 
 import structlog
 
+from rugsd.daemon.audit.runner import Auditor
 from rugsd.daemon.config import Settings
 from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
 from rugsd.daemon.control.server import ControlServer
@@ -92,6 +93,7 @@ class Daemon:
         self.feed: FeedClient | None = None
         self.mirror: SimMirror | None = None
         self.control: ControlServer | None = None
+        self.auditor: Auditor | None = None  # venue-integrity audits, off the loop
         self.first_decision_ms: int | None = None
         self.latch_seen = False
         self.reload_requested = False
@@ -130,6 +132,7 @@ class Daemon:
         """Run until SIGINT/SIGTERM (or ``stop()``); 0 on a clean stop."""
         self._restore()
         loop = asyncio.get_running_loop()
+        self.auditor = Auditor(self._step, now_ms, self.metrics, loop)
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
         loop.add_signal_handler(signal.SIGUSR1, self._on_sigusr1)
@@ -179,6 +182,8 @@ class Daemon:
 
     async def _shutdown(self, tasks: list[asyncio.Task], metrics_server: Any) -> None:
         self.stop_event.set()
+        if self.auditor is not None:
+            self.auditor.close()
         if self.feed is not None:
             await self.feed.close()
         for task in tasks:
@@ -233,6 +238,8 @@ class Daemon:
             if isinstance(record, KillEvent):
                 self._trip_latch(record)
             self.journal.write(record)
+        if out.audits and self.auditor is not None:
+            self.auditor.submit(out.audits)  # a worker thread; verdicts come back as steps
         decision = self.core.last_decision
         if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
             self.decisions.append(decision)

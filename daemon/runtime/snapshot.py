@@ -91,6 +91,7 @@ def build_snapshot(
     execution: dict[str, Any],
     decisions: Iterable[LastDecision] | deque,
     kill_latched: bool,
+    audit_pending: int = 0,
 ) -> dict[str, Any]:
     """The full snapshot dict streamed to control-plane subscribers."""
     view = core.view
@@ -132,10 +133,12 @@ def build_snapshot(
                 "operator_paused": risk.operator_paused,
                 "feed_stale": risk.feed_stale,
                 "exec_errors": risk.exec_errors,
+                "venue_integrity": risk.venue_halted,
             },
             "limits": limits_block(core),
         },
         "decisions": [decision_row(d) for d in decisions],
         "feed": feed,
         "execution": execution,
+        "audit": core.audit_book.summary(audit_pending),
     }

@@ -1,15 +1,33 @@
-"""The full-width banner: daemon unreachable, and the kill latch (whole-screen alarms)."""
+"""The full-width banner: daemon unreachable, the kill latch, and a venue-integrity alert
+(an audited game broke its provably-fair commitment) — whole-screen alarms."""
 
 from __future__ import annotations
 
 from rich.text import Text
 from textual.widgets import Static
 
+from rugsd.daemon.control.snapshot_schema import AuditInfo
 from rugsd.tui.link import LinkState, LinkStatus
 
 
-def banner_lines(link: LinkState, kill_latched: bool) -> list[tuple[str, str]]:
-    """(message, kind) per alarm; kind is ``offline`` or ``killed``."""
+def venue_alert(audit: AuditInfo | None, venue_halted: bool) -> str | None:
+    """The venue-integrity alert line, or None when no audited game broke its commitment."""
+    if audit is None or audit.last_mismatch is None:
+        return None
+    m = audit.last_mismatch
+    where = ""
+    if m.tick is not None:
+        exp = "game over" if m.expected is None else f"{m.expected:.10g}"
+        obs = "-" if m.observed is None else f"{m.observed:.10g}"
+        where = f" at tick {m.tick} (seed {exp}, venue {obs})"
+    what = m.result.replace("_", " ")
+    then = "HALTED until `rugsd resume`" if venue_halted else "trading not halted"
+    return f"⚠ VENUE INTEGRITY — game {m.game_id}: {what}{where}. {then}. ⚠"
+
+
+def banner_lines(link: LinkState, kill_latched: bool, audit: AuditInfo | None = None,
+                 venue_halted: bool = False) -> list[tuple[str, str]]:
+    """(message, kind) per alarm; kind is ``offline``, ``killed`` or ``venue``."""
     lines = []
     if link.status is LinkStatus.OFFLINE:
         retry = f"retrying in {link.retry_in_s}s" if link.retry_in_s is not None else "retrying"
@@ -20,16 +38,21 @@ def banner_lines(link: LinkState, kill_latched: bool) -> list[tuple[str, str]]:
         message = (f"■ KILLED — kill latch set, no orders{suffix}. "
                    "Review, then clear with `rugsd arm`. ■")
         lines.append((message, "killed"))
+    alert = venue_alert(audit, venue_halted)
+    if alert is not None:
+        lines.append((alert, "venue"))
     return lines
 
 
 class Banner(Static):
     """Hidden unless there is an alarm."""
 
-    def show(self, link: LinkState, kill_latched: bool) -> None:
+    def show(self, link: LinkState, kill_latched: bool, audit: AuditInfo | None = None,
+             venue_halted: bool = False) -> None:
         """Update text and colour classes; hide when there is nothing to say."""
-        lines = banner_lines(link, kill_latched)
+        lines = banner_lines(link, kill_latched, audit, venue_halted)
         self.set_class(any(k == "offline" for _, k in lines), "-offline")
         self.set_class(any(k == "killed" for _, k in lines), "-killed")
+        self.set_class(any(k == "venue" for _, k in lines), "-venue")
         self.display = bool(lines)
         self.update(Text("\n".join(m for m, _ in lines), justify="center"))

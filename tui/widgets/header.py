@@ -1,4 +1,6 @@
-"""The top line: venue, mode, strategy, bundle, run — and the connection status."""
+"""The top line: venue, mode, strategy, bundle, run — the venue-integrity counter
+(``fair 132/132``: games whose provably-fair commitment was verified / games audited) and
+the connection status."""
 
 from __future__ import annotations
 
@@ -6,6 +8,7 @@ from rich.text import Text
 from textual.widget import Widget
 
 from rugsd.daemon.control.protocol import DaemonInfo
+from rugsd.daemon.control.snapshot_schema import AuditInfo
 from rugsd.tui.format import short_id
 from rugsd.tui.link import LinkState, LinkStatus
 
@@ -18,9 +21,22 @@ LINK_STYLES = {
 }
 
 
-def render_header(daemon: DaemonInfo | None, link: LinkState, width: int) -> Text:
-    """``rugsd PAPER sim · presale_target · bundle … · run …        ● connected``."""
-    right = Text()
+def render_fair(audit: AuditInfo | None) -> Text:
+    """``fair 132/132``: green when every audited game verified, yellow when some could not
+    be verified, red (with the count) when a game broke its commitment."""
+    if audit is None:
+        return Text()
+    label = f" fair {audit.verified}/{audit.audited}"
+    if audit.mismatches:
+        return Text(f"{label} ✗{audit.mismatches} ", style="bold white on red")
+    style = "green" if audit.verified == audit.audited else "yellow"
+    return Text(label + " ", style=style if audit.audited else "grey62")
+
+
+def render_header(daemon: DaemonInfo | None, link: LinkState, width: int,
+                  audit: AuditInfo | None = None) -> Text:
+    """``rugsd PAPER sim · presale_target · bundle … · run …   fair 132/132  ● connected``."""
+    right = render_fair(audit)
     label, style = LINK_STYLES[link.status]
     if link.restarts:
         right.append(f"↻{link.restarts} ", style="yellow")
@@ -52,12 +68,14 @@ class StatusHeader(Widget):
         super().__init__(**kwargs)
         self.daemon: DaemonInfo | None = None
         self.link = LinkState()
+        self.audit: AuditInfo | None = None
 
-    def show(self, daemon: DaemonInfo | None, link: LinkState) -> None:
-        """Redraw with the latest daemon info and link state."""
-        self.daemon, self.link = daemon, link
+    def show(self, daemon: DaemonInfo | None, link: LinkState,
+             audit: AuditInfo | None = None) -> None:
+        """Redraw with the latest daemon info, link state and audit counts."""
+        self.daemon, self.link, self.audit = daemon, link, audit
         self.refresh()
 
     def render(self) -> Text:
         """One line, full width."""
-        return render_header(self.daemon, self.link, self.content_size.width)
+        return render_header(self.daemon, self.link, self.content_size.width, self.audit)
