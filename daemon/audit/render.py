@@ -73,7 +73,7 @@ def render_audit(doc: dict[str, Any], console: Console) -> None:
     console.print(counts)
     if 0 < doc["games"] <= MAX_GAME_ROWS:
         games = Table(box=None, padding=(0, 1))
-        for col in ("game", "result", "version", "rug tick", "watched from", "ticks seen"):
+        for col in ("game", "result", "version", "rug", "watched from", "ticks"):
             games.add_column(col, no_wrap=True)
         for a in doc["audits"]:
             seen = "history only" if a["entry_tick"] is None else f"tick {a['entry_tick']}"

@@ -247,14 +247,15 @@ class DaemonProc:
 class SimProc:
     """A standalone ``rugsd sim`` subprocess."""
 
-    def __init__(self, workdir: Path, port: int, speed: float, seed: int) -> None:
+    def __init__(self, workdir: Path, port: int, speed: float, seed: int,
+                 extra: tuple[str, ...] = ()) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = workdir / f"sim-{port}.log"
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "rugsd.daemon.cli", "sim", "--port", str(port), "--speed", str(speed),
-             "--seed", str(seed)],
+             "--seed", str(seed), *extra],
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
             env=clean_env({"RUGSD_LOGGING__FORMAT": "json"}),
         )
