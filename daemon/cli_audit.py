@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Any
@@ -51,6 +52,9 @@ def run_audit(args: argparse.Namespace) -> int:
         audit_journal,
         summarize,
     )
+    from rugsd.daemon.logs import configure
+
+    configure("auto", "warning")  # stdout carries the report only; bad lines are counted
 
     if not args.paths and args.data_dir is None:
         print("rugsd audit: give a PATH (recordings, captures) and/or --data-dir DIR",
@@ -70,7 +74,11 @@ def run_audit(args: argparse.Namespace) -> int:
         doc["fairness"]["plot"] = str(path) if path is not None else None
         doc["fairness"]["plot_note"] = message
     if args.json:
-        print(json.dumps(doc))
+        try:
+            sys.stdout.write(json.dumps(doc) + "\n")
+            sys.stdout.flush()
+        except BrokenPipeError:  # `rugsd audit --json | head`: the reader left
+            sys.stdout = open(os.devnull, "w")  # noqa: SIM115 - keeps exit-time flush quiet
     else:
         from rich.console import Console
 

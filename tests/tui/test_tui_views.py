@@ -8,7 +8,13 @@ from pathlib import Path
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from rugsd.daemon.control.protocol import Marker, RiskInfo, example_snapshot, parse_snapshot
+from rugsd.daemon.control.protocol import (
+    AuditBrief,
+    Marker,
+    RiskInfo,
+    example_snapshot,
+    parse_snapshot,
+)
 from rugsd.tui.format import bar
 from rugsd.tui.link import LinkState, LinkStatus
 from rugsd.tui.widgets.banner import banner_lines
@@ -104,6 +110,24 @@ def test_tui_header_and_banner_texts():
           "`rugsd arm`. ■"), "killed"),
     ]
     assert banner_lines(LinkState(LinkStatus.CONNECTED), False) == []
+
+
+def test_tui_header_counts_fair_games_and_the_banner_alerts_on_a_mismatch():
+    header = render_header(SNAP.daemon, LinkState(LinkStatus.CONNECTED), 100, SNAP.audit)
+    assert "fair 132/132" in header.plain and header.cell_len == 100
+    bad = SNAP.audit.model_copy(update={
+        "verified": 131, "path_mismatch": 1,
+        "last_mismatch": AuditBrief(game_id="g1", result="path_mismatch", tick=57,
+                                    expected=1.25, observed=1.2500000000000002)})
+    assert "fair 131/132 ✗1" in render_header(SNAP.daemon, LinkState(), 100, bad).plain
+    lines = banner_lines(LinkState(LinkStatus.CONNECTED), False, bad, True)
+    alert = ("⚠ VENUE INTEGRITY — game g1: path mismatch at tick 57 (seed 1.25, venue "
+             "1.2500000000000002). HALTED until `rugsd resume`. ⚠")
+    assert lines == [(alert, "venue")]
+    assert banner_lines(LinkState(LinkStatus.CONNECTED), False, SNAP.audit, False) == []
+    risk = SNAP.risk.model_copy(update={"state": "HALTED", "flags": SNAP.risk.flags.model_copy(
+        update={"venue_integrity": True})})
+    assert "VENUE" in render_risk(risk, 40).plain
 
 
 def test_tui_imports_only_the_control_client_and_protocol_from_the_daemon():

@@ -6,7 +6,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from rugsd.daemon.control.snapshot_schema import AuditInfo
+from rugsd.daemon.control.protocol import AuditInfo
 from rugsd.tui.link import LinkState, LinkStatus
 
 
@@ -17,8 +17,9 @@ def venue_alert(audit: AuditInfo | None, venue_halted: bool) -> str | None:
     m = audit.last_mismatch
     where = ""
     if m.tick is not None:
-        exp = "game over" if m.expected is None else f"{m.expected:.10g}"
-        obs = "-" if m.observed is None else f"{m.observed:.10g}"
+        # repr: the shortest exact form, so a difference in the last digit stays visible
+        exp = "game over" if m.expected is None else repr(m.expected)
+        obs = "-" if m.observed is None else repr(m.observed)
         where = f" at tick {m.tick} (seed {exp}, venue {obs})"
     what = m.result.replace("_", " ")
     then = "HALTED until `rugsd resume`" if venue_halted else "trading not halted"

@@ -7,8 +7,7 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widget import Widget
 
-from rugsd.daemon.control.protocol import DaemonInfo
-from rugsd.daemon.control.snapshot_schema import AuditInfo
+from rugsd.daemon.control.protocol import AuditInfo, DaemonInfo
 from rugsd.tui.format import short_id
 from rugsd.tui.link import LinkState, LinkStatus
 

@@ -6,6 +6,7 @@ and is journaled when the audit ends."""
 from __future__ import annotations
 
 import asyncio
+import itertools
 import sqlite3
 import time
 from pathlib import Path
@@ -78,5 +79,5 @@ async def test_a_slow_audit_does_not_delay_decisions(
     # decided during the audit, with no gap anywhere near the audit's length
     times = _decision_times(daemon.paths.journal, start, end)
     assert len(times) >= 10, times
-    gaps = [b - a for a, b in zip(times, times[1:], strict=False)]
+    gaps = [b - a for a, b in itertools.pairwise(times)]
     assert max(gaps) < 1000, max(gaps)
