@@ -255,27 +255,29 @@ def _hold_cost(games: list[GameFacts]) -> dict[str, Any]:
             "steps": int(r.size), "p_value": p_value}
 
 
+def _deviation(name: str, part: dict[str, Any]) -> str:
+    """One line on a failed check (its figures and p-value)."""
+    p = f"p={part['p_value']:.2g}"
+    if name == "hazard":
+        lo, hi = part["ci95"]
+        return (f"rug hazard {part['estimate']:.3%}/tick (95 % CI {lo:.3%}–{hi:.3%}) vs the "
+                f"committed {RUG_PROB:.1%} ({p})")
+    if name == "geometric_fit":
+        return (f"rug ticks do not follow the geometric law (chi-square "
+                f"{part['statistic']:.1f}, df {part['df']}, {p})")
+    if name == "sidebet":
+        return f"sidebet windows hit {part['rate']:.1%} vs the committed {SIDEBET_HIT:.1%} ({p})"
+    return (f"holding costs {part['estimate']:.3%}/tick vs the committed "
+            f"{part['committed']:.3%} ({p})")
+
+
 def _verdict(out: dict[str, Any], n: int) -> tuple[bool | None, str, list[str]]:
     if n == 0:
         return None, "no finished game with a known rug tick: nothing to judge", []
     level = ALPHA / CHECKS
-    bad: list[str] = []
-    h = out["hazard"]
-    if h["p_value"] is not None and h["p_value"] < level:
-        bad.append(f"rug hazard {h['estimate']:.3%}/tick (95 % CI {h['ci95'][0]:.3%}–"
-                   f"{h['ci95'][1]:.3%}) vs the committed {RUG_PROB:.1%} (p={h['p_value']:.2g})")
-    f = out["geometric_fit"]
-    if f["p_value"] is not None and f["p_value"] < level:
-        bad.append(f"rug ticks do not follow the geometric law (chi-square {f['statistic']:.1f}"
-                   f", df {f['df']}, p={f['p_value']:.2g})")
-    s = out["sidebet"]
-    if s["p_value"] is not None and s["p_value"] < level:
-        bad.append(f"sidebet windows hit {s['rate']:.1%} vs the committed {SIDEBET_HIT:.1%} "
-                   f"(p={s['p_value']:.2g})")
-    c = out["hold_cost"]
-    if c["p_value"] is not None and c["p_value"] < level:
-        bad.append(f"holding costs {c['estimate']:.3%}/tick vs the committed "
-                   f"{c['committed']:.3%} (p={c['p_value']:.2g})")
+    bad = [_deviation(name, out[name])
+           for name in ("hazard", "geometric_fit", "sidebet", "hold_cost")
+           if out[name]["p_value"] is not None and out[name]["p_value"] < level]
     if bad:
         return False, "DEVIATES from the published rules: " + "; ".join(bad), bad
     text = f"consistent with the published rules over {n} games"

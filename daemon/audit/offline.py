@@ -2,7 +2,7 @@
 
 - **Files** (a file or a folder of ``*.jsonl`` / ``*.jsonl.gz``): our recordings, the real
   recordings (``{"type": "tick", ...}`` lines) and raw captures (``{"timestamp",
-  "event_type", "data"}``), decoded line by line like ``rugsd replay`` does. The events go
+  "event_type", "data"}``), read by ``rugsd replay``'s own ``ReplaySource``. The events go
   through the daemon's own ``GameObserver`` and ``audit_game``; games known only from a
   revealed ``gameHistory`` record are audited too (their published prices are then the
   evidence), and a game whose seed never shows up is ``unverifiable`` with the reason.
@@ -16,12 +16,9 @@ that cannot be read raises ``AuditInputError`` (one line for the CLI).
 
 from __future__ import annotations
 
-import gzip
 import sqlite3
 from collections import Counter
-from collections.abc import Iterator
 from dataclasses import dataclass, field
-from itertools import islice
 from pathlib import Path
 from typing import Any
 
@@ -30,9 +27,8 @@ from rugsd.daemon.audit.fairness import GameFacts, facts_of
 from rugsd.daemon.audit.model import AuditRequest, AuditResult, GameAudit, Observed
 from rugsd.daemon.audit.observe import GameObserver
 from rugsd.daemon.events import GameUpdate
-from rugsd.daemon.feed.lines import LineDecoder, LineKind, first_timestamp_ms
+from rugsd.daemon.feed.replay import ReplayError, ReplaySource
 
-SUFFIXES = (".jsonl", ".jsonl.gz")
 JOURNAL_FILE = "journal.sqlite"
 
 
@@ -98,65 +94,6 @@ class OfflineAudit:
         return out
 
 
-def _decoder() -> LineDecoder:
-    from rugsd.daemon.protocol.parse import EventParser
-    from rugsd.daemon.protocol.recording import tick_line_to_update
-
-    return LineDecoder(EventParser().parse, tick_line_to_update)
-
-
-def find_files(path: Path) -> list[Path]:
-    """The recording files under ``path``, oldest first; raises ``AuditInputError``."""
-    if not path.exists():
-        raise AuditInputError(f"no such file or folder: {path}")
-    if path.is_file():
-        return [path]
-    files = [p for p in path.rglob("*") if p.is_file() and p.name.endswith(SUFFIXES)]
-    if not files:
-        raise AuditInputError(f"no *.jsonl or *.jsonl.gz recordings under {path}")
-    return sorted(files, key=_order_key)
-
-
-def _open(path: Path) -> Any:  # a binary file: gzip-decompressed for *.gz
-    return gzip.open(path, "rb") if path.name.endswith(".gz") else path.open("rb")
-
-
-def _order_key(path: Path) -> tuple[int, int, str]:
-    try:
-        with _open(path) as fh:
-            ts = first_timestamp_ms(list(islice(fh, 5)))
-    except (OSError, EOFError):
-        ts = None
-    return (0, ts, str(path)) if ts is not None else (1, 0, str(path))
-
-
-def _events(files: list[Path], stats: InputStats) -> Iterator[GameUpdate]:
-    decode = _decoder().decode
-    failed: list[str] = []
-    for path in files:
-        stats.files += 1
-        try:
-            with _open(path) as fh:
-                for raw in fh:
-                    stats.lines += 1
-                    kind, event = decode(raw)
-                    if kind is LineKind.EVENT:
-                        stats.events += 1
-                        if isinstance(event, GameUpdate):
-                            yield event
-                    elif kind is LineKind.MALFORMED:
-                        stats.malformed += 1
-                    elif kind is LineKind.SKIPPED:
-                        stats.skipped += 1
-                    else:
-                        stats.meta += 1
-        except (OSError, EOFError) as err:  # unreadable, or a truncated .gz: keep what was read
-            stats.malformed += 1
-            failed.append(f"{path}: {err}")
-    if failed and len(failed) == len(files) and stats.events == 0:
-        raise AuditInputError(f"cannot read {failed[0]}")
-
-
 def audit_files(paths: list[Path]) -> OfflineAudit:
     """Audit every game in the recordings / raw captures under ``paths``."""
     result = OfflineAudit()
@@ -164,14 +101,20 @@ def audit_files(paths: list[Path]) -> OfflineAudit:
     requests: list[AuditRequest] = []
     last_ts = 0
     for path in paths:
-        files = find_files(path)
-        stats = InputStats(str(path), "files")
-        result.inputs.append(stats)
-        for event in _events(files, stats):
-            last_ts = max(last_ts, event.ts_ms)
-            found = observer.observe(event)
-            if found:
-                requests.extend(found)
+        if not Path(path).exists():
+            raise AuditInputError(f"no such file or folder: {path}")
+        try:
+            source = ReplaySource(path)  # the files `rugsd replay` reads, read the same way
+            for event in source.iter_events():
+                if isinstance(event, GameUpdate):
+                    last_ts = max(last_ts, event.ts_ms)
+                    requests.extend(observer.observe(event) or ())
+        except ReplayError as err:
+            raise AuditInputError(str(err)) from None
+        s = source.stats
+        result.inputs.append(InputStats(str(path), "files", files=s.files, lines=s.lines,
+                                        events=s.events, malformed=s.malformed,
+                                        skipped=s.skipped, meta=s.meta))
     requests.extend(observer.flush(last_ts))
     result.audits.extend(audit_game(r) for r in requests)
     return result

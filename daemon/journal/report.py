@@ -236,10 +236,12 @@ def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
         files = sorted((data_dir / DATASET_DIR / kind).glob("*.parquet"))
         rows = 0
         if files:
+            # fetchall: a half-read result would stay pending on DuckDB's process-wide
+            # default connection and break the next query anyone makes on it
             rows = duckdb.execute(
                 f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?",
                 [[str(f) for f in files], since_ms],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         out[kind] = {"files": len(files), "rows": int(rows)}
     return out
 
