@@ -8,6 +8,7 @@ always ends the process.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -63,6 +64,16 @@ def wait_for(check: Callable[[], T], timeout: float, what: str,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
         time.sleep(POLL_S)
+
+
+async def wait_async(check: Callable[[], object], timeout: float, what: str) -> None:
+    """``wait_for`` for in-process daemons: poll on the running event loop."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        await asyncio.sleep(POLL_S)
 
 
 def now_ms() -> int:

@@ -12,6 +12,7 @@ import time
 from pathlib import Path
 
 import pytest
+from daemon_proc import wait_async
 
 from rugsd.daemon.audit import check
 from rugsd.daemon.config import Settings
@@ -19,14 +20,6 @@ from rugsd.daemon.runtime.daemon import Daemon
 
 SLOW_S = 3.0
 SPEED = 4  # a tick every 62.5 ms, presale decisions every 62.5 ms too
-
-
-async def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 def _decision_times(db: Path, lo: int, hi: int) -> list[int]:
@@ -63,7 +56,7 @@ async def test_a_slow_audit_does_not_delay_decisions(
     task = asyncio.create_task(daemon.run())
     try:
         # Act: wait for the first audit verdict to come back
-        await _wait(lambda: hasattr(daemon, "core") and sum(daemon.core.audit_book.counts.values())
+        await wait_async(lambda: hasattr(daemon, "core") and sum(daemon.core.audit_book.counts.values())
                     >= 1, 60, "the first (slow) audit verdict")
         await asyncio.sleep(0.3)  # let the decision batch reach the journal
     finally:
