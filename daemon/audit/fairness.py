@@ -280,7 +280,7 @@ def _verdict(out: dict[str, Any], n: int) -> tuple[bool | None, str, list[str]]:
            if out[name]["p_value"] is not None and out[name]["p_value"] < level]
     if bad:
         return False, "DEVIATES from the published rules: " + "; ".join(bad), bad
-    text = f"consistent with the published rules over {n} games"
+    text = f"consistent with the published rules over {n} game{'s' if n != 1 else ''}"
     if n < FEW_GAMES:
         text += f" (only {n}: the checks have little power)"
     return True, text, []

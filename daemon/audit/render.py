@@ -64,7 +64,9 @@ def render_audit(doc: dict[str, Any], console: Console) -> None:
         f"{s['path']} ({s['rows']} journal rows)" if s["kind"] == "journal" else
         f"{s['path']} ({s['files']} files, {s['lines']} lines: {s['events']} events, "
         f"{s['malformed']} malformed, {s['skipped']} skipped)" for s in doc["inputs"])
-    console.print(Text(f"rugsd audit — {doc['games']} games from {inputs}", style="bold"))
+    n = doc["games"]
+    console.print(Text(f"rugsd audit — {n} game{'s' if n != 1 else ''} from {inputs}",
+                       style="bold"))
     counts = Table(box=None, show_header=False, padding=(0, 1))
     counts.add_column()
     counts.add_column(justify="right")
