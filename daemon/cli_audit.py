@@ -54,7 +54,8 @@ def run_audit(args: argparse.Namespace) -> int:
     )
     from rugsd.daemon.logs import configure
 
-    configure("auto", "warning")  # stdout carries the report only; bad lines are counted
+    # logs to stderr: stdout carries the report only (bad lines are counted in it)
+    configure("auto", "info", cache=False)
 
     if not args.paths and args.data_dir is None:
         print("rugsd audit: give a PATH (recordings, captures) and/or --data-dir DIR",

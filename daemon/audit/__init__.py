@@ -12,7 +12,9 @@ This package checks that the venue keeps that promise, for every game rugsd watc
 - ``verdict`` — the core's side of a finished audit (``AuditVerdict`` input): journal it,
   count it, and HALT (or kill, or warn) on a mismatch;
 - ``runner`` — ``Auditor``, the shell's worker thread;
+- ``restore`` — a venue halt no operator lifted is restored at start-up;
 - ``offline`` — ``rugsd audit`` over recordings, raw captures and a data dir's journal;
-- ``fairness`` / ``stats`` — the house-edge meter (rug hazard, goodness of fit, sidebet
-  hit rate, cost of holding a tick) shown by ``rugsd report`` and ``rugsd audit``.
+- ``fairness`` / ``stats`` / ``journal_facts`` — the house-edge meter (rug hazard,
+  goodness of fit, sidebet hit rate, cost of holding a tick) shown by ``rugsd report``
+  and ``rugsd audit``; ``render`` prints it and the audit for humans.
 """

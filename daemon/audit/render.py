@@ -86,14 +86,14 @@ def render_audit(doc: dict[str, Any], console: Console) -> None:
     for m in doc["mismatches"]:
         console.print(Text(f"MISMATCH {m['game_id']}: {m['result']}", style="bold red"))
         first = m.get("first_mismatch")
-        lines = [f"  {m['detail']}", f"  committed hash {m['commitment']}",
-                 f"  sha256(seed)   {m['sha256_server_seed']}",
-                 f"  rug tick: seed {m['rug_tick_seed']}, venue {m['rug_tick_observed']}"]
+        lines = [f"  {m['detail']}", f"  committed    {m['commitment']}",
+                 f"  sha256(seed) {m['sha256_server_seed']}",
+                 f"  rug tick     seed {m['rug_tick_seed']}, venue {m['rug_tick_observed']}"]
         if first:
             lines.append(f"  first differing tick {first['tick']} ({first['source']}): seed "
                          f"{first['expected']!r}, venue {first['observed']!r}; "
-                         f"{m['mismatching_claims']} claims disagree")
-        console.print("\n".join(lines))
+                         f"{m['mismatching_claims']} claim(s) disagree")
+        console.print("\n".join(lines), soft_wrap=True)  # evidence: never cut or wrapped
     if doc["unverifiable_reasons"]:
         console.print(Text("Unverifiable, and why:", style="bold"))
         for reason, n in doc["unverifiable_reasons"].items():
