@@ -150,3 +150,15 @@ def test_audit_records_round_trip(tmp_path: Path) -> None:
     with open_journal(tmp_path / "d", dataset=False) as journal:
         journal.write(record)
         assert journal.records(AuditRecord) == [record]
+
+
+def test_offline_status_counts_the_journaled_audits(tmp_path: Path) -> None:
+    from rugsd.daemon.cli_control import format_offline, offline_status
+
+    data = tmp_path / "d"
+    replay([_recording(tmp_path / "t.jsonl", 2, "late-rug")], SETTINGS, data)
+    report = offline_status(data, "no control socket")
+    assert report["journal"]["audits"] == {"path_mismatch": 2}
+    text = format_offline(report)
+    assert "audit      fair 0/2 verified; 2 mismatches, 0 unverifiable" in text
+    assert "last state halted (venue_integrity)" in text
