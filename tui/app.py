@@ -39,6 +39,7 @@ from rugsd.tui.widgets.health import HealthLine
 from rugsd.tui.widgets.model import ModelPanel
 from rugsd.tui.widgets.positions import AccountPanel
 from rugsd.tui.widgets.risk import RiskPanel
+from rugsd.tui.widgets.venue import venue_alert
 
 _W = TypeVar("_W", bound=Widget)
 
@@ -77,6 +78,7 @@ class RugsdTui(App[None]):
         self.stale_after_s = stale_after_s
         self.command_timeout_s = command_timeout_s
         self.snapshot: Snapshot | None = None
+        self.raw: dict[str, Any] | None = None  # the last snapshot as sent (header badges)
         self.link = LinkState()
         self.answers: list[dict[str, Any]] = []  # command answers, newest last
         self.bad_sections = 0  # snapshot sections dropped by the tolerant parser
@@ -141,7 +143,7 @@ class RugsdTui(App[None]):
         self._announce = False
         self.link = LinkState(LinkStatus.CONNECTED, restarts=restarts,
                               run_id=run_id or self.link.run_id)
-        self.snapshot = snap
+        self.snapshot, self.raw = snap, raw
         self._render()
 
     def set_offline(self, reason: str, retry_in_s: int | None) -> None:
@@ -159,10 +161,8 @@ class RugsdTui(App[None]):
         if not self.is_running:  # quitting: the widgets are being removed under us
             return
         snap = self.snapshot
-        audit = snap.audit if snap else None
-        venue_halted = bool(snap and snap.risk.flags.venue_integrity)
-        self._widget(StatusHeader).show(snap.daemon if snap else None, self.link, audit)
-        self._widget(Banner).show(self.link, self.kill_latched, audit, venue_halted)
+        self._widget(StatusHeader).show(snap.daemon if snap else None, self.link, self.raw)
+        self._widget(Banner).show(self.link, self.kill_latched, venue_alert(self.raw))
         self._main.set_class(self.kill_latched, "-killed")
         self._main.set_class(self.link.status is LinkStatus.OFFLINE, "-offline")
         if snap is None:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import ast
+import copy
 from pathlib import Path
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rugsd.daemon.control.protocol import (
-    AuditBrief,
     Marker,
     RiskInfo,
     example_snapshot,
@@ -19,9 +19,10 @@ from rugsd.tui.format import bar
 from rugsd.tui.link import LinkState, LinkStatus
 from rugsd.tui.widgets.banner import banner_lines
 from rugsd.tui.widgets.chart import render_chart
-from rugsd.tui.widgets.header import render_header
+from rugsd.tui.widgets.header import header_badges, render_header
 from rugsd.tui.widgets.model import render_model
 from rugsd.tui.widgets.risk import render_risk
+from rugsd.tui.widgets.venue import venue_alert
 
 TUI_DIR = Path(__file__).resolve().parents[2] / "tui"
 SNAP, _ = parse_snapshot(example_snapshot())
@@ -113,18 +114,23 @@ def test_tui_header_and_banner_texts():
 
 
 def test_tui_header_counts_fair_games_and_the_banner_alerts_on_a_mismatch():
-    header = render_header(SNAP.daemon, LinkState(LinkStatus.CONNECTED), 100, SNAP.audit)
+    raw = copy.deepcopy(example_snapshot())
+    header = render_header(SNAP.daemon, LinkState(LinkStatus.CONNECTED), 100,
+                           header_badges(raw))
     assert "fair 132/132" in header.plain and header.cell_len == 100
-    bad = SNAP.audit.model_copy(update={
-        "verified": 131, "path_mismatch": 1,
-        "last_mismatch": AuditBrief(game_id="g1", result="path_mismatch", tick=57,
-                                    expected=1.25, observed=1.2500000000000002)})
-    assert "fair 131/132 ✗1" in render_header(SNAP.daemon, LinkState(), 100, bad).plain
-    lines = banner_lines(LinkState(LinkStatus.CONNECTED), False, bad, True)
+    assert venue_alert(raw) is None
+    raw["audit"].update(verified=131, path_mismatch=1, last_mismatch={
+        "game_id": "g1", "result": "path_mismatch", "tick": 57, "expected": 1.25,
+        "observed": 1.2500000000000002})
+    raw["risk"]["flags"]["venue_integrity"] = True
+    assert header_badges(raw) == [("fair 131/132 ✗1", "bold white on red")]
     alert = ("⚠ VENUE INTEGRITY — game g1: path mismatch at tick 57 (seed 1.25, venue "
              "1.2500000000000002). HALTED until `rugsd resume`. ⚠")
-    assert lines == [(alert, "venue")]
-    assert banner_lines(LinkState(LinkStatus.CONNECTED), False, SNAP.audit, False) == []
+    assert venue_alert(raw) == alert
+    assert banner_lines(LinkState(LinkStatus.CONNECTED), False, alert) == [(alert, "venue")]
+    # no audit section (an older daemon) or a malformed one: nothing, never an error
+    assert header_badges({"daemon": {}}) == [] and header_badges({"audit": 7}) == []
+    assert venue_alert({"audit": {"last_mismatch": "x"}}) is None
     risk = SNAP.risk.model_copy(update={"state": "HALTED", "flags": SNAP.risk.flags.model_copy(
         update={"venue_integrity": True})})
     assert "VENUE" in render_risk(risk, 40).plain

@@ -1,4 +1,4 @@
-"""The full-width banner: daemon unreachable, the kill latch, and a venue-integrity alert
+"""The full-width banner: daemon unreachable, the kill latch, and the venue-integrity alert
 (an audited game broke its provably-fair commitment) — whole-screen alarms."""
 
 from __future__ import annotations
@@ -6,28 +6,11 @@ from __future__ import annotations
 from rich.text import Text
 from textual.widgets import Static
 
-from rugsd.daemon.control.protocol import AuditInfo
 from rugsd.tui.link import LinkState, LinkStatus
 
 
-def venue_alert(audit: AuditInfo | None, venue_halted: bool) -> str | None:
-    """The venue-integrity alert line, or None when no audited game broke its commitment."""
-    if audit is None or audit.last_mismatch is None:
-        return None
-    m = audit.last_mismatch
-    where = ""
-    if m.tick is not None:
-        # repr: the shortest exact form, so a difference in the last digit stays visible
-        exp = "game over" if m.expected is None else repr(m.expected)
-        obs = "-" if m.observed is None else repr(m.observed)
-        where = f" at tick {m.tick} (seed {exp}, venue {obs})"
-    what = m.result.replace("_", " ")
-    then = "HALTED until `rugsd resume`" if venue_halted else "trading not halted"
-    return f"⚠ VENUE INTEGRITY — game {m.game_id}: {what}{where}. {then}. ⚠"
-
-
-def banner_lines(link: LinkState, kill_latched: bool, audit: AuditInfo | None = None,
-                 venue_halted: bool = False) -> list[tuple[str, str]]:
+def banner_lines(link: LinkState, kill_latched: bool,
+                 venue: str | None = None) -> list[tuple[str, str]]:
     """(message, kind) per alarm; kind is ``offline``, ``killed`` or ``venue``."""
     lines = []
     if link.status is LinkStatus.OFFLINE:
@@ -39,19 +22,17 @@ def banner_lines(link: LinkState, kill_latched: bool, audit: AuditInfo | None = 
         message = (f"■ KILLED — kill latch set, no orders{suffix}. "
                    "Review, then clear with `rugsd arm`. ■")
         lines.append((message, "killed"))
-    alert = venue_alert(audit, venue_halted)
-    if alert is not None:
-        lines.append((alert, "venue"))
+    if venue:
+        lines.append((venue, "venue"))
     return lines
 
 
 class Banner(Static):
     """Hidden unless there is an alarm."""
 
-    def show(self, link: LinkState, kill_latched: bool, audit: AuditInfo | None = None,
-             venue_halted: bool = False) -> None:
+    def show(self, link: LinkState, kill_latched: bool, venue: str | None = None) -> None:
         """Update text and colour classes; hide when there is nothing to say."""
-        lines = banner_lines(link, kill_latched, audit, venue_halted)
+        lines = banner_lines(link, kill_latched, venue)
         self.set_class(any(k == "offline" for _, k in lines), "-offline")
         self.set_class(any(k == "killed" for _, k in lines), "-killed")
         self.set_class(any(k == "venue" for _, k in lines), "-venue")

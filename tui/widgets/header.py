@@ -1,15 +1,18 @@
-"""The top line: venue, mode, strategy, bundle, run — the venue-integrity counter
-(``fair 132/132``: games whose provably-fair commitment was verified / games audited) and
-the connection status."""
+"""The top line: venue, mode, strategy, bundle, run — then badges (``fair 132/132``) and
+the connection status, which always stay visible (the left part is cut first)."""
 
 from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 from rich.text import Text
 from textual.widget import Widget
 
-from rugsd.daemon.control.protocol import AuditInfo, DaemonInfo
+from rugsd.daemon.control.protocol import DaemonInfo
 from rugsd.tui.format import short_id
 from rugsd.tui.link import LinkState, LinkStatus
+from rugsd.tui.widgets.venue import fair_badge
 
 MODE_STYLES = {"live": "bold white on red", "paper": "bold black on cyan",
                "replay": "bold black on magenta"}
@@ -18,24 +21,22 @@ LINK_STYLES = {
     LinkStatus.CONNECTING: ("◌ connecting", "bold yellow"),
     LinkStatus.OFFLINE: ("○ daemon offline", "bold red"),
 }
+Badge = tuple[str, str]
 
 
-def render_fair(audit: AuditInfo | None) -> Text:
-    """``fair 132/132``: green when every audited game verified, yellow when some could not
-    be verified, red (with the count) when a game broke its commitment."""
-    if audit is None:
-        return Text()
-    label = f" fair {audit.verified}/{audit.audited}"
-    if audit.mismatches:
-        return Text(f"{label} ✗{audit.mismatches} ", style="bold white on red")
-    style = "green" if audit.verified == audit.audited else "yellow"
-    return Text(label + " ", style=style if audit.audited else "grey62")
+def header_badges(raw: Mapping[str, Any] | None) -> list[Badge]:
+    """Chips for the header from the raw snapshot: the venue audit's ``fair V/N``."""
+    badge = fair_badge(raw)
+    return [badge] if badge is not None else []
 
 
 def render_header(daemon: DaemonInfo | None, link: LinkState, width: int,
-                  audit: AuditInfo | None = None) -> Text:
-    """``rugsd PAPER sim · presale_target · bundle … · run …   fair 132/132  ● connected``."""
-    right = render_fair(audit)
+                  badges: Sequence[Badge] = ()) -> Text:
+    """``rugsd PAPER sim · presale_target · bundle … · run …   [badges] ● connected``."""
+    right = Text()
+    for text, style in badges:
+        right.append(f" {text} ", style=style)
+        right.append(" ")
     label, style = LINK_STYLES[link.status]
     if link.restarts:
         right.append(f"↻{link.restarts} ", style="yellow")
@@ -67,14 +68,16 @@ class StatusHeader(Widget):
         super().__init__(**kwargs)
         self.daemon: DaemonInfo | None = None
         self.link = LinkState()
-        self.audit: AuditInfo | None = None
+        self.badges: list[Badge] = []
 
     def show(self, daemon: DaemonInfo | None, link: LinkState,
-             audit: AuditInfo | None = None) -> None:
-        """Redraw with the latest daemon info, link state and audit counts."""
-        self.daemon, self.link, self.audit = daemon, link, audit
+             raw: Mapping[str, Any] | None = None) -> None:
+        """Redraw with the latest daemon info, link state and raw snapshot."""
+        self.daemon, self.link = daemon, link
+        if raw is not None:
+            self.badges = header_badges(raw)
         self.refresh()
 
     def render(self) -> Text:
         """One line, full width."""
-        return render_header(self.daemon, self.link, self.content_size.width, self.audit)
+        return render_header(self.daemon, self.link, self.content_size.width, self.badges)
