@@ -34,7 +34,8 @@ _NANO = 1_000_000_000
 
 _HELP = {
     "pause": "stop sending orders (HALTED by operator) until resume",
-    "resume": "clear an operator pause / flatten / execution-error hold (not a kill)",
+    "resume": "clear an operator pause / flatten / execution-error hold / venue-integrity "
+              "halt (not a kill)",
     "flatten": "sell everything, then stay REDUCING (exits only) until resume",
 }
 

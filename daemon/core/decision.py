@@ -5,7 +5,10 @@ no randomness. The shell feeds it feed events, operator inputs, timer ticks and 
 reports, then journals the records and sends the orders. Replaying the same inputs gives
 the same records byte for byte (the decision log).
 
-Per game update the core: (1) marks the feed fresh, (2) advances the game-state machine,
+Per game update the core: (1) marks the feed fresh and keeps the update for the venue
+audit (``rugsd.daemon.audit``: a revealed seed yields an audit request in
+``StepOutput.audits``; its ``AuditVerdict`` comes back as an input), (2) advances the
+game-state machine,
 (3) settles each new tick through the venue rule (paper mode: ``PaperVenue``; external
 executors report fills back as ``ExecReport``), (4) marks equity and checks the loss
 limits, (5) on every new live tick (and every presale update) asks the strategy — or the
