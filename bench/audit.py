@@ -21,6 +21,10 @@ Games are the simulator's (``Room``, seeded): real ``gameStateUpdate`` payloads 
   ``decisions_during_an_audit`` counts active-tick decisions made while an audit was
   queued or running (the audit is requested at the next game's first cooldown event, so
   at the game's real cadence it is done long before the next decision);
+- ``hook_off_p50_us`` / ``hook_on_p50_us`` / ``hook_off_p99_us`` / ``hook_on_p99_us``: the
+  core stepped flat out over the same games with its audit hook removed / in place
+  (no audit running), ``HOOK_RUNS`` alternating runs each, medians of the per-run
+  percentiles: what keeping every update until the reveal costs a decision;
 - ``stress_p99_us_without`` / ``stress_p99_us_with``: the worst case no game produces —
   the core stepped flat out while the worker thread audits the longest game over and
   over (pure Python: it contends for the GIL). Kept to show the bound, not the normal.
@@ -50,6 +54,7 @@ SPEED = 25.0
 PACED_GAMES = 8  # per block
 BLOCKS = 3
 STRESS_TICKS = 20_000
+HOOK_RUNS = 6
 
 
 def _payloads(games: int, seed: str) -> list[tuple[int, dict]]:
@@ -141,6 +146,31 @@ async def _paced(stream: list[tuple[int, dict]], audited: bool, settings: Settin
     return samples
 
 
+def _hook_ab(settings: Settings) -> dict:
+    parser = EventParser()
+    events = [parser.parse("gameStateUpdate", (p,), ts) for ts, p in _payloads(30, "hook")]
+    active = [e.active and not e.rugged for e in events]
+    per_run: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    clock = time.perf_counter_ns
+    for _ in range(HOOK_RUNS):
+        for hooked in (False, True):
+            core = make_core(settings, run_id="bench", order_prefix="bench")
+            if not hooked:
+                core.audit = _NoAudit()
+            samples = []
+            for e, is_tick in zip(events, active, strict=True):
+                t0 = clock()
+                core.step(e)
+                if is_tick:
+                    samples.append(clock() - t0)
+            per_run[hooked].append((_p(samples, 50), _p(samples, 99)))
+    med = {k: np.median(np.array(v), axis=0) for k, v in per_run.items()}
+    return {"hook_off_p50_us": round(float(med[False][0]), 1),
+            "hook_on_p50_us": round(float(med[True][0]), 1),
+            "hook_off_p99_us": round(float(med[False][1]), 1),
+            "hook_on_p99_us": round(float(med[True][1]), 1)}
+
+
 def _stress(settings: Settings, audited: bool) -> list[int]:
     stream = _payloads(40, "stress")
     core = make_core(settings, run_id="bench", order_prefix="bench")
@@ -204,6 +234,7 @@ def run() -> dict:
         "p99_by_block_with": [_p(b, 99) for b in runs[True]],
         "noise_p99_us": round(max(spread), 1),
         "decisions_during_an_audit": len(overlap),
+        **_hook_ab(settings),
         "stress_p99_us_without": _p(_stress(settings, False), 99),
         "stress_p99_us_with": _p(_stress(settings, True), 99),
         "what": "audit_game over simulated games; decision latency (payload -> verdict, "
