@@ -21,6 +21,7 @@ _AREAS = (
     "rugsd.daemon.cli_run",
     "rugsd.daemon.cli_sim",
     "rugsd.daemon.cli_verify",
+    "rugsd.daemon.cli_audit",
     "rugsd.daemon.cli_record",
     "rugsd.daemon.cli_replay",
     "rugsd.daemon.cli_report",
@@ -36,6 +37,7 @@ _AREAS = (
 _D = "rugsd.daemon."
 _OWNER = {
     "run": _D + "cli_run", "sim": _D + "cli_sim", "verify": _D + "cli_verify",
+    "audit": _D + "cli_audit",
     "record": _D + "cli_record", "replay": _D + "cli_replay", "report": _D + "cli_report",
     "kill": _D + "cli_risk", "arm": _D + "cli_risk",
     "pause": _D + "cli_control", "resume": _D + "cli_control",

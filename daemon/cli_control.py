@@ -40,7 +40,8 @@ _NANO = 1_000_000_000
 
 _HELP = {
     "pause": "stop sending orders (HALTED by operator) until resume",
-    "resume": "clear an operator pause / flatten / execution-error hold (not a kill)",
+    "resume": "clear an operator pause / flatten / execution-error hold / venue-integrity "
+              "halt (not a kill)",
     "flatten": "sell everything, then stay REDUCING (exits only) until resume",
 }
 
@@ -196,6 +197,7 @@ def read_journal(path: Path) -> dict[str, Any] | None:
                            ("last_operator_command", "operator_commands"),
                            ("last_position", "positions")):
             out[key] = _latest(conn, table)
+        out["audits"] = _audit_counts(conn)
     finally:
         conn.close()
     pos = out.get("last_position")
@@ -212,6 +214,30 @@ def _latest(conn: sqlite3.Connection, table: str) -> dict[str, Any] | None:
     except sqlite3.Error:  # no such table / locked / not a database
         return None
     return None if row is None else dict(zip(row.keys(), tuple(row), strict=True))
+
+
+def _audit_counts(conn: sqlite3.Connection) -> dict[str, int] | None:
+    """Venue-integrity audits by result (None for a journal without the table)."""
+    try:
+        rows = conn.execute("SELECT result, COUNT(*) FROM audits GROUP BY result").fetchall()
+    except sqlite3.Error:
+        return None
+    return {str(r): int(n) for r, n in rows}
+
+
+def audit_line(audit: dict[str, Any]) -> str:
+    """``audit      fair 132/132 verified; 0 mismatches, 0 unverifiable`` (+ last mismatch)."""
+    verified = int(audit.get("verified", 0) or 0)
+    audited = int(audit.get("audited", 0) or 0)
+    bad = int(audit.get("hash_mismatch", 0) or 0) + int(audit.get("path_mismatch", 0) or 0)
+    line = (f"audit      fair {verified}/{audited} verified; {bad} mismatch"
+            f"{'es' if bad != 1 else ''}, {audit.get('unverifiable', 0)} unverifiable")
+    if audit.get("pending"):
+        line += f", {audit['pending']} pending"
+    last = audit.get("last_mismatch")
+    if isinstance(last, dict):
+        line += f"\n           LAST MISMATCH game {last.get('game_id')}: {last.get('detail')}"
+    return line
 
 
 def _scaled(value: Any, unit: int) -> float | None:
@@ -241,6 +267,10 @@ def format_offline(report: dict[str, Any]) -> str:
         if ev:
             lines.append(f"last state {ev.get('new_state')} ({ev.get('reason')}) at "
                          f"ts_ms={ev.get('ts_ms')}")
+        audits = journal.get("audits")
+        if audits:
+            counts = {**audits, "audited": sum(audits.values())}
+            lines.append(audit_line(counts) + " (all runs in the journal)")
         pos = journal.get("last_position")
         if pos:
             lines.append(f"position   balance {_fmt(pos.get('balance_sol'))} SOL, qty "
@@ -275,7 +305,8 @@ def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
         (f"state      {_state_of(risk)}  (kill latch: "
          f"{_latch_word(risk)}, paused: "
          f"{'yes' if flags.get('operator_paused') else 'no'}, feed stale: "
-         f"{'yes' if flags.get('feed_stale') else 'no'}, exec errors: "
+         f"{'yes' if flags.get('feed_stale') else 'no'}, "
+         f"{'VENUE INTEGRITY, ' if flags.get('venue_integrity') else ''}exec errors: "
          f"{flags.get('exec_errors', 0)})"),
         (f"game       {game.get('game_id') or '-'} {game.get('phase', '?')} tick "
          f"{game.get('tick', '-')} price {_fmt(game.get('price'), 4)}x"),
@@ -291,6 +322,8 @@ def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
     ]
     if risk.get("latch_error"):
         lines.append(f"LATCH      {risk['latch_error']}")
+    if isinstance(snap.get("audit"), dict):
+        lines.append(audit_line(snap["audit"]))
     for lim in risk.get("limits") or []:
         used, limit = lim.get("used"), lim.get("limit")
         pct = f" ({100 * used / limit:.0f}%)" if isinstance(used, int | float) and limit else ""

@@ -1,7 +1,8 @@
-"""``rugsd report [--data-dir DIR] [--json] [--since ISO|duration]``.
+"""``rugsd report [--data-dir DIR] [--json] [--since ISO|duration] [--plots DIR]``.
 
 Prints performance and safety figures from the journal (see ``rugsd.daemon.journal.report``
-for the JSON keys). Exit codes: 0 on success (also for an empty journal, with a clear
+for the JSON keys), then the fairness section (the house-edge meter); ``--plots`` also
+writes its survival plot (needs matplotlib, in the train extra). Exit codes: 0 on success (also for an empty journal, with a clear
 message), 1 for a missing data dir, an unreadable journal or a bad ``--since``.
 """
 
@@ -17,6 +18,9 @@ from typing import Any
 from rich.console import Console
 from rich.table import Table
 
+from rugsd.daemon.audit.fairness import write_survival_plot
+from rugsd.daemon.audit.journal_facts import facts_in
+from rugsd.daemon.audit.render import render_fairness
 from rugsd.daemon.config import ConfigError, load_settings
 from rugsd.daemon.journal.report import ReportError, build_report, iso, parse_since
 
@@ -34,6 +38,8 @@ def add_parser(subparsers: Any) -> None:
     p.add_argument(
         "--since", default=None, help="only activity since an ISO time or a duration (2h, 1d)"
     )
+    p.add_argument("--plots", type=Path, default=None, metavar="DIR",
+                   help="write the fairness survival plot here (needs the train extra)")
     p.set_defaults(func=run_report)
 
 
@@ -54,10 +60,18 @@ def run_report(args: argparse.Namespace) -> int:
     except (ReportError, ValueError, ConfigError) as exc:
         sys.stderr.write(f"error: {exc}\n")  # one line, never wrapped
         return 1
+    plots = getattr(args, "plots", None)
+    if plots is not None:
+        path, note = write_survival_plot(facts_in(data_dir, since_ms), plots)
+        report["fairness"].update(plot=str(path) if path else None, plot_note=note)
     if args.json:
         sys.stdout.write(json.dumps(report, sort_keys=True) + "\n")
         return 0
-    render_text(report, Console(), data_dir)
+    console = Console()
+    render_text(report, console, data_dir)
+    render_fairness(report["fairness"], console)
+    if plots is not None:
+        console.print(report["fairness"]["plot_note"])
     return 0
 
 

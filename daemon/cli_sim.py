@@ -22,6 +22,12 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--port", type=int, default=None, help="port, 0 = any free port")
     parser.add_argument("--speed", type=float, default=None, help="run N times faster")
     parser.add_argument("--seed", type=int, default=None, help="repeatable games from a seed")
+    parser.add_argument(
+        "--tamper", choices=["price", "seed", "late-rug"], default=None,
+        help="CHEAT, for testing the venue audit: one tick's price off (price), a revealed "
+        "seed that does not match the published hash (seed), or a rug later than the seed "
+        "says (late-rug); every game",
+    )
     parser.set_defaults(func=run_sim)
 
 
@@ -38,13 +44,15 @@ def run_sim(args: argparse.Namespace) -> int:
     if not 0 <= port <= 65535:
         print(f"rugsd: --port must be in [0, 65535], got {port}", file=sys.stderr)
         return 2
-    return asyncio.run(_serve(cfg, host, port, args.speed, args.seed))
+    tamper = getattr(args, "tamper", None)
+    return asyncio.run(_serve(cfg, host, port, args.speed, args.seed, tamper))
 
 
-async def _serve(cfg, host: str, port: int, speed: float | None, seed: int | None) -> int:
+async def _serve(cfg, host: str, port: int, speed: float | None, seed: int | None,
+                 tamper: str | None = None) -> int:
     from rugsd.daemon.sim.server import SimServer  # imported here: keeps `rugsd --help` fast
 
-    server = SimServer(cfg, seed=seed, speed=speed)
+    server = SimServer(cfg, seed=seed, speed=speed, tamper=tamper)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -54,8 +62,10 @@ async def _serve(cfg, host: str, port: int, speed: float | None, seed: int | Non
     except OSError as err:
         print(f"rugsd: cannot listen on {host}:{port}: {err}", file=sys.stderr)
         return 1
+    cheat = f", TAMPERED: {tamper}" if tamper else ""
     print(
-        f"rugsd sim listening on http://{host}:{bound} (speed {server.speed}, seed {server.seed})",
+        f"rugsd sim listening on http://{host}:{bound} (speed {server.speed}, seed "
+        f"{server.seed}{cheat})",
         flush=True,
     )
     try:

@@ -199,6 +199,14 @@ class ControlConfig(_Section):
     idle_timeout_s: float = Field(15.0, gt=0, le=3600)
 
 
+class AuditConfig(_Section):
+    """Venue integrity: every game is audited against its provably-fair commitment."""
+
+    # what a hash or price-path mismatch does: HALTED until `rugsd resume` (halt),
+    # KILLED and latched (kill), or only journaled, counted and shown (warn)
+    on_mismatch: Literal["halt", "kill", "warn"] = "halt"
+
+
 class LoggingConfig(_Section):
     """structlog output: JSON lines in production, console in a terminal."""
 
@@ -226,6 +234,7 @@ class Settings(BaseSettings):
     live: LiveConfig = Field(default_factory=LiveConfig)
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
+    audit: AuditConfig = Field(default_factory=AuditConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @classmethod

@@ -21,11 +21,13 @@ class _CurrentStderr:
         return sys.stderr.isatty()
 
 
-def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
+def configure(fmt: str = "auto", level: str = "info", stream=None, cache: bool = True) -> None:
     """Configure structlog once for the process.
 
     ``fmt='auto'`` picks the console renderer when ``stream`` is a terminal and JSON
     lines otherwise (files, journald, CI), so logs are machine-readable by default.
+    ``cache=False`` for short commands that may run inside another process (tests): a
+    cached logger would keep this configuration for good.
     """
     stream = stream or _CurrentStderr()
     if fmt == "auto":
@@ -47,5 +49,5 @@ def configure(fmt: str = "auto", level: str = "info", stream=None) -> None:
             getattr(logging, level.upper(), logging.INFO)
         ),
         logger_factory=structlog.PrintLoggerFactory(file=stream),
-        cache_logger_on_first_use=True,
+        cache_logger_on_first_use=cache,
     )

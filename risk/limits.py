@@ -86,7 +86,8 @@ def trading_state(intent: Intent, ctx: GateContext) -> Refusal | None:
         return None
     if current is TradingState.HALTED:
         why = [n for n, on in (("operator pause", state.operator_paused),
-                               ("feed stale", state.feed_stale)) if on]
+                               ("feed stale", state.feed_stale),
+                               ("venue integrity", state.venue_halted)) if on]
         return _refuse(intent, ctx, ReasonCode.STATE_HALTED, ", ".join(why))
     if current is TradingState.REDUCING:
         if intent.is_entry:

@@ -62,3 +62,4 @@ class ReasonCode(StrEnum):
     KILL_SIGNAL = "kill_signal"  # SIGUSR1
     KILL_LATCH_RESTORED = "kill_latch_restored"  # latch file found at start
     OPERATOR_ARM = "operator_arm"
+    VENUE_INTEGRITY = "venue_integrity"  # a game broke its provably-fair commitment

@@ -6,7 +6,8 @@ that one cause clearing (fresh ticks after a stale feed) never undoes another (a
 operator pause, a kill):
 
     killed                              -> KILLED   (latched; only ``arm`` clears it)
-    operator_paused or feed_stale       -> HALTED
+    operator_paused or feed_stale
+      or venue_halted                   -> HALTED
     reduce_only or exec_degraded        -> REDUCING
     otherwise                           -> ACTIVE
 
@@ -23,8 +24,10 @@ Decisions worth knowing:
 - ``flatten`` clears an operator pause (the operator asked to get out) and sets
   ``reduce_only`` + ``flatten_pending``; ``on_position`` reports FLATTEN_DONE once the
   position is flat; the state stays REDUCING until ``resume``.
-- ``resume`` clears pause, reduce-only, pending flatten and the execution-error latch,
-  never ``killed``. ``arm`` clears ``killed`` only (the persisted latch is cleared by
+- ``venue_halted`` (an audited game broke its provably-fair commitment) stays until an
+  operator ``resume`` (or ``flatten``, which lifts a halt to let exits through).
+- ``resume`` clears pause, the venue halt, reduce-only, pending flatten and the
+  execution-error latch, never ``killed``. ``arm`` clears ``killed`` only (the persisted latch is cleared by
   ``rugsd.risk.killswitch.arm``). Loss figures are not reset by ``arm``: if a loss limit is
   still breached, the next ``check_losses`` kills again.
 - When a transition *enters* KILLED, the shell must persist the latch
@@ -79,13 +82,14 @@ class RiskState:
     reduce_only: bool = False
     flatten_pending: bool = False  # sell everything, then stay REDUCING
     last_event_ms: int | None = None
+    venue_halted: bool = False  # venue integrity: an audited game broke its commitment
 
     @property
     def trading_state(self) -> TradingState:
         """The state the gate enforces, derived from the flags (see module doc)."""
         if self.killed:
             return TradingState.KILLED
-        if self.operator_paused or self.feed_stale:
+        if self.operator_paused or self.feed_stale or self.venue_halted:
             return TradingState.HALTED
         if self.reduce_only or self.exec_degraded:
             return TradingState.REDUCING
@@ -104,6 +108,7 @@ class RiskState:
             self.exec_degraded,
             self.reduce_only,
             self.flatten_pending,
+            self.venue_halted,
         )
 
     def _to(self, new: RiskState, reason: ReasonCode, ts_ms: int, detail: str) -> Transition:
@@ -147,10 +152,11 @@ class RiskState:
         return self._to(new, ReasonCode.OPERATOR_PAUSE, ts_ms, detail)
 
     def resume(self, ts_ms: int, detail: str = "") -> Transition:
-        """Operator resume: clears pause, reduce-only, pending flatten, error latch."""
+        """Operator resume: clears pause, venue halt, reduce-only, pending flatten, errors."""
         new = replace(
             self,
             operator_paused=False,
+            venue_halted=False,
             reduce_only=False,
             flatten_pending=False,
             exec_degraded=False,
@@ -159,8 +165,9 @@ class RiskState:
         return self._to(new, ReasonCode.OPERATOR_RESUME, ts_ms, detail)
 
     def flatten(self, ts_ms: int, detail: str = "") -> Transition:
-        """Operator flatten: sell everything, then stay REDUCING (lifts an operator pause)."""
-        new = replace(self, operator_paused=False, reduce_only=True, flatten_pending=True)
+        """Operator flatten: sell everything, then stay REDUCING (lifts a pause or venue halt)."""
+        new = replace(self, operator_paused=False, venue_halted=False, reduce_only=True,
+                      flatten_pending=True)
         return self._to(new, ReasonCode.OPERATOR_FLATTEN, ts_ms, detail)
 
     def on_position(self, qty: int, ts_ms: int) -> Transition:
@@ -185,6 +192,12 @@ class RiskState:
         """Operator arm: leave KILLED (the caller has already cleared the latch file)."""
         new = replace(self, killed=False, kill_reason=None)
         return self._to(new, ReasonCode.OPERATOR_ARM, ts_ms, detail)
+
+    # --- venue ----------------------------------------------------------------------------
+    def venue_integrity(self, ts_ms: int, detail: str = "") -> Transition:
+        """An audited game broke its provably-fair commitment: HALTED until ``resume``."""
+        new = replace(self, venue_halted=True)
+        return self._to(new, ReasonCode.VENUE_INTEGRITY, ts_ms, detail)
 
     # --- money ---------------------------------------------------------------------------
     def check_losses(self, figures: SessionFigures, limits: RiskLimits, ts_ms: int) -> Transition:

@@ -20,21 +20,12 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rugsd.daemon.audit.fairness import committed_hold_cost
 from rugsd.daemon.config import StrategyConfig
 from rugsd.daemon.core.decision import DecisionCore
 from rugsd.daemon.game import accounting
 from rugsd.daemon.game.accounting import open_account, sol_to_lamports
-from rugsd.daemon.game.rules import (
-    BIG_MOVE_PROB,
-    DRIFT_MAX,
-    DRIFT_MIN,
-    GOD_CANDLE_MOVE,
-    GOD_CANDLE_PROB,
-    RUG_PRICE_MAX_FRACTION,
-    RUG_PROB,
-    SIDEBET_PAYOUT,
-    SIDEBET_WINDOW,
-)
+from rugsd.daemon.game.rules import RUG_PROB, SIDEBET_PAYOUT, SIDEBET_WINDOW
 from rugsd.daemon.journal.records import DecisionRecord, FillRecord
 from rugsd.daemon.state.view import GameView
 from rugsd.strategy.actions import ACTION_NAMES, ActionTable, mask_values
@@ -42,10 +33,9 @@ from rugsd.strategy.base import Decision, Strategy
 from rugsd.training.env import START_BALANCE_SOL, core_settings
 from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
 
-_MEAN_FACTOR = (1 - GOD_CANDLE_PROB) * (1 + (1 - BIG_MOVE_PROB) * (DRIFT_MIN + DRIFT_MAX) / 2) \
-    + GOD_CANDLE_PROB * GOD_CANDLE_MOVE
-HOLD_COST = 1.0 - (1 - RUG_PROB) * _MEAN_FACTOR - RUG_PROB * RUG_PRICE_MAX_FRACTION * 0.55
-"""Expected fractional loss of holding a position for one tick (≈ 0.056 %)."""
+HOLD_COST = committed_hold_cost()
+"""Expected fractional loss of holding a position for one tick (≈ 0.050 %), the same
+figure the house-edge meter holds the venue to (``rugsd.daemon.audit.fairness``)."""
 SIDEBET_EV = SIDEBET_PAYOUT * (1 - (1 - RUG_PROB) ** SIDEBET_WINDOW) - 1
 """Expected P&L per unit of sidebet stake (≈ -0.091)."""
 

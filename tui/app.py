@@ -39,6 +39,7 @@ from rugsd.tui.widgets.health import HealthLine
 from rugsd.tui.widgets.model import ModelPanel
 from rugsd.tui.widgets.positions import AccountPanel
 from rugsd.tui.widgets.risk import RiskPanel
+from rugsd.tui.widgets.venue import venue_alert
 
 _W = TypeVar("_W", bound=Widget)
 
@@ -177,7 +178,7 @@ class RugsdTui(App[None]):
             return
         snap = self.snapshot
         self._widget(StatusHeader).show(snap.daemon if snap else None, self.link, self.raw)
-        self._widget(Banner).show(self.link, self.kill_latched)
+        self._widget(Banner).show(self.link, self.kill_latched, venue_alert(self.raw))
         self._main.set_class(self.kill_latched, "-killed")
         self._main.set_class(self.link.status is LinkStatus.OFFLINE, "-offline")
         if snap is None:

@@ -123,4 +123,11 @@ def example_snapshot() -> dict[str, Any]:
             "rejected": 0,
         },
         "execution": {"executor": "paper", "pending_orders": 0, "errors": 0, "last_error": None},
+        "audit": {
+            "audited": 132, "verified": 132, "hash_mismatch": 0, "path_mismatch": 0,
+            "unverifiable": 0, "pending": 0,
+            "last": {"game_id": "20260101-9c41d07e2b5a8f13", "result": "verified",
+                     "detail": "188 ticks observed match the seed (rug at tick 187)"},
+            "last_mismatch": None,
+        },
     }

@@ -97,6 +97,21 @@ class RugsdMetrics:
             "feed_last_event_age_seconds", "Time since the last feed event (feed lag)",
             namespace=ns, registry=r,
         )
+        # venue integrity (rugsd.daemon.audit): one verdict per audited game
+        self.audits_total = Counter(
+            "audits", "Games audited against their provably-fair commitment, by result",
+            ["result"], namespace=ns, registry=r,
+        )
+        self.audit_errors_total = Counter(
+            "audit_errors", "Audits that failed (counted as unverifiable)", namespace=ns,
+            registry=r,
+        )
+        self.audit_seconds = Histogram(
+            "audit_seconds", "Audit request to verdict (worker thread)", namespace=ns,
+            registry=r, buckets=(1e-3, 5e-3, 0.01, 0.05, 0.1, 0.5, 1.0, 5.0, 30.0),
+        )
+        self.audit_pending = Gauge("audit_pending", "Audits queued or running",
+                                   namespace=ns, registry=r)
         for gauge in (*self.account_gauges.values(), self.feed_last_event_age_seconds):
             gauge.set(math.nan)
 
@@ -117,6 +132,13 @@ class RugsdMetrics:
             self.refusals_total.labels(reason=reason or "unspecified").inc()
         if latency_s is not None:
             self.decision_latency_seconds.observe(latency_s)
+
+    def observe_audit(self, result: str, seconds: float, error: bool = False) -> None:
+        """Count one audit verdict and how long it took from request to verdict."""
+        self.audits_total.labels(result=result).inc()
+        self.audit_seconds.observe(seconds)
+        if error:
+            self.audit_errors_total.inc()
 
     def set_trading_state(self, state: str, kill_latched: bool) -> None:
         """Mirror the risk state (any case; unknown names map to UNKNOWN)."""

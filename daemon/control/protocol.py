@@ -30,6 +30,8 @@ from rugsd.daemon.control.example import example_snapshot
 from rugsd.daemon.control.snapshot_schema import (
     PROTOCOL_VERSION,
     AccountInfo,
+    AuditBrief,
+    AuditInfo,
     DaemonInfo,
     DecisionInfo,
     ExecutionInfo,
@@ -312,6 +314,7 @@ def error_line(message: str, request_id: RequestId = None) -> bytes:
 
 __all__ = [
     "MAX_LINE_BYTES", "MAX_REQUEST_BYTES", "PROTOCOL_VERSION", "AccountInfo", "ArmArgs",
+    "AuditBrief", "AuditInfo",
     "Command", "CommandRequest", "DaemonInfo", "DecisionInfo", "ErrorKind", "ErrorMessage",
     "ExecutionInfo", "FeedInfo", "GameInfo", "LimitUsage", "Marker", "ModelInfo",
     "ParsedRequest", "ReasonArgs", "ReloadModelArgs", "RequestError", "ResultMessage",

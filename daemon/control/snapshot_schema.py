@@ -93,6 +93,7 @@ class RiskFlags(_Part):
     operator_paused: bool = False
     feed_stale: bool = False
     exec_errors: int = 0
+    venue_integrity: bool = False  # HALTED: an audited game broke its commitment
 
 
 class LimitUsage(_Part):
@@ -172,6 +173,35 @@ class ExecutionInfo(_Part):
     last_error: str | None = None
 
 
+class AuditBrief(_Part):
+    """One audited game, in short."""
+
+    game_id: str | None = None
+    result: str = ""  # verified | hash_mismatch | path_mismatch | unverifiable
+    detail: str = ""
+    tick: int | None = None  # first differing tick (path mismatch)
+    expected: float | None = None
+    observed: float | None = None
+
+
+class AuditInfo(_Part):
+    """Venue integrity: games audited against their provably-fair commitment."""
+
+    audited: int = 0
+    verified: int = 0
+    hash_mismatch: int = 0
+    path_mismatch: int = 0
+    unverifiable: int = 0
+    pending: int = 0
+    last: AuditBrief | None = None
+    last_mismatch: AuditBrief | None = None
+
+    @property
+    def mismatches(self) -> int:
+        """Games that broke their commitment."""
+        return self.hash_mismatch + self.path_mismatch
+
+
 class Snapshot(_Part):
     """Everything a dashboard shows, streamed after ``subscribe``."""
 
@@ -191,6 +221,7 @@ class Snapshot(_Part):
     decision_log: list[DecisionInfo] | None = None
     feed: FeedInfo = Field(default_factory=FeedInfo)
     execution: ExecutionInfo = Field(default_factory=ExecutionInfo)
+    audit: AuditInfo = Field(default_factory=AuditInfo)
 
 
 _SECTIONS: dict[str, Any] = {

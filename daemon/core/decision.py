@@ -5,7 +5,10 @@ no randomness. The shell feeds it feed events, operator inputs, timer ticks and 
 reports, then journals the records and sends the orders. Replaying the same inputs gives
 the same records byte for byte (the decision log).
 
-Per game update the core: (1) marks the feed fresh, (2) advances the game-state machine,
+Per game update the core: (1) marks the feed fresh and keeps the update for the venue
+audit (``rugsd.daemon.audit``: a revealed seed yields an audit request in
+``StepOutput.audits``; its ``AuditVerdict`` comes back as an input), (2) advances the
+game-state machine,
 (3) settles each new tick through the venue rule (paper mode: ``PaperVenue``; external
 executors report fills back as ``ExecReport``), (4) marks equity and checks the loss
 limits, (5) on every new live tick (and every presale update) asks the strategy — or the
@@ -20,6 +23,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from rugsd.daemon.audit.model import AuditVerdict
+from rugsd.daemon.audit.observe import GameObserver
+from rugsd.daemon.audit.verdict import AuditBook, on_audit_verdict
 from rugsd.daemon.core.handlers import on_exec_report, on_operator
 from rugsd.daemon.core.inputs import (
     ClockTick,
@@ -85,14 +91,17 @@ class CoreSettings:
     paper_latency_ms: int | None = 0
     stale_after_ms: int = 2000
     keep_features: bool = True
+    on_mismatch: str = "halt"  # venue integrity: halt | kill | warn (rugsd.daemon.audit)
 
 
 @dataclass(slots=True)
 class StepOutput:
-    """What one step asks the shell to do: send ``orders`` (journal them first)."""
+    """What one step asks the shell to do: send ``orders`` (journal them first); run the
+    ``audits`` off the hot path and step their ``AuditVerdict``s back in."""
 
     orders: list[Order] = field(default_factory=list)
     records: list = field(default_factory=list)
+    audits: list = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)
@@ -144,6 +153,9 @@ class DecisionCore:
         self.last_features: np.ndarray | None = None
         self.markers: list[tuple[str, int, float, str]] = []  # (game_id, tick, price, kind)
         self.stats: Counter[str] = Counter()
+        # venue integrity: keeps each game's updates until its seed is revealed
+        self.audit = GameObserver()
+        self.audit_book = AuditBook()
         # deferred decisions: the gymnasium env shows the agent the features before the
         # core asks the strategy (see ``defer_decisions`` / ``complete_decision``)
         self.defer_decisions = False
@@ -165,6 +177,8 @@ class DecisionCore:
             on_exec_report(self, event, out)
         elif isinstance(event, VenueAccount):
             self.set_account(event.account, event.ts_ms, out)
+        elif isinstance(event, AuditVerdict):
+            on_audit_verdict(self, event, out)
         else:
             self.stats["ignored_inputs"] += 1  # trades/sidebets of others, player updates
         return out
@@ -200,6 +214,9 @@ class DecisionCore:
         # measured in seconds); skipping the copy on most events keeps the loop fast
         if risk.feed_stale or ev.ts_ms - (risk.last_event_ms or 0) >= FEED_REFRESH_MS:
             self.risk_to(risk.on_feed_event(ev.ts_ms), out)
+        requests = self.audit.observe(ev)
+        if requests:
+            out.audits.extend(requests)
         transitions = self.machine.apply(ev)
         view = self.machine.view
         decide = False

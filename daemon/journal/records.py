@@ -269,6 +269,35 @@ class GameRecord:
     ended_ts_ms: int
 
 
+@dataclass(frozen=True, slots=True)
+class AuditRecord:
+    """The venue-integrity audit of one game (``rugsd.daemon.audit``).
+
+    ``result``: verified | hash_mismatch | path_mismatch | unverifiable. ``commitment`` is
+    the ``serverSeedHash`` seen during the game; ``rug_tick`` the seed's; ``entry_tick``
+    the first active tick seen live (0: watched from the start). For a path mismatch,
+    ``first_tick`` / ``expected`` / ``observed`` are the first differing tick and both
+    values. ``observations`` is the evidence as JSON (``Observed.to_json``), enough for
+    ``rugsd audit --data-dir`` to recompute the verdict.
+    """
+
+    run_id: str
+    ts_ms: int
+    game_id: str
+    result: str
+    version: str | None
+    commitment: str | None
+    server_seed: str | None
+    rug_tick: int | None
+    entry_tick: int | None
+    ticks_observed: int
+    first_tick: int | None
+    expected: float | None
+    observed: float | None
+    detail: str
+    observations: str
+
+
 Record = (
     RunStarted
     | DecisionRecord
@@ -280,6 +309,7 @@ Record = (
     | OperatorCommand
     | TickRecord
     | GameRecord
+    | AuditRecord
 )
 
 

@@ -29,6 +29,9 @@ directly (its parquet reader is built in).
 - ``kill_events``: list of ``{ts_ms, run_id, source, reason}``.
 - ``runs``: per-run breakdown (metadata + decisions, games, trades, P&L, ROI).
 - ``dataset``: Parquet files and rows per kind (ticks / decisions / games).
+- ``fairness``: the house-edge meter over the games the journal covers
+  (``rugsd.daemon.audit.fairness``: rug hazard with its 95 % CI, the geometric fit, the
+  sidebet hit rate, the cost of holding a tick, and a plain-words ``verdict``).
 """
 
 from __future__ import annotations
@@ -42,6 +45,8 @@ from typing import Any
 import duckdb
 import pyarrow as pa
 
+from rugsd.daemon.audit.fairness import GameFacts, fairness
+from rugsd.daemon.audit.journal_facts import journal_facts
 from rugsd.daemon.game.accounting import FillKind, lamports_to_sol
 from rugsd.daemon.journal.dataset import DATASET_DIR
 from rugsd.daemon.journal.schema import TABLES
@@ -231,10 +236,12 @@ def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
         files = sorted((data_dir / DATASET_DIR / kind).glob("*.parquet"))
         rows = 0
         if files:
+            # fetchall: a half-read result would stay pending on DuckDB's process-wide
+            # default connection and break the next query anyone makes on it
             rows = duckdb.execute(
                 f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?",
                 [[str(f) for f in files], since_ms],
-            ).fetchone()[0]
+            ).fetchall()[0][0]
         out[kind] = {"files": len(files), "rows": int(rows)}
     return out
 
@@ -260,10 +267,12 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     cutoff = since_ms if since_ms is not None else -(2**62)
     journal = root / JOURNAL_FILE
     con = duckdb.connect()
+    facts: list[GameFacts] = []
     if journal.exists():
         conn = _connect(journal)
         try:
             tables = _load(conn, cutoff)
+            facts = journal_facts(conn, cutoff)
         except sqlite3.Error as err:
             raise ReportError(f"cannot read journal {journal}: {err}") from None
         finally:
@@ -273,8 +282,12 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     for name, table in tables.items():
         con.register(name, table)
     if not tables:
-        return _empty(since_ms, _dataset(root, cutoff))
-    return _assemble(con, since_ms, _dataset(root, cutoff))
+        report = _empty(since_ms, _dataset(root, cutoff))
+    else:
+        report = _assemble(con, since_ms, _dataset(root, cutoff))
+    sidebets = report["sidebets"]
+    report["fairness"] = fairness(facts, ours=(sidebets["won"], sidebets["lost"]))
+    return report
 
 
 def _empty(since_ms: int | None, dataset: dict) -> dict[str, Any]:

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 
 from rugsd.daemon.journal.records import (
+    AuditRecord,
     DecisionRecord,
     FillRecord,
     GameRecord,
@@ -327,6 +328,34 @@ GAMES = TableSpec(
     indexes=(("ended_ts_ms",),),
 )
 
+# venue-integrity audits: one row per audited game (self-contained; added with issue 13)
+AUDITS = TableSpec(
+    name="audits",
+    record=AuditRecord,
+    columns={
+        "run_id": str,
+        "ts_ms": int,
+        "game_id": str,
+        "result": str,
+        "version": str,
+        "commitment": str,
+        "server_seed": str,
+        "rug_tick": int,
+        "entry_tick": int,
+        "ticks_observed": int,
+        "first_tick": int,
+        "expected": float,
+        "observed": float,
+        "detail": str,
+        "observations": str,
+        "id": int,
+    },
+    pk="id",
+    not_null=frozenset({"run_id", "ts_ms", "game_id", "result"}),
+    indexes=(("ts_ms",), ("result",)),
+    extras=("id",),
+)
+
 TABLES: tuple[TableSpec, ...] = (
     RUNS,
     DECISIONS,
@@ -337,5 +366,6 @@ TABLES: tuple[TableSpec, ...] = (
     KILL_EVENTS,
     OPERATOR_COMMANDS,
     GAMES,
+    AUDITS,
 )
 SPEC_BY_RECORD: dict[type, TableSpec] = {spec.record: spec for spec in TABLES}

@@ -41,6 +41,7 @@ import sqlite_utils
 import structlog
 
 from rugsd.daemon.journal.records import (
+    AuditRecord,
     DecisionRecord,
     FillRecord,
     GameRecord,
@@ -154,6 +155,7 @@ class Journal:
             RunStarted: self._write_run,
             GameRecord: self._write_game,
             TickRecord: self._write_tick,
+            AuditRecord: self._write_now,
         }
         self._sql = {spec.record: spec.insert_sql() for spec in TABLES}
         self._position_sql = (

@@ -60,6 +60,7 @@ def make_core(
         paper_latency_ms=None if external_fills else settings.paper.latency_ms,
         stale_after_ms=int(settings.feed.stale_after_s * 1000),
         keep_features=settings.journal.decisions_keep_features,
+        on_mismatch=settings.audit.on_mismatch,
     )
     if account is None:
         account = open_account(sol_to_lamports(settings.paper.starting_balance_sol))

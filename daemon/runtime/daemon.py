@@ -26,6 +26,7 @@ from typing import Any
 
 import structlog
 
+from rugsd.daemon.audit.runner import Auditor
 from rugsd.daemon.config import Settings
 from rugsd.daemon.control import registry
 from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
@@ -104,6 +105,7 @@ class Daemon:
         self.feed: FeedClient | None = None
         self.mirror: SimMirror | None = None
         self.control: ControlServer | None = None
+        self.auditor: Auditor | None = None  # venue-integrity audits, off the loop
         self.first_decision_ms: int | None = None
         self.latch = LatchKeeper(self.paths.run_dir)
         self.registry_entry: registry.DaemonEntry | None = None
@@ -148,6 +150,7 @@ class Daemon:
     async def run(self) -> int:
         """Run until SIGINT/SIGTERM (or ``stop()``); 0 on a clean stop."""
         loop = asyncio.get_running_loop()
+        self.auditor = Auditor(self._step, now_ms, self.metrics, loop)
         # before anything else: a SIGUSR1 during start-up is a kill, not the default exit
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
@@ -214,6 +217,8 @@ class Daemon:
 
     async def _shutdown(self, tasks: list[asyncio.Task], metrics_server: Any) -> None:
         self.stop_event.set()
+        if self.auditor is not None:
+            self.auditor.close()
         if self.feed is not None:
             await self.feed.close()
         for task in tasks:
@@ -274,6 +279,8 @@ class Daemon:
                               order_id=record.order_id)
                 continue
             self.journal.write(record)
+        if out.audits and self.auditor is not None:
+            self.auditor.submit(out.audits)  # a worker thread; verdicts come back as steps
         decision = self.core.last_decision
         if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
             self.decisions.append(decision)

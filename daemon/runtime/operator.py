@@ -79,6 +79,7 @@ def make_snapshot(d: Daemon) -> dict[str, Any]:
         },
         decisions=d.decisions,
         kill_latched=killswitch.latch_present(d.paths.run_dir),
+        audit_pending=d.auditor.pending if d.auditor is not None else 0,
     )
     risk = snap.get("risk")
     if isinstance(risk, dict):  # a kill held in memory only says so

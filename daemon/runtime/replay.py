@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from rugsd.daemon.audit.check import audit_game
+from rugsd.daemon.audit.model import AuditVerdict
 from rugsd.daemon.config import Settings
 from rugsd.daemon.feed.replay import ReplayError, ReplaySource
 from rugsd.daemon.game.accounting import lamports_to_sol
@@ -91,6 +93,9 @@ def replay(
                     store.write(run_started(settings, core, Mode.REPLAY.value, event.ts_ms))
                 first = False
                 out = core.step(event)
+                for request in out.audits:  # as the daemon does, but inline (event time)
+                    out.records.extend(core.step(AuditVerdict(event.ts_ms,
+                                                              audit_game(request))).records)
                 summary.orders += len(out.orders)
                 for record in out.records:
                     if isinstance(record, DecisionRecord):

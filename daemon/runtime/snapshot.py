@@ -184,6 +184,7 @@ def build_snapshot(
     execution: dict[str, Any],
     decisions: DecisionWindow | Iterable[LastDecision],
     kill_latched: bool,
+    audit_pending: int = 0,
 ) -> dict[str, Any]:
     """The full snapshot dict streamed to control-plane subscribers."""
     view = core.view
@@ -219,6 +220,7 @@ def build_snapshot(
                 "operator_paused": risk.operator_paused,
                 "feed_stale": risk.feed_stale,
                 "exec_errors": risk.exec_errors,
+                "venue_integrity": risk.venue_halted,
             },
             "limits": limits_block(core),
         },
@@ -226,4 +228,5 @@ def build_snapshot(
         "decision_log": [row.as_dict() for row in window.log],
         "feed": feed,
         "execution": execution,
+        "audit": core.audit_book.summary(audit_pending),
     }

@@ -22,6 +22,7 @@ from pathlib import Path
 
 import structlog
 
+from rugsd.daemon.audit.restore import RESTORED, venue_halt_in_force
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.journal import DataPaths
 from rugsd.daemon.journal.records import RiskEvent
@@ -151,6 +152,13 @@ def restore_state(journal: Journal, paths: DataPaths, mode: str, run_id: str) ->
                                     change.reason.value, change.detail))
         log.warning("kill latch in force: trading stays KILLED until `rugsd arm`",
                     latch=latch.describe())
+    venue = venue_halt_in_force(journal)
+    if venue is not None:  # an unresolved venue-integrity halt: not lifted by a restart
+        risk, change = risk.venue_integrity(ts, (RESTORED + venue)[:500])
+        if change is not None:
+            journal.write(RiskEvent(run_id, ts, change.old.value, change.new.value,
+                                    change.reason.value, change.detail))
+        log.warning("venue-integrity halt in force: HALTED until `rugsd resume`", detail=venue)
     account = state.account
     exposed = account is not None and (account.qty > 0 or account.sidebet is not None)
     if account is not None:

@@ -62,6 +62,7 @@ from rugsd.daemon.sim.schedule import (
     plan_game,
 )
 from rugsd.daemon.sim.stats import SessionTotals, add_game
+from rugsd.daemon.sim.tamper import Tamper, tamper_plan
 
 HISTORY_SIZE = 10
 LEADERBOARD_SIZE = 10
@@ -78,12 +79,16 @@ class Room:
         starting_balance: int,
         version: str = CURRENT_VERSION,
         history_size: int = HISTORY_SIZE,
+        tamper: Tamper | str | None = None,
     ) -> None:
-        """Plan the first game from ``seed``; virtual time starts at ``start_ms``."""
+        """Plan the first game from ``seed``; virtual time starts at ``start_ms``.
+
+        ``tamper`` makes every game cheat (``rugsd.daemon.sim.tamper``; tests only)."""
         self.seed = seed
         self.version = version
+        self.tamper = Tamper(tamper) if tamper is not None else None
         self.starting_balance = starting_balance
-        self.plan: GamePlan = plan_game(seed, 0, start_ms, version)
+        self.plan: GamePlan = self._plan(0, start_ms)
         self.phase = Phase.UNKNOWN
         self.tick = -1
         self.now_ms = start_ms
@@ -198,6 +203,9 @@ class Room:
             backfill=True,
         )
 
+    def _plan(self, number: int, start_ms: int) -> GamePlan:
+        return tamper_plan(plan_game(self.seed, number, start_ms, self.version), self.tamper)
+
     # ----------------------------------------------------------------- stepping
     def step(self) -> list[Output]:
         """Play the next scheduled step and return what to send."""
@@ -214,9 +222,7 @@ class Room:
         self.last_step = step
         nxt = next_step(self.plan, step)
         if nxt is None:
-            self._upcoming = plan_game(
-                self.seed, self.plan.number + 1, self.plan.next_start_ms, self.version
-            )
+            self._upcoming = self._plan(self.plan.number + 1, self.plan.next_start_ms)
             nxt = first_step(self._upcoming)
         self._next = nxt
         return out

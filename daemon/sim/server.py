@@ -65,8 +65,10 @@ class SimServer:
         seed: int | str | None = None,
         speed: float | None = None,
         start_ms: int | None = None,
+        tamper: str | None = None,
     ) -> None:
-        """Build the room and the app. ``seed`` (else ``config.seed``) makes runs repeatable.
+        """Build the room and the app. ``seed`` (else ``config.seed``) makes runs repeatable;
+        ``tamper`` makes every game cheat (``rugsd.daemon.sim.tamper``; for tests).
 
         With a seed, virtual time starts at a fixed epoch (``DETERMINISTIC_EPOCH_MS``) so
         game ids and timestamps repeat too; without one, at the wall clock.
@@ -84,6 +86,7 @@ class SimServer:
             start_ms=start_ms,
             starting_balance=sol_to_lamports(config.starting_balance_sol),
             version=config.version,
+            tamper=tamper,
         )
         self.sio = socketio.AsyncServer(
             async_mode="aiohttp",

@@ -202,7 +202,7 @@ ALL_INTENTS = [BUY, SIDEBET, SELL_ALL, Intent(Action.SELL, percentage=10)]
 
 
 @pytest.mark.parametrize("state", [live_state(operator_paused=True), live_state(feed_stale=True),
-                                   RiskState()])
+                                   live_state(venue_halted=True), RiskState()])
 @pytest.mark.parametrize("intent", ALL_INTENTS)
 def test_halted_lets_nothing_through(state, intent):
     assert state.trading_state is TradingState.HALTED

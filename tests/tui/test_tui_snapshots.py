@@ -44,6 +44,17 @@ def test_tui_snapshot_killed_80x24(snap_compare):
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=_feed(snap))
 
 
+def test_tui_snapshot_venue_integrity_80x24(snap_compare):
+    snap = copy.deepcopy(example_snapshot())
+    snap["risk"].update(state="HALTED")
+    snap["risk"]["flags"]["venue_integrity"] = True
+    snap["audit"].update(verified=131, path_mismatch=1, last_mismatch={
+        "game_id": "20260101-9c41d07e2b5a8f13", "result": "path_mismatch",
+        "detail": "tick 57 (live): price 1.2357, the seed gives 1.2345678",
+        "tick": 57, "expected": 1.2345678, "observed": 1.2357})
+    assert snap_compare(_app(), terminal_size=(80, 24), run_before=_feed(snap))
+
+
 def test_tui_snapshot_disconnected_80x24(snap_compare):
     assert snap_compare(_app(), terminal_size=(80, 24), run_before=_feed(None, offline=True))
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ast
+import copy
 import re
 from pathlib import Path
 
@@ -27,6 +28,7 @@ from rugsd.tui.widgets.health import render_health
 from rugsd.tui.widgets.model import render_model
 from rugsd.tui.widgets.positions import render_account
 from rugsd.tui.widgets.risk import render_risk
+from rugsd.tui.widgets.venue import venue_alert
 
 TUI_DIR = Path(__file__).resolve().parents[2] / "tui"
 SNAP, _ = parse_snapshot(example_snapshot())
@@ -171,7 +173,8 @@ def test_tui_header_and_banner_texts():
 
 
 def test_tui_header_badges_stay_visible_and_unknown_sections_are_harmless():
-    raw = example_snapshot()
+    raw = copy.deepcopy(example_snapshot())
+    raw.pop("audit", None)  # the fair badge has its own test
     raw["execution"]["mirror"] = {"sent": 9, "mismatches": 2}
     raw["venue_audit"] = {"whatever": [1, 2]}  # a section this TUI does not know yet
     badges = header_badges(raw)
@@ -188,6 +191,27 @@ def test_tui_health_line_fits_80_columns_without_losing_fields():
         assert len(text) <= width, (width, text)
         assert "feed ● ok" in text and "120" in text and "pending 0" in text
         assert "rej" in text and "err" in text
+def test_tui_header_counts_fair_games_and_the_banner_alerts_on_a_mismatch():
+    raw = copy.deepcopy(example_snapshot())
+    header = render_header(SNAP.daemon, LinkState(LinkStatus.CONNECTED), 100,
+                           header_badges(raw))
+    assert "fair 132/132" in header.plain and header.cell_len == 100
+    assert venue_alert(raw) is None
+    raw["audit"].update(verified=131, path_mismatch=1, last_mismatch={
+        "game_id": "g1", "result": "path_mismatch", "tick": 57, "expected": 1.25,
+        "observed": 1.2500000000000002})
+    raw["risk"]["flags"]["venue_integrity"] = True
+    assert header_badges(raw) == [("fair 131/132 ✗1", "bold white on red")]
+    alert = ("⚠ VENUE INTEGRITY — game g1: path mismatch at tick 57 (seed 1.25, venue "
+             "1.2500000000000002). HALTED until `rugsd resume`. ⚠")
+    assert venue_alert(raw) == alert
+    assert banner_lines(LinkState(LinkStatus.CONNECTED), False, alert) == [(alert, "venue")]
+    # no audit section (an older daemon) or a malformed one: nothing, never an error
+    assert header_badges({"daemon": {}}) == [] and header_badges({"audit": 7}) == []
+    assert venue_alert({"audit": {"last_mismatch": "x"}}) is None
+    risk = SNAP.risk.model_copy(update={"state": "HALTED", "flags": SNAP.risk.flags.model_copy(
+        update={"venue_integrity": True})})
+    assert "VENUE" in render_risk(risk, 40).plain
 
 
 def test_tui_imports_only_the_control_client_and_protocol_from_the_daemon():

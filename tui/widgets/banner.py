@@ -1,4 +1,5 @@
-"""The full-width banner: daemon unreachable, and the kill latch (whole-screen alarms)."""
+"""The full-width banner: daemon unreachable, the kill latch, and the venue-integrity alert
+(an audited game broke its provably-fair commitment) — whole-screen alarms."""
 
 from __future__ import annotations
 
@@ -8,8 +9,9 @@ from textual.widgets import Static
 from rugsd.tui.link import LinkState, LinkStatus
 
 
-def banner_lines(link: LinkState, kill_latched: bool) -> list[tuple[str, str]]:
-    """(message, kind) per alarm; kind is ``offline`` or ``killed``."""
+def banner_lines(link: LinkState, kill_latched: bool,
+                 venue: str | None = None) -> list[tuple[str, str]]:
+    """(message, kind) per alarm; kind is ``offline``, ``killed`` or ``venue``."""
     lines = []
     if link.status is LinkStatus.OFFLINE:
         retry = f"retrying in {link.retry_in_s}s" if link.retry_in_s is not None else "retrying"
@@ -20,16 +22,19 @@ def banner_lines(link: LinkState, kill_latched: bool) -> list[tuple[str, str]]:
         message = (f"■ KILLED — kill latch set, no orders{suffix}. "
                    "Review, then clear with `rugsd arm`. ■")
         lines.append((message, "killed"))
+    if venue:
+        lines.append((venue, "venue"))
     return lines
 
 
 class Banner(Static):
     """Hidden unless there is an alarm."""
 
-    def show(self, link: LinkState, kill_latched: bool) -> None:
+    def show(self, link: LinkState, kill_latched: bool, venue: str | None = None) -> None:
         """Update text and colour classes; hide when there is nothing to say."""
-        lines = banner_lines(link, kill_latched)
+        lines = banner_lines(link, kill_latched, venue)
         self.set_class(any(k == "offline" for _, k in lines), "-offline")
         self.set_class(any(k == "killed" for _, k in lines), "-killed")
+        self.set_class(any(k == "venue" for _, k in lines), "-venue")
         self.display = bool(lines)
         self.update(Text("\n".join(m for m, _ in lines), justify="center"))

@@ -1,10 +1,9 @@
-"""The top line: venue, mode, strategy, bundle, run — then badges and the connection
-status, which always stay visible (the left part is cut first).
+"""The top line: venue, mode, strategy, bundle, run — then badges (``fair 132/132``) and
+the connection status, which always stay visible (the left part is cut first).
 
 Badges are short ``(text, style)`` chips from ``header_badges(raw snapshot)``. They read
-the RAW snapshot dict, so a section the schema does not model yet (e.g. a venue audit's
-``fair N/M``) can be shown without a schema change; a missing or malformed section
-shows nothing rather than breaking the line.
+the RAW snapshot dict, so a new section can be shown without a schema change; a missing
+or malformed section shows nothing rather than breaking the line.
 """
 
 from __future__ import annotations
@@ -18,6 +17,7 @@ from textual.widget import Widget
 from rugsd.daemon.control.protocol import DaemonInfo
 from rugsd.tui.format import short_id
 from rugsd.tui.link import LinkState, LinkStatus
+from rugsd.tui.widgets.venue import fair_badge
 
 MODE_STYLES = {"live": "bold white on red", "paper": "bold black on cyan",
                "replay": "bold black on magenta"}
@@ -30,13 +30,14 @@ Badge = tuple[str, str]
 
 
 def header_badges(raw: Mapping[str, Any] | None) -> list[Badge]:
-    """Chips for the header from the raw snapshot: the place for new status counters.
-
-    Today: the browser executor's reconciliation mismatches, when there are any.
-    """
+    """Chips for the header from the raw snapshot: the venue audit's ``fair V/N`` and the
+    browser executor's reconciliation mismatches, when there are any."""
     if not isinstance(raw, Mapping):
         return []
     badges: list[Badge] = []
+    fair = fair_badge(raw)
+    if fair is not None:
+        badges.append(fair)
     execution = raw.get("execution")
     mirror = execution.get("mirror") if isinstance(execution, Mapping) else None
     if isinstance(mirror, Mapping):

@@ -37,6 +37,7 @@ def render_risk(risk: RiskInfo | None, width: int, height: int = 99) -> Text:
     flags = risk.flags
     text.append("\n")
     text.append("paused " if flags.operator_paused else "", style="bold yellow")
+    text.append("VENUE " if flags.venue_integrity else "", style="bold white on red")
     text.append("feed stale " if flags.feed_stale else "feed ok ",
                 style="bold yellow" if flags.feed_stale else "green")
     text.append(f"exec err {flags.exec_errors}", style="red" if flags.exec_errors else "grey62")

@@ -208,3 +208,13 @@ def test_parse_since_rejects_garbage_with_value_error_only(text: str) -> None:
         parse_since(text, 10**12)
     except ValueError as err:
         assert "--since" in str(err)
+
+
+def test_the_report_leaves_duckdbs_default_connection_usable(two_runs) -> None:
+    # regression: counting the Parquet rows with fetchone() left the process-wide DuckDB
+    # connection holding an unfinished result; the next duckdb.sql() in the process failed
+    import duckdb
+
+    data_dir, _a, _b = two_runs
+    assert build_report(data_dir)["dataset"]["ticks"]["rows"] > 0
+    assert duckdb.sql("SELECT 42").fetchall() == [(42,)]

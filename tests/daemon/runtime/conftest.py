@@ -38,11 +38,12 @@ def daemons(tmp_path: Path) -> Iterator[Callable[..., DaemonProc]]:
 
 @pytest.fixture
 def sims(tmp_path: Path) -> Iterator[Callable[..., SimProc]]:
-    """``sims(speed, seed) -> SimProc`` (started on a free port); stopped at teardown."""
+    """``sims(speed, seed, *extra_args) -> SimProc`` (started on a free port, e.g. with
+    ``"--tamper", "price"``); stopped at teardown."""
     started: list[SimProc] = []
 
-    def make(speed: float, seed: int) -> SimProc:
-        sim = SimProc(tmp_path, _port(), speed, seed)
+    def make(speed: float, seed: int, *extra: str) -> SimProc:
+        sim = SimProc(tmp_path, _port(), speed, seed, extra)
         started.append(sim)
         sim.wait_ready()
         return sim

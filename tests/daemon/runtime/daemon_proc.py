@@ -8,6 +8,7 @@ always ends the process.
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -63,6 +64,16 @@ def wait_for(check: Callable[[], T], timeout: float, what: str,
         if time.monotonic() > deadline:
             raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
         time.sleep(POLL_S)
+
+
+async def wait_async(check: Callable[[], object], timeout: float, what: str) -> None:
+    """``wait_for`` for in-process daemons: poll on the running event loop."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while not check():
+        if loop.time() > deadline:
+            raise AssertionError(f"timed out after {timeout:g}s waiting for {what}")
+        await asyncio.sleep(POLL_S)
 
 
 def now_ms() -> int:
@@ -247,14 +258,15 @@ class DaemonProc:
 class SimProc:
     """A standalone ``rugsd sim`` subprocess."""
 
-    def __init__(self, workdir: Path, port: int, speed: float, seed: int) -> None:
+    def __init__(self, workdir: Path, port: int, speed: float, seed: int,
+                 extra: tuple[str, ...] = ()) -> None:
         self.port = port
         self.url = f"http://127.0.0.1:{port}"
         self.log_path = workdir / f"sim-{port}.log"
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [PYTHON, "-m", "rugsd.daemon.cli", "sim", "--port", str(port), "--speed", str(speed),
-             "--seed", str(seed)],
+             "--seed", str(seed), *extra],
             stdout=self._log, stderr=subprocess.STDOUT, start_new_session=True,
             env=clean_env({"RUGSD_LOGGING__FORMAT": "json"}),
         )

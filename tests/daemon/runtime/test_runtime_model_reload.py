@@ -6,6 +6,8 @@ import asyncio
 import os
 from pathlib import Path
 
+from daemon_proc import wait_async
+
 from rugsd.daemon.config import Settings
 from rugsd.daemon.runtime.daemon import Daemon
 from rugsd.strategy.testing import write_bundle
@@ -16,14 +18,6 @@ def _promote(models: Path, version: str) -> None:
     tmp = models / f".current-{version}"
     tmp.symlink_to(version)
     os.replace(tmp, models / "current")
-
-
-async def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = asyncio.get_running_loop().time() + timeout
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"timed out waiting for {what}")
-        await asyncio.sleep(0.05)
 
 
 async def test_daemon_switches_to_the_promoted_bundle_between_games(tmp_path: Path) -> None:
@@ -40,7 +34,7 @@ async def test_daemon_switches_to_the_promoted_bundle_between_games(tmp_path: Pa
     daemon = Daemon(settings, tmp_path / "data")
     task = asyncio.create_task(daemon.run())
     try:
-        await _wait(lambda: hasattr(daemon, "core") and daemon.core.view.tick > 0, 30,
+        await wait_async(lambda: hasattr(daemon, "core") and daemon.core.view.tick > 0, 30,
                     "the daemon to see ticks")
         assert daemon.core.strategy.bundle.manifest.version == "va"
         games_before = daemon.core.stats["seeds_revealed"]
@@ -49,7 +43,7 @@ async def test_daemon_switches_to_the_promoted_bundle_between_games(tmp_path: Pa
         _promote(models, "vb")
 
         # Assert: within a game or two the loaded bundle is B, and no restart happened
-        await _wait(lambda: daemon.core.strategy.bundle.manifest.version == "vb", 60,
+        await wait_async(lambda: daemon.core.strategy.bundle.manifest.version == "vb", 60,
                     "the daemon to load bundle vb")
         assert daemon.core.stats["seeds_revealed"] > games_before  # switched between games
         assert not task.done()
@@ -73,12 +67,12 @@ async def test_a_broken_promoted_bundle_keeps_the_loaded_one(tmp_path: Path) -> 
     daemon = Daemon(settings, tmp_path / "data")
     task = asyncio.create_task(daemon.run())
     try:
-        await _wait(lambda: hasattr(daemon, "core") and daemon.core.view.tick > 0, 30,
+        await wait_async(lambda: hasattr(daemon, "core") and daemon.core.view.tick > 0, 30,
                     "the daemon to see ticks")
         seen = daemon.core.stats["seeds_revealed"]
         # Act
         _promote(models, "vbad")
-        await _wait(lambda: daemon.core.stats["seeds_revealed"] >= seen + 2, 60,
+        await wait_async(lambda: daemon.core.stats["seeds_revealed"] >= seen + 2, 60,
                     "two more games")
         # Assert: still trading with A, still running
         assert daemon.core.strategy.bundle.manifest.version == "va"
