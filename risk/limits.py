@@ -79,15 +79,21 @@ def no_pending_order(intent: Intent, ctx: GateContext) -> Refusal | None:
 
 # --- trading state ---------------------------------------------------------------------------
 def trading_state(intent: Intent, ctx: GateContext) -> Refusal | None:
-    """ACTIVE: all; REDUCING: exits; HALTED: nothing; KILLED: the flattening sell only."""
+    """ACTIVE: all; REDUCING: exits; HALTED: nothing while the feed is stale, exits only
+    while merely paused by the operator; KILLED: the flattening sell only."""
     state = ctx.state
     current = state.trading_state
     if current is TradingState.ACTIVE:
         return None
     if current is TradingState.HALTED:
-        why = [n for n, on in (("operator pause", state.operator_paused),
-                               ("feed stale", state.feed_stale)) if on]
-        return _refuse(intent, ctx, ReasonCode.STATE_HALTED, ", ".join(why))
+        if state.feed_stale:
+            why = "feed stale" + (", operator pause" if state.operator_paused else "")
+            return _refuse(intent, ctx, ReasonCode.STATE_HALTED, why)
+        # an operator pause blocks new risk, never the way out: a position left to the
+        # rug is the costliest refusal
+        if intent.is_entry:
+            return _refuse(intent, ctx, ReasonCode.STATE_HALTED, "operator pause: exits only")
+        return None
     if current is TradingState.REDUCING:
         if intent.is_entry:
             return _refuse(intent, ctx, ReasonCode.STATE_REDUCING, "exits only")
