@@ -5,7 +5,9 @@
 - URL from ``Settings.feed.url`` (the local simulator by default). For the real venue
   (the host of ``feed.real_url``) the query string ``feed.query`` and the ``Origin``
   header ``feed.origin`` are added (``connect_target``).
-- Transports in ``feed.transports`` order: websocket first, then polling.
+- Transports in ``feed.transports`` order: websocket first, then polling — on *every*
+  connect, python-socketio's own reconnects included (``_SioClient``): one failed
+  websocket attempt must not leave the session on slow polling for good.
 - Reconnection: python-socketio's own (capped exponential backoff with jitter) after a
   dropped connection; python-socketio does not retry the *first* connect, nor a
   connection the server closed on purpose, so ``run`` loops over those with the same
@@ -21,6 +23,12 @@
   is strictly ordered, an async one is serialised by a FIFO lock.
 - ``FeedHealth`` tracks connected/stale/reconnects; ``on_health_change`` is called on
   every stale/fresh transition so the risk layer can HALT.
+- A Socket.IO frame that cannot be decoded or dispatched (bad JSON, unknown packet type,
+  an event that is not a list...) is dropped and counted by reason in
+  ``counters.frames_rejected`` (python-socketio would only log it, and we silence its
+  logger); ``rejected_by_reason`` merges those with the parser's rejections.
+- ``close`` is single-flight: concurrent callers (a signal handler and the run loop's own
+  ``finally``) share one shutdown instead of racing two (polling raised CancelledError).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import inspect
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -109,6 +117,60 @@ class ClientCounters:
     listener_errors: int = 0  # a raw listener raised
     connect_failures: int = 0  # failed connect attempts of our own loop
     silent_drops: int = 0  # connections dropped by us because nothing arrived
+    frames_rejected: dict[str, int] = field(default_factory=dict)  # by reason
+
+
+def _frame_reason(err: Exception) -> str:
+    """Why python-socketio could not take a frame, as a short stable reason code."""
+    if isinstance(err, ValueError) and "packet type" in str(err):
+        return "unknown_packet_type"
+    if isinstance(err, ValueError):
+        return "undecodable"  # bad JSON, bad attachment count, malformed header
+    return "bad_event"  # decoded, but not an event list (IndexError / KeyError / TypeError)
+
+
+class _SioClient(socketio.AsyncClient):
+    """python-socketio's client with two of our rules in its own code paths:
+
+    - ``connect`` tries the transports in order, each alone (websocket, then polling),
+      and remembers the *whole* list, so its automatic reconnects try websocket first
+      again instead of reusing the transport the last fallback ended on;
+    - a frame it cannot decode or dispatch is counted (``on_bad_frame``), never lost
+      silently.
+    """
+
+    def __init__(self, *args: Any, on_bad_frame: Callable[[str, str], None],
+                 on_connect_failed: Callable[[str, str], None], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self._on_bad_frame = on_bad_frame
+        self._on_connect_failed = on_connect_failed
+
+    async def connect(self, url: str, *args: Any, transports: Any = None,
+                      **kwargs: Any) -> None:
+        order = list(transports or ("websocket", "polling"))
+        try:
+            for i, transport in enumerate(order):
+                try:
+                    await super().connect(url, *args, transports=[transport], **kwargs)
+                except Exception as err:
+                    self._on_connect_failed(transport, str(err)[:200])
+                    with contextlib.suppress(Exception):
+                        await self.disconnect()
+                    if i == len(order) - 1:
+                        raise
+                    continue
+                return
+        finally:
+            # python-socketio reconnects with ``connection_transports``: the whole list,
+            # so the next attempt starts at the top again (websocket first)
+            self.connection_transports = order
+
+    async def _handle_eio_message(self, data: Any) -> None:
+        try:
+            await super()._handle_eio_message(data)
+        except Exception as err:  # noqa: BLE001 - a bad frame is bad input: count, drop
+            self._binary_packet = None
+            self._on_bad_frame(_frame_reason(err), f"{type(err).__name__}: {err}"[:200])
 
 
 def _default_parser() -> Any:
@@ -147,7 +209,9 @@ class FeedClient:
         self._closed = False
         self._last_event_mono_ms = 0
         self._drop_task: asyncio.Task[None] | None = None
-        self._sio = socketio.AsyncClient(
+        self._close_task: asyncio.Task[None] | None = None
+        self._bad_frame_logged: dict[str, int] = {}
+        self._sio = _SioClient(
             reconnection=True,
             reconnection_attempts=0,  # forever; run()'s stop event ends it
             reconnection_delay=self.feed.reconnect_delay_s,
@@ -158,6 +222,8 @@ class FeedClient:
             engineio_logger=False,
             handle_sigint=False,
             request_timeout=self.feed.connect_timeout_s,
+            on_bad_frame=self._on_bad_frame,
+            on_connect_failed=self._on_connect_failed,
         )
         self._sio.on("connect", self._on_connect)
         self._sio.on("disconnect", self._on_disconnect)
@@ -178,6 +244,19 @@ class FeedClient:
     def health_snapshot(self) -> FeedHealthSnapshot:
         """The current feed health."""
         return self.watchdog.snapshot()
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        """Every rejected frame or event, by reason: ``frame:<reason>`` (undecodable
+        Socket.IO frames) and ``parse:<event>:<reason>`` (the parser's rejections)."""
+        out = {f"frame:{k}": v for k, v in self.counters.frames_rejected.items()}
+        stats = getattr(self.parser, "stats", None)
+        parsed = stats() if callable(stats) else {}
+        rejected = parsed.get("rejected", {}) if isinstance(parsed, dict) else {}
+        for name, reasons in rejected.items():
+            if isinstance(reasons, dict):
+                for reason, n in reasons.items():
+                    out[f"parse:{name}:{reason}"] = int(n)
+        return out
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait until connected; False on timeout."""
@@ -252,10 +331,24 @@ class FeedClient:
             await self._sio.disconnect()
 
     async def close(self) -> None:
-        """Disconnect and abort any reconnection; idempotent."""
+        """Disconnect and abort any reconnection; idempotent and single-flight: every
+        caller waits for the one shutdown in progress."""
         self._closed = True
-        with contextlib.suppress(Exception):
+        if self._close_task is None:
+            self._close_task = asyncio.ensure_future(self._close_once())
+        await asyncio.shield(self._close_task)
+
+    async def _close_once(self) -> None:
+        try:
             await self._sio.shutdown()
+        except asyncio.CancelledError:
+            # engine.io awaits its read loop, which the connection's end may have
+            # cancelled under it (polling): that is not a cancellation of this task
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+        except Exception:  # noqa: BLE001, S110 - closing must not fail the caller
+            pass
         # a connect cancelled half-way leaves Engine.IO up while Socket.IO's own
         # ``connected`` is still False, and shutdown() then does nothing: close it here
         if getattr(self._sio.eio, "state", None) == "connected":
@@ -284,24 +377,30 @@ class FeedClient:
 
     # -- connection -------------------------------------------------------------------
     async def _connect_once(self) -> bool:
-        """One connect attempt per transport (websocket, then polling)."""
-        transports = list(self.feed.transports)
-        for i in range(len(transports)):
-            try:
-                await self._sio.connect(
-                    self.url,
-                    headers=self.headers,
-                    auth=self.auth,
-                    transports=transports[i:],
-                    wait_timeout=self.feed.connect_timeout_s,
-                )
-                return True
-            except Exception as err:  # noqa: BLE001 - every failure is retried with backoff
-                log.info("feed_connect_failed", url=self.url, transport=transports[i],
-                         error=str(err)[:200])
-                with contextlib.suppress(Exception):
-                    await self._sio.disconnect()
-        return False
+        """One connect attempt per transport (websocket, then polling: ``_SioClient``)."""
+        try:
+            await self._sio.connect(
+                self.url,
+                headers=self.headers,
+                auth=self.auth,
+                transports=list(self.feed.transports),
+                wait_timeout=self.feed.connect_timeout_s,
+            )
+        except Exception:  # noqa: BLE001 - every failure is retried with backoff
+            return False
+        return True
+
+    def _on_connect_failed(self, transport: str, error: str) -> None:
+        log.info("feed_connect_failed", url=self.url, transport=transport, error=error)
+
+    def _on_bad_frame(self, reason: str, detail: str) -> None:
+        frames = self.counters.frames_rejected
+        frames[reason] = frames.get(reason, 0) + 1
+        # one line per reason, then every 1000th (a flood must not flood the log)
+        seen = self._bad_frame_logged.get(reason, 0)
+        self._bad_frame_logged[reason] = seen + 1
+        if seen % 1000 == 0:
+            log.warning("feed_frame_rejected", reason=reason, detail=detail, count=seen + 1)
 
     def _on_connect(self) -> None:
         self._last_event_mono_ms = monotonic_ms()  # a fresh socket gets the full window
@@ -332,11 +431,11 @@ class FeedClient:
                 listener(name, arglist, ts_ms)
             except Exception as err:  # noqa: BLE001 - the recorder must not stop the feed
                 self.counters.listener_errors += 1
-                log.error("feed_raw_listener_failed", event=name, error=repr(err)[:200])
+                log.error("feed_raw_listener_failed", event_name=name, error=repr(err)[:200])
         try:
             event = self.parser.parse(name, arglist, ts_ms)
         except Exception as err:  # noqa: BLE001 - the parser promises not to raise; belt
-            log.error("feed_parser_raised", event=name, error=repr(err)[:200])
+            log.error("feed_parser_raised", event_name=name, error=repr(err)[:200])
             event = None
         if event is None:
             self.counters.unparsed += 1
@@ -353,7 +452,7 @@ class FeedClient:
                     await result
         except Exception as err:  # noqa: BLE001 - a consumer bug must not stop the feed
             self.counters.callback_errors += 1
-            log.error("feed_callback_failed", event=name, error=repr(err)[:200])
+            log.error("feed_callback_failed", event_name=name, error=repr(err)[:200])
 
 
 async def _wait(stop_event: asyncio.Event, delay: float) -> None:
