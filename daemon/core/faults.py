@@ -16,6 +16,7 @@ core — they change the risk state, close orders and append journal records and
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -42,6 +43,15 @@ class Notice:
     reason: str
     detail: str = ""
     level: str = "warning"  # warning | error
+
+
+def fault_counts(stats: Mapping[str, int]) -> dict[str, int]:
+    """Faults so far by kind (``rugsd status`` and the ``rugsd_faults_total`` metric)."""
+    out = {key[len("fault_"):]: n for key, n in stats.items()
+           if key.startswith("fault_") and n}
+    if stats.get("strategy_errors"):
+        out["strategy_error"] = stats["strategy_errors"]
+    return out
 
 
 def describe_error(err: BaseException) -> str:

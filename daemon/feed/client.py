@@ -58,6 +58,8 @@ from rugsd.daemon.feed.health import (
 
 log = structlog.get_logger(__name__)
 
+CLOSE_GRACE_S = 2.0  # how long close() waits for a clean disconnect before aborting
+
 RawListener = Callable[[str, list[Any], int], None]
 EventCallback = Callable[[Event], Awaitable[Any] | Any]
 
@@ -340,7 +342,13 @@ class FeedClient:
 
     async def _close_once(self) -> None:
         try:
-            await self._sio.shutdown()
+            await asyncio.wait_for(self._sio.shutdown(), CLOSE_GRACE_S)
+        except TimeoutError:
+            # a polling long-poll the server does not answer would hold the stop for
+            # up to ~45 s: drop the connection's tasks instead of waiting for it
+            log.info("feed_close_aborted", grace_s=CLOSE_GRACE_S)
+            with contextlib.suppress(Exception):
+                await self._sio.eio.disconnect(abort=True)
         except asyncio.CancelledError:
             # engine.io awaits its read loop, which the connection's end may have
             # cancelled under it (polling): that is not a cancellation of this task

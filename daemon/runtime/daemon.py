@@ -4,7 +4,15 @@ Everything with a clock, a socket, a file or a signal lives here; every decision
 by the pure ``DecisionCore``. Start-up restores the account and the kill latch from the
 journal and the run dir (a crash, even ``kill -9``, loses nothing journaled and sends
 nothing twice: open orders are marked unknown, never re-sent). Shutdown on SIGINT/SIGTERM
-flushes the journal and closes everything.
+first sells an open position (paper; ``shutdown.flatten_on_stop``) or journals it, then
+flushes the journal and closes everything; a second signal skips the wait.
+
+Failure policy (docs/reliability.md): every step's records are journaled before any
+order leaves (paper orders are released to the paper venue only once their intent is on
+disk); a failed durable write, an exception in the shell's step handling or a supervised
+task (feed, timer, control snapshots) that ends on its own steps a ``Fault`` into the
+core: KILLED at once, journaled as far as the journal allows, counted. A dead task also
+stops the daemon (exit 1): it does not run degraded.
 
 Kill triggers, all effective before the next decision: ``rugsd kill`` (control socket,
 else kill file + SIGUSR1), SIGUSR1, the kill file ``run/KILL``, the TUI.
@@ -26,7 +34,15 @@ import structlog
 from rugsd.daemon.config import Settings
 from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
 from rugsd.daemon.control.server import ControlServer
-from rugsd.daemon.core.inputs import ClockTick, OperatorAction, OperatorInput
+from rugsd.daemon.core.faults import describe_error, fault_counts
+from rugsd.daemon.core.inputs import (
+    ClockTick,
+    Fault,
+    FaultKind,
+    OperatorAction,
+    OperatorInput,
+    ReleaseOrder,
+)
 from rugsd.daemon.events import GameUpdate, Phase
 from rugsd.daemon.feed.client import FeedClient
 from rugsd.daemon.journal import data_paths, open_journal
@@ -41,9 +57,12 @@ from rugsd.daemon.journal.records import (
 )
 from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
+from rugsd.daemon.runtime.commit import Committed, commit_records
 from rugsd.daemon.runtime.mirror import SimMirror
-from rugsd.daemon.runtime.operator import handle_command, make_snapshot
+from rugsd.daemon.runtime.notices import NoticeLog
+from rugsd.daemon.runtime.operator import handle_command, make_snapshot, rejections
 from rugsd.daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
+from rugsd.daemon.runtime.stopping import settle_before_stop
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
 from rugsd.strategy.registry import build_strategy
@@ -82,7 +101,11 @@ class Daemon:
         self.mode = Mode.LIVE.value if live else Mode.PAPER.value
         self.strategy_override = strategy
         self.bridge: BrowserBridge | None = None
-        self.stop_event = asyncio.Event()
+        self.stop_requested = asyncio.Event()  # SIGINT/SIGTERM/stop(): settle, then stop
+        self.stop_now = asyncio.Event()  # a second request: skip the settling wait
+        self.stop_event = asyncio.Event()  # the feed and the timer end
+        self.exit_code = 0
+        self.notices = NoticeLog()
         self.decisions: deque = deque(maxlen=50)
         self.snapshot_seq = 0
         self.started_ms = now_ms()
@@ -97,6 +120,7 @@ class Daemon:
         self.reload_requested = False
         self._bundle_checked_game: str | None = None
         self._reconnects_seen = 0
+        self._faulting = False  # a fault's own records are being journaled
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -116,6 +140,7 @@ class Daemon:
                 strategy=self.strategy_override,
                 external_fills=self.executor_kind == "browser",
                 exposure_game=restored.exposure_game,
+                hold_orders=True,  # paper fills only after the order's intent is on disk
             )
         except Exception:
             # refusing to start (e.g. a broken model bundle) leaves no pid file behind
@@ -157,6 +182,8 @@ class Daemon:
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,
             )
             await self.control.start()
+            self.metrics.bind_live(lambda: {"rejected": rejections(self),
+                                            "faults": fault_counts(self.core.stats)})
             metrics_server = await start_metrics_server(self.settings.control, self.metrics)
             tasks.append(asyncio.create_task(self.feed.run(self.stop_event), name="feed"))
             tasks.append(asyncio.create_task(self._timer(), name="timer"))
@@ -168,35 +195,69 @@ class Daemon:
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
                      state=self.core.trading_state.value)
-            await self.stop_event.wait()
+            await self._supervise(tasks)
+            await settle_before_stop(self)
         finally:
             await self._shutdown(tasks, metrics_server)
-        return 0
+        return self.exit_code
 
     def stop(self) -> None:
-        """Ask the daemon to stop cleanly."""
-        self.stop_event.set()
+        """Ask the daemon to stop cleanly (a second call skips the settling wait)."""
+        if self.stop_requested.is_set():
+            self.stop_now.set()
+        self.stop_requested.set()
+
+    async def _supervise(self, tasks: list[asyncio.Task]) -> None:
+        """Wait for a stop request; a supervised task that ends first is a fault."""
+        watched = {task.get_name(): task for task in tasks}
+        # the control server's snapshot loop (read, not owned: the server restarts it)
+        snapshots = getattr(self.control, "_broadcast_task", None)
+        if isinstance(snapshots, asyncio.Task):
+            watched["control-snapshots"] = snapshots
+        stopper = asyncio.ensure_future(self.stop_requested.wait())
+        try:
+            while not self.stop_requested.is_set():
+                done, _ = await asyncio.wait({stopper, *watched.values()},
+                                             return_when=asyncio.FIRST_COMPLETED)
+                for name, task in list(watched.items()):
+                    if task in done:
+                        del watched[name]
+                        self._task_died(name, task)
+        finally:
+            stopper.cancel()
+
+    def _task_died(self, name: str, task: asyncio.Task) -> None:
+        if task.cancelled():
+            why = "cancelled"
+        else:
+            err = task.exception()
+            why = describe_error(err) if err is not None else "returned"
+        log.error("supervised task ended: trading KILLED, stopping", task=name, why=why)
+        self.fault(FaultKind.TASK_DIED, f"{name}: {why}")
+        self.exit_code = 1
+        self.stop()
 
     async def _shutdown(self, tasks: list[asyncio.Task], metrics_server: Any) -> None:
         self.stop_event.set()
         if self.feed is not None:
-            await self.feed.close()
+            await _quietly("feed", self.feed.close())
         for task in tasks:
             task.cancel()
         await asyncio.gather(*tasks, return_exceptions=True)
-        if self.mirror is not None:
-            await self.mirror.close()
-        if self.bridge is not None:
-            await self.bridge.close()
-        if self.control is not None:
-            await self.control.stop()
-        if metrics_server is not None:
-            await metrics_server.stop()
-        if self.venue is not None:
-            await self.venue.close()
-        self.journal.close()
+        closers = [("mirror", self.mirror), ("browser", self.bridge),
+                   ("control", self.control), ("metrics", metrics_server),
+                   ("venue", self.venue)]
+        for name, part in closers:
+            if part is not None:
+                closer = part.stop if name in ("control", "metrics") else part.close
+                await _quietly(name, closer())
+        try:
+            self.journal.close()
+        except Exception as err:  # noqa: BLE001 - the stop goes on; say what was lost
+            log.error("journal close failed", error=describe_error(err))
         self.pid_file.unlink(missing_ok=True)
-        log.info("rugsd stopped", run_id=self.run_id, stats=dict(self.core.stats))
+        log.info("rugsd stopped", run_id=self.run_id, exit_code=self.exit_code,
+                 stats=dict(self.core.stats))
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -219,27 +280,33 @@ class Daemon:
         return self.bridge.executor if self.bridge is not None else None
 
     def _step(self, event: Any) -> None:
+        """One input through the core, journaled before anything is sent; never raises."""
         started = time.perf_counter_ns()
-        out = self.core.step(event)
-        allowed: set[str] = set()
-        for record in out.records:
-            if isinstance(record, OrderRecord) and record.status == OrderStatus.SENT.value:
-                if self.journal.record_order_intent(record):
-                    allowed.add(record.order_id)
-                else:
-                    log.error("order id already journaled: not sent again",
-                              order_id=record.order_id)
-                continue
-            if isinstance(record, KillEvent):
-                self._trip_latch(record)
-            self.journal.write(record)
-        decision = self.core.last_decision
-        if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
-            self.decisions.append(decision)
-            if self.first_decision_ms is None:
-                self.first_decision_ms = now_ms()
-                log.info("first decision", game_id=decision.game_id, tick=decision.tick,
-                         ms_since_start=self.first_decision_ms - self.started_ms)
+        try:
+            records = self._commit(self.core.step(event))
+            self._observe(event, records, time.perf_counter_ns() - started)
+        except Exception as err:  # noqa: BLE001 - the shell's own bug: stop first
+            log.error("step handling failed", error=describe_error(err),
+                      input=type(event).__name__)
+            self.fault(FaultKind.SHELL_ERROR, f"{type(event).__name__}: {describe_error(err)}")
+
+    def fault(self, kind: FaultKind, detail: str, unsent: tuple[str, ...] = ()) -> None:
+        """Step a ``Fault`` into the core (KILLED at once) and journal what it can."""
+        out = self.core.step(Fault(now_ms(), kind, detail, unsent))
+        self._faulting = True
+        try:
+            self._commit(out)
+        finally:
+            self._faulting = False
+
+    def _commit(self, out: Any) -> list[Any]:
+        """Journal ``out``, then send / release the orders whose intent is on disk;
+        returns every record journaled (the releases' fills included)."""
+        records = list(out.records)
+        done = commit_records(self.journal, out.records, self._trip_latch)
+        self.notices.emit_all(out.notices)
+        self._track_decision()
+        allowed = set(done.allowed)
         if self.bridge is not None:
             for order in out.orders:
                 if order.order_id in allowed:
@@ -248,9 +315,31 @@ class Daemon:
             for order in out.orders:
                 if order.order_id in allowed:
                     self.mirror.send(order)
-            for record in out.records:  # after the sends: a presale order fills in-step
+            for record in out.records:
                 self._tell_mirror(record)
-        self._observe(event, out, time.perf_counter_ns() - started)
+        for order_id in done.allowed:  # after the sends: a presale order fills at once
+            if order_id in self.core.held:
+                records += self._commit(self.core.step(ReleaseOrder(now_ms(), order_id)))
+        if done.failed:
+            self._journal_failed(done)
+        return records
+
+    def _journal_failed(self, done: Committed) -> None:
+        detail = "; ".join(done.errors)
+        if self._faulting:  # the fault's own records could not be written: count only
+            self.core.stats["fault_records_unwritten"] += len(done.errors)
+            log.error("journal write failed while recording a fault", errors=detail[:300])
+            return
+        self.fault(FaultKind.JOURNAL_WRITE, detail, tuple(done.unsent))
+
+    def _track_decision(self) -> None:
+        decision = self.core.last_decision
+        if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
+            self.decisions.append(decision)
+            if self.first_decision_ms is None:
+                self.first_decision_ms = now_ms()
+                log.info("first decision", game_id=decision.game_id, tick=decision.tick,
+                         ms_since_start=self.first_decision_ms - self.started_ms)
 
     def _tell_mirror(self, record: Any) -> None:
         """Paper's outcome of each order, so the mirror compares like with like."""
@@ -259,10 +348,10 @@ class Daemon:
         elif isinstance(record, OrderRecord) and record.status == OrderStatus.REJECTED.value:
             self.mirror.paper_outcome(record.order_id, False, None)
 
-    def _observe(self, event: Any, out: Any, elapsed_ns: int) -> None:
+    def _observe(self, event: Any, records: list[Any], elapsed_ns: int) -> None:
         """Prometheus counters from one step's records; between-games housekeeping."""
         m = self.metrics
-        for record in out.records:
+        for record in records:
             if isinstance(record, TickRecord):
                 m.ticks_total.inc()
             elif isinstance(record, DecisionRecord):
@@ -354,6 +443,19 @@ class Daemon:
     def command(self, request: Any) -> dict[str, Any]:
         """Handle one control-plane command; answer with the resulting risk state."""
         return handle_command(self, request)
+
+
+async def _quietly(name: str, closing: Any) -> None:
+    """Await one part's close; a failure is logged, never stops the rest of the stop."""
+    try:
+        await closing
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        log.warning("close was cancelled under us", part=name)
+    except Exception as err:  # noqa: BLE001 - the journal must still be closed
+        log.error("close failed", part=name, error=describe_error(err))
 
 
 def run_daemon(
