@@ -48,7 +48,7 @@ class Notice:
 def fault_counts(stats: Mapping[str, int]) -> dict[str, int]:
     """Faults so far by kind (``rugsd status`` and the ``rugsd_faults_total`` metric)."""
     out = {key[len("fault_"):]: n for key, n in stats.items()
-           if key.startswith("fault_") and n}
+           if key.startswith("fault_") and key != "fault_records_unwritten" and n}
     if stats.get("strategy_errors"):
         out["strategy_error"] = stats["strategy_errors"]
     return out

@@ -6,7 +6,7 @@
   (the host of ``feed.real_url``) the query string ``feed.query`` and the ``Origin``
   header ``feed.origin`` are added (``connect_target``).
 - Transports in ``feed.transports`` order: websocket first, then polling — on *every*
-  connect, python-socketio's own reconnects included (``_SioClient``): one failed
+  connect, python-socketio's own reconnects included (``feed/sio.py``): one failed
   websocket attempt must not leave the session on slow polling for good.
 - Reconnection: python-socketio's own (capped exponential backoff with jitter) after a
   dropped connection; python-socketio does not retry the *first* connect, nor a
@@ -55,6 +55,7 @@ from rugsd.daemon.feed.health import (
     HealthWatchdog,
     monotonic_ms,
 )
+from rugsd.daemon.feed.sio import SioClient
 
 log = structlog.get_logger(__name__)
 
@@ -122,59 +123,6 @@ class ClientCounters:
     frames_rejected: dict[str, int] = field(default_factory=dict)  # by reason
 
 
-def _frame_reason(err: Exception) -> str:
-    """Why python-socketio could not take a frame, as a short stable reason code."""
-    if isinstance(err, ValueError) and "packet type" in str(err):
-        return "unknown_packet_type"
-    if isinstance(err, ValueError):
-        return "undecodable"  # bad JSON, bad attachment count, malformed header
-    return "bad_event"  # decoded, but not an event list (IndexError / KeyError / TypeError)
-
-
-class _SioClient(socketio.AsyncClient):
-    """python-socketio's client with two of our rules in its own code paths:
-
-    - ``connect`` tries the transports in order, each alone (websocket, then polling),
-      and remembers the *whole* list, so its automatic reconnects try websocket first
-      again instead of reusing the transport the last fallback ended on;
-    - a frame it cannot decode or dispatch is counted (``on_bad_frame``), never lost
-      silently.
-    """
-
-    def __init__(self, *args: Any, on_bad_frame: Callable[[str, str], None],
-                 on_connect_failed: Callable[[str, str], None], **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self._on_bad_frame = on_bad_frame
-        self._on_connect_failed = on_connect_failed
-
-    async def connect(self, url: str, *args: Any, transports: Any = None,
-                      **kwargs: Any) -> None:
-        order = list(transports or ("websocket", "polling"))
-        try:
-            for i, transport in enumerate(order):
-                try:
-                    await super().connect(url, *args, transports=[transport], **kwargs)
-                except Exception as err:
-                    self._on_connect_failed(transport, str(err)[:200])
-                    with contextlib.suppress(Exception):
-                        await self.disconnect()
-                    if i == len(order) - 1:
-                        raise
-                    continue
-                return
-        finally:
-            # python-socketio reconnects with ``connection_transports``: the whole list,
-            # so the next attempt starts at the top again (websocket first)
-            self.connection_transports = order
-
-    async def _handle_eio_message(self, data: Any) -> None:
-        try:
-            await super()._handle_eio_message(data)
-        except Exception as err:  # noqa: BLE001 - a bad frame is bad input: count, drop
-            self._binary_packet = None
-            self._on_bad_frame(_frame_reason(err), f"{type(err).__name__}: {err}"[:200])
-
-
 def _default_parser() -> Any:
     from rugsd.daemon.protocol.parse import EventParser
 
@@ -213,7 +161,7 @@ class FeedClient:
         self._drop_task: asyncio.Task[None] | None = None
         self._close_task: asyncio.Task[None] | None = None
         self._bad_frame_logged: dict[str, int] = {}
-        self._sio = _SioClient(
+        self._sio = SioClient(
             reconnection=True,
             reconnection_attempts=0,  # forever; run()'s stop event ends it
             reconnection_delay=self.feed.reconnect_delay_s,
@@ -385,7 +333,7 @@ class FeedClient:
 
     # -- connection -------------------------------------------------------------------
     async def _connect_once(self) -> bool:
-        """One connect attempt per transport (websocket, then polling: ``_SioClient``)."""
+        """One connect attempt per transport (websocket, then polling: ``SioClient``)."""
         try:
             await self._sio.connect(
                 self.url,

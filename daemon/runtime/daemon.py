@@ -34,7 +34,7 @@ import structlog
 from rugsd.daemon.config import Settings
 from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
 from rugsd.daemon.control.server import ControlServer
-from rugsd.daemon.core.faults import describe_error, fault_counts
+from rugsd.daemon.core.faults import Notice, describe_error, fault_counts
 from rugsd.daemon.core.inputs import (
     ClockTick,
     Fault,
@@ -62,7 +62,8 @@ from rugsd.daemon.runtime.mirror import SimMirror
 from rugsd.daemon.runtime.notices import NoticeLog
 from rugsd.daemon.runtime.operator import handle_command, make_snapshot, rejections
 from rugsd.daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
-from rugsd.daemon.runtime.stopping import settle_before_stop
+from rugsd.daemon.runtime.stopping import settle_before_stop, shutdown
+from rugsd.daemon.runtime.supervise import supervise
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
 from rugsd.strategy.registry import build_strategy
@@ -195,10 +196,10 @@ class Daemon:
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
                      state=self.core.trading_state.value)
-            await self._supervise(tasks)
+            await supervise(self, tasks)
             await settle_before_stop(self)
         finally:
-            await self._shutdown(tasks, metrics_server)
+            await shutdown(self, tasks, metrics_server)
         return self.exit_code
 
     def stop(self) -> None:
@@ -206,58 +207,6 @@ class Daemon:
         if self.stop_requested.is_set():
             self.stop_now.set()
         self.stop_requested.set()
-
-    async def _supervise(self, tasks: list[asyncio.Task]) -> None:
-        """Wait for a stop request; a supervised task that ends first is a fault."""
-        watched = {task.get_name(): task for task in tasks}
-        # the control server's snapshot loop (read, not owned: the server restarts it)
-        snapshots = getattr(self.control, "_broadcast_task", None)
-        if isinstance(snapshots, asyncio.Task):
-            watched["control-snapshots"] = snapshots
-        stopper = asyncio.ensure_future(self.stop_requested.wait())
-        try:
-            while not self.stop_requested.is_set():
-                done, _ = await asyncio.wait({stopper, *watched.values()},
-                                             return_when=asyncio.FIRST_COMPLETED)
-                for name, task in list(watched.items()):
-                    if task in done:
-                        del watched[name]
-                        self._task_died(name, task)
-        finally:
-            stopper.cancel()
-
-    def _task_died(self, name: str, task: asyncio.Task) -> None:
-        if task.cancelled():
-            why = "cancelled"
-        else:
-            err = task.exception()
-            why = describe_error(err) if err is not None else "returned"
-        log.error("supervised task ended: trading KILLED, stopping", task=name, why=why)
-        self.fault(FaultKind.TASK_DIED, f"{name}: {why}")
-        self.exit_code = 1
-        self.stop()
-
-    async def _shutdown(self, tasks: list[asyncio.Task], metrics_server: Any) -> None:
-        self.stop_event.set()
-        if self.feed is not None:
-            await _quietly("feed", self.feed.close())
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        closers = [("mirror", self.mirror), ("browser", self.bridge),
-                   ("control", self.control), ("metrics", metrics_server),
-                   ("venue", self.venue)]
-        for name, part in closers:
-            if part is not None:
-                closer = part.stop if name in ("control", "metrics") else part.close
-                await _quietly(name, closer())
-        try:
-            self.journal.close()
-        except Exception as err:  # noqa: BLE001 - the stop goes on; say what was lost
-            log.error("journal close failed", error=describe_error(err))
-        self.pid_file.unlink(missing_ok=True)
-        log.info("rugsd stopped", run_id=self.run_id, exit_code=self.exit_code,
-                 stats=dict(self.core.stats))
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -292,10 +241,12 @@ class Daemon:
 
     def fault(self, kind: FaultKind, detail: str, unsent: tuple[str, ...] = ()) -> None:
         """Step a ``Fault`` into the core (KILLED at once) and journal what it can."""
-        out = self.core.step(Fault(now_ms(), kind, detail, unsent))
+        out = self.core.step(Fault(now_ms(), kind, detail, unsent))  # never raises
         self._faulting = True
         try:
             self._commit(out)
+        except Exception as err:  # noqa: BLE001 - KILLED already; nothing more to do
+            log.critical("recording a fault failed", error=describe_error(err))
         finally:
             self._faulting = False
 
@@ -328,7 +279,8 @@ class Daemon:
         detail = "; ".join(done.errors)
         if self._faulting:  # the fault's own records could not be written: count only
             self.core.stats["fault_records_unwritten"] += len(done.errors)
-            log.error("journal write failed while recording a fault", errors=detail[:300])
+            self.notices.emit(Notice("fault", "fault_records_unwritten", detail[:300],
+                                     "error"))
             return
         self.fault(FaultKind.JOURNAL_WRITE, detail, tuple(done.unsent))
 
@@ -443,19 +395,6 @@ class Daemon:
     def command(self, request: Any) -> dict[str, Any]:
         """Handle one control-plane command; answer with the resulting risk state."""
         return handle_command(self, request)
-
-
-async def _quietly(name: str, closing: Any) -> None:
-    """Await one part's close; a failure is logged, never stops the rest of the stop."""
-    try:
-        await closing
-    except asyncio.CancelledError:
-        task = asyncio.current_task()
-        if task is not None and task.cancelling():
-            raise
-        log.warning("close was cancelled under us", part=name)
-    except Exception as err:  # noqa: BLE001 - the journal must still be closed
-        log.error("close failed", part=name, error=describe_error(err))
 
 
 def run_daemon(

@@ -1,4 +1,4 @@
-"""Stopping with exposure: sell first (paper by default), or say so loudly and journal it.
+"""Stopping: sell an open position first (paper by default) or journal it, then close all.
 
 On SIGINT/SIGTERM the daemon calls ``settle_before_stop`` while the feed still runs:
 
@@ -10,16 +10,21 @@ On SIGINT/SIGTERM the daemon calls ``settle_before_stop`` while the feed still r
   cannot be sold at all) is logged as an error and journaled as a ``RiskEvent``
   ``stopped_with_position``; the next start settles it by that game's outcome and says
   how (``rugsd.daemon.core.orphan``).
+
+``shutdown`` then closes the parts in order — feed, tasks, mirror, browser, control,
+metrics, venue — each failure logged without stopping the rest, so the journal is
+always closed (flushed, checkpointed) and the pid file removed.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from rugsd.daemon.core.faults import describe_error
 from rugsd.daemon.core.inputs import OperatorAction
 from rugsd.daemon.game.accounting import Account, lamports_to_sol
 from rugsd.daemon.journal.records import Mode, RiskEvent
@@ -93,3 +98,40 @@ def _journal_open(d: Daemon) -> None:
                                   ReasonCode.STOPPED_WITH_POSITION.value, detail))
     except Exception as err:  # noqa: BLE001 - stopping goes on; the log line says it
         log.error("could not journal the open position", error=str(err))
+
+
+async def shutdown(d: Daemon, tasks: list[asyncio.Task], metrics_server: Any) -> None:
+    """Close everything in order; a part that fails to close never keeps the journal open."""
+    d.stop_event.set()
+    if d.feed is not None:
+        await quietly("feed", d.feed.close())
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    closers = [("mirror", d.mirror), ("browser", d.bridge),
+               ("control", d.control), ("metrics", metrics_server),
+               ("venue", d.venue)]
+    for name, part in closers:
+        if part is not None:
+            closer = part.stop if name in ("control", "metrics") else part.close
+            await quietly(name, closer())
+    try:
+        d.journal.close()
+    except Exception as err:  # noqa: BLE001 - the stop goes on; say what was lost
+        log.error("journal close failed", error=describe_error(err))
+    d.pid_file.unlink(missing_ok=True)
+    log.info("rugsd stopped", run_id=d.run_id, exit_code=d.exit_code,
+             stats=dict(d.core.stats))
+
+
+async def quietly(name: str, closing: Any) -> None:
+    """Await one part's close; a failure is logged, never stops the rest of the stop."""
+    try:
+        await closing
+    except asyncio.CancelledError:
+        task = asyncio.current_task()
+        if task is not None and task.cancelling():
+            raise
+        log.warning("close was cancelled under us", part=name)
+    except Exception as err:  # noqa: BLE001 - the journal must still be closed
+        log.error("close failed", part=name, error=describe_error(err))
