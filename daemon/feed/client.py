@@ -60,6 +60,7 @@ from rugsd.daemon.feed.sio import SioClient
 log = structlog.get_logger(__name__)
 
 CLOSE_GRACE_S = 2.0  # how long close() waits for a clean disconnect before aborting
+RECONNECT_GRACE_S = 0.05  # after a disconnect, time for python-socketio to start its own
 
 RawListener = Callable[[str, list[Any], int], None]
 EventCallback = Callable[[Event], Awaitable[Any] | Any]
@@ -160,6 +161,7 @@ class FeedClient:
         self._last_event_mono_ms = 0
         self._drop_task: asyncio.Task[None] | None = None
         self._close_task: asyncio.Task[None] | None = None
+        self._ended = asyncio.Event()  # a disconnect happened (see ``_session``)
         self._bad_frame_logged: dict[str, int] = {}
         self._sio = SioClient(
             reconnection=True,
@@ -244,8 +246,7 @@ class FeedClient:
                 # not reconnect after a server-side disconnect) — or we stop. It must not
                 # be cancelled while connected: that would cancel engineio's read loop.
                 session = asyncio.ensure_future(self._sio.wait())
-                await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                if not session.done():
+                if not await self._session(session, stopper):
                     break
                 session = None
                 await _wait(stop_event, self.feed.reconnect_delay_s)  # pause, then reconnect
@@ -259,6 +260,35 @@ class FeedClient:
                 if task is not None:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
+
+    async def _session(self, session: asyncio.Future[Any], stopper: asyncio.Future[Any]) -> bool:
+        """Wait for the session to end (True) or for the stop (False).
+
+        After a disconnect that python-socketio will not retry by itself (the server
+        ended the session), the session is ended at once: on polling, ``sio.wait()``
+        would otherwise sit in the engine.io long-poll for up to ~30 s before the
+        reconnect could start (issue 10: 26.8 s vs 0.4 s on websocket).
+        """
+        while True:
+            self._ended.clear()
+            ended = asyncio.ensure_future(self._ended.wait())
+            try:
+                done, _ = await asyncio.wait({session, stopper, ended},
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ended.cancel()
+            if session in done:
+                return True
+            if stopper in done:
+                return False
+            await asyncio.sleep(RECONNECT_GRACE_S)  # python-socketio may reconnect itself
+            if self._sio.connected or self._sio.reconnecting:
+                continue  # its own reconnect: the session goes on
+            await self._sio.end_session()
+            session.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await session
+            return True
 
     async def _watch(self, stop_event: asyncio.Event) -> None:
         """Health polling plus the silence check (a half-open socket looks connected)."""
@@ -367,6 +397,7 @@ class FeedClient:
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self._connected.clear()
+        self._ended.set()
         log.info("feed_disconnected", reason=str(reason))
         self.watchdog.report(self.health.on_disconnect())
 

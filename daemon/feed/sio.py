@@ -12,6 +12,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import Callable
 from typing import Any
@@ -63,3 +64,20 @@ class SioClient(socketio.AsyncClient):
         except Exception as err:  # noqa: BLE001 - a bad frame is bad input: count, drop
             self._binary_packet = None
             self._on_bad_frame(_frame_reason(err), f"{type(err).__name__}: {err}"[:200])
+
+    @property
+    def reconnecting(self) -> bool:
+        """python-socketio is reconnecting by itself (after a transport error)."""
+        return self._reconnect_task is not None
+
+    async def end_session(self) -> None:
+        """The session is over and python-socketio will not retry: stop engine.io's loops
+        now instead of waiting for a polling long-poll to time out."""
+        eio = self.eio
+        if eio.state != "disconnected":
+            return
+        loops = [t for t in (eio.read_loop_task, eio.write_loop_task)
+                 if t is not None and not t.done()]
+        for task in loops:
+            task.cancel()
+        await asyncio.gather(*loops, return_exceptions=True)

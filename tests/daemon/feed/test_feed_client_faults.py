@@ -56,6 +56,11 @@ def _sim(seed: int, transports: list[str] | None = None) -> SimServer:
     return sim
 
 
+# a server that ends a polling session is noticed at once, not after the engine.io
+# long-poll times out (25 s ping interval + 20 s timeout): well inside this bound
+RECONNECT_BOUND_S = 10
+
+
 async def test_each_reconnect_tries_websocket_first_again() -> None:
     # Arrange: the first server refuses websocket, so the first session falls back to polling
     sim = _sim(61, ["polling"])
@@ -65,17 +70,40 @@ async def test_each_reconnect_tries_websocket_first_again() -> None:
     async with running(client):
         await _until(lambda: client.connected and len(updates) > 3, 15, "a polling session")
         assert client._sio.transport() == "polling"
+        # what python-socketio's own reconnects (after a transport error) will try
+        assert client._sio.connection_transports == ["websocket", "polling"]
         # Act: the server restarts, now with websocket allowed
         await sim.stop()
         await _until(lambda: not client.connected, 10, "the disconnect")
         sim = _sim(62)
         assert await sim.start(HOST, port) == port
         try:
-            await _until(lambda: client.health_snapshot().reconnects >= 1, 20, "a reconnect")
+            await _until(lambda: client.health_snapshot().reconnects >= 1, RECONNECT_BOUND_S,
+                         "a reconnect")
             # Assert: the reconnect went back to websocket, not the fallback of last time
             assert client._sio.transport() == "websocket"
         finally:
             await sim.stop()
+
+
+async def test_a_polling_session_the_server_ends_reconnects_without_waiting_for_the_poll(
+) -> None:
+    # issue 10 #10: on polling, a server restart took 26.8 s to reconnect (0.4 s on ws)
+    sim = _sim(66, ["polling"])
+    port = await sim.start(HOST, 0)
+    client = FeedClient(_feed(sim.url, transports=["polling"]))
+    async with running(client):
+        await _until(lambda: client.connected, 15, "a polling session")
+        await sim.stop()
+        await _until(lambda: not client.connected, 10, "the disconnect")
+        sim = _sim(67, ["polling"])
+        assert await sim.start(HOST, port) == port
+        try:
+            await _until(lambda: client.health_snapshot().reconnects >= 1, RECONNECT_BOUND_S,
+                         "a reconnect")
+        finally:
+            await sim.stop()
+    assert client.counters.frames_rejected == {}
 
 
 async def test_malformed_socketio_frames_are_counted_by_reason_and_the_feed_goes_on() -> None:
