@@ -5,13 +5,12 @@ reported (not a TypeError of the logger), a clean close on both transports."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
 
 import pytest
+from feed_helpers import fast_feed, running, until
 from structlog.testing import capture_logs
 
-from rugsd.daemon.config import FeedConfig, SimConfig
+from rugsd.daemon.config import SimConfig
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.feed.client import FeedClient
 from rugsd.daemon.feed.recorder import Recorder
@@ -19,34 +18,6 @@ from rugsd.daemon.sim.server import SimServer
 
 HOST = "127.0.0.1"
 SPEED = 40.0
-
-
-async def _until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    async def poll() -> None:
-        while not cond():
-            await asyncio.sleep(0.01)
-
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
-
-
-@contextlib.asynccontextmanager
-async def running(client: FeedClient):
-    stop = asyncio.Event()
-    task = asyncio.create_task(client.run(stop))
-    try:
-        yield client
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-
-
-def _feed(url: str, **kw) -> FeedConfig:
-    options = {"reconnect_delay_s": 0.1, "reconnect_delay_max_s": 0.5,
-               "silent_reconnect_s": 1.0, **kw}
-    return FeedConfig(url=url, **options)
 
 
 def _sim(seed: int, transports: list[str] | None = None) -> SimServer:
@@ -66,19 +37,19 @@ async def test_each_reconnect_tries_websocket_first_again() -> None:
     sim = _sim(61, ["polling"])
     port = await sim.start(HOST, 0)
     updates: list[GameUpdate] = []
-    client = FeedClient(_feed(sim.url), on_event=lambda e: updates.append(e))
+    client = FeedClient(fast_feed(sim.url), on_event=lambda e: updates.append(e))
     async with running(client):
-        await _until(lambda: client.connected and len(updates) > 3, 15, "a polling session")
+        await until(lambda: client.connected and len(updates) > 3, 15, "a polling session")
         assert client._sio.transport() == "polling"
         # what python-socketio's own reconnects (after a transport error) will try
         assert client._sio.connection_transports == ["websocket", "polling"]
         # Act: the server restarts, now with websocket allowed
         await sim.stop()
-        await _until(lambda: not client.connected, 10, "the disconnect")
+        await until(lambda: not client.connected, 10, "the disconnect")
         sim = _sim(62)
         assert await sim.start(HOST, port) == port
         try:
-            await _until(lambda: client.health_snapshot().reconnects >= 1, RECONNECT_BOUND_S,
+            await until(lambda: client.health_snapshot().reconnects >= 1, RECONNECT_BOUND_S,
                          "a reconnect")
             # Assert: the reconnect went back to websocket, not the fallback of last time
             assert client._sio.transport() == "websocket"
@@ -91,15 +62,15 @@ async def test_a_polling_session_the_server_ends_reconnects_without_waiting_for_
     # issue 10 #10: on polling, a server restart took 26.8 s to reconnect (0.4 s on ws)
     sim = _sim(66, ["polling"])
     port = await sim.start(HOST, 0)
-    client = FeedClient(_feed(sim.url, transports=["polling"]))
+    client = FeedClient(fast_feed(sim.url, transports=["polling"]))
     async with running(client):
-        await _until(lambda: client.connected, 15, "a polling session")
+        await until(lambda: client.connected, 15, "a polling session")
         await sim.stop()
-        await _until(lambda: not client.connected, 10, "the disconnect")
+        await until(lambda: not client.connected, 10, "the disconnect")
         sim = _sim(67, ["polling"])
         assert await sim.start(HOST, port) == port
         try:
-            await _until(lambda: client.health_snapshot().reconnects >= 1, RECONNECT_BOUND_S,
+            await until(lambda: client.health_snapshot().reconnects >= 1, RECONNECT_BOUND_S,
                          "a reconnect")
         finally:
             await sim.stop()
@@ -110,7 +81,7 @@ async def test_malformed_socketio_frames_are_counted_by_reason_and_the_feed_goes
     sim = _sim(63)
     await sim.start(HOST, 0)
     updates: list[GameUpdate] = []
-    client = FeedClient(_feed(sim.url), on_event=lambda e: updates.append(e))
+    client = FeedClient(fast_feed(sim.url), on_event=lambda e: updates.append(e))
     bad = {
         '2["gameStateUpdate",{"gameId": bro': "undecodable",  # cut JSON
         '9["x"]': "unknown_packet_type",
@@ -119,15 +90,15 @@ async def test_malformed_socketio_frames_are_counted_by_reason_and_the_feed_goes
     }
     try:
         async with running(client):
-            await _until(lambda: len(updates) > 3, 15, "updates")
+            await until(lambda: len(updates) > 3, 15, "updates")
             # Act: the server sends raw Engine.IO messages that are not valid Socket.IO
             for frame in bad:
                 for sid in list(sim.sio.eio.sockets):
                     await sim.sio.eio.send(sid, frame)
-            await _until(lambda: sum(client.counters.frames_rejected.values()) == len(bad),
+            await until(lambda: sum(client.counters.frames_rejected.values()) == len(bad),
                          10, "the bad frames counted")
             seen = len(updates)
-            await _until(lambda: len(updates) > seen + 3, 10, "updates after the bad frames")
+            await until(lambda: len(updates) > seen + 3, 10, "updates after the bad frames")
     finally:
         await sim.stop()
 
@@ -145,11 +116,11 @@ async def test_a_failing_consumer_is_counted_and_logged_without_breaking_the_log
     def consumer(event: object) -> None:
         raise RuntimeError("consumer bug")
 
-    client = FeedClient(_feed(sim.url), on_event=consumer)
+    client = FeedClient(fast_feed(sim.url), on_event=consumer)
     try:
         with capture_logs() as logs:
             async with running(client):
-                await _until(lambda: client.counters.callback_errors >= 3, 15, "failures")
+                await until(lambda: client.counters.callback_errors >= 3, 15, "failures")
     finally:
         await sim.stop()
 
@@ -164,11 +135,11 @@ async def test_concurrent_closes_share_one_shutdown(transport: str) -> None:
     # a signal handler and the run loop's own ``finally`` both close the client
     sim = _sim(65)
     await sim.start(HOST, 0)
-    client = FeedClient(_feed(sim.url, transports=[transport]))
+    client = FeedClient(fast_feed(sim.url, transports=[transport]))
     stop = asyncio.Event()
     task = asyncio.create_task(client.run(stop))
     try:
-        await _until(lambda: client.connected, 15, "connected")
+        await until(lambda: client.connected, 15, "connected")
         stop.set()
         await asyncio.wait_for(asyncio.gather(client.close(), client.close(), task), 10)
     finally:
