@@ -67,6 +67,7 @@ class ReasonCode(StrEnum):
     STRATEGY_ERROR = "strategy_error"  # strategy.decide raised: WAIT for that decision
     STEP_ERROR = "step_error"  # any other exception inside a decision step -> KILLED
     JOURNAL_WRITE_FAILED = "journal_write_failed"  # a durable write failed -> KILLED
+    JOURNAL_RECOVERED = "journal_recovered"  # writes succeed again (still KILLED)
     TASK_DIED = "task_died"  # a supervised task of the daemon ended -> KILLED
     IMPLAUSIBLE_INPUT = "implausible_input"  # a feed value outside the game's rules
     ORPHAN_PENDING = "orphan_pending"  # exposure from an ended game awaits its settlement

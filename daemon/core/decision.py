@@ -20,12 +20,19 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from rugsd.daemon.core.faults import Notice, describe_error, on_fault, on_step_error
+from rugsd.daemon.core.faults import (
+    Notice,
+    describe_error,
+    on_fault,
+    on_fault_cleared,
+    on_step_error,
+)
 from rugsd.daemon.core.handlers import on_exec_report, on_operator
 from rugsd.daemon.core.inputs import (
     ClockTick,
     ExecReport,
     Fault,
+    FaultCleared,
     OperatorInput,
     ReleaseOrder,
     VenueAccount,
@@ -152,6 +159,7 @@ class DecisionCore:
         self.rate = RateWindow()
         self.open_orders: dict[str, Order] = {}
         self.held: dict[str, Order] = {}  # paper orders waiting for ReleaseOrder
+        self.journal_down = False  # a journal write failed: no new order until it works
         # exposure of an ended game waiting for its outcome (see ``core/orphan.py``)
         self.orphan_wait: str | None = None
         self.orphan_report: OrphanReport | None = None
@@ -191,6 +199,8 @@ class DecisionCore:
                 self._release(event, out)
             elif isinstance(event, Fault):
                 on_fault(self, event, out)
+            elif isinstance(event, FaultCleared):
+                on_fault_cleared(self, event, out)
             else:
                 self.stats["ignored_inputs"] += 1  # trades/sidebets of others, player updates
         except Exception as err:  # noqa: BLE001 - contained: KILLED, journaled, counted
@@ -451,6 +461,9 @@ class DecisionCore:
                 pending=len(self.open_orders),
             )
             verdict = check(intent, ctx)
+            if isinstance(verdict, Order) and self.journal_down:
+                verdict = Refusal(intent, ReasonCode.JOURNAL_WRITE_FAILED,
+                                  "the journal cannot take the order's record", ts_ms)
         order_id: str | None = None
         reason = ""
         if isinstance(verdict, Order):

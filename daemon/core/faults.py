@@ -11,7 +11,9 @@ core — they change the risk state, close orders and append journal records and
   dead supervised task, its own bug). KILLED at once (in memory; the shell persists the
   latch); orders whose intent could not be journaled are closed as rejected — they
   were never sent — and after a failed journal write the paper orders still waiting
-  for a tick are dropped: no money moves without its record on disk.
+  for a tick are dropped and no new order is made (``core.journal_down``; its decisions
+  are refused ``journal_write_failed``) until the shell reports the journal writing
+  again (``on_fault_cleared``): no money moves without its record on disk.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
-from rugsd.daemon.core.inputs import Fault, FaultKind
+from rugsd.daemon.core.inputs import Fault, FaultCleared, FaultKind
 from rugsd.daemon.journal.records import OrderStatus, RiskEvent
 from rugsd.risk.reasons import ReasonCode
 
@@ -39,7 +41,7 @@ DETAIL_CHARS = 300
 class Notice:
     """One line for the shell to log (the core never logs): what, why, detail."""
 
-    kind: str  # implausible | strategy_error | step_error | fault | orphan
+    kind: str  # implausible | strategy_error | step_error | fault | fault_cleared | orphan
     reason: str
     detail: str = ""
     level: str = "warning"  # warning | error
@@ -49,6 +51,8 @@ def fault_counts(stats: Mapping[str, int]) -> dict[str, int]:
     """Faults so far by kind (``rugsd status`` and the ``rugsd_faults_total`` metric)."""
     out = {key[len("fault_"):]: n for key, n in stats.items()
            if key.startswith("fault_") and key != "fault_records_unwritten" and n}
+    if stats.get("journal_write_failures"):
+        out["journal_write_failures"] = stats["journal_write_failures"]
     if stats.get("strategy_errors"):
         out["strategy_error"] = stats["strategy_errors"]
     return out
@@ -80,6 +84,7 @@ def on_fault(core: DecisionCore, fault: Fault, out: StepOutput) -> None:
         core.close_order(order_id, OrderStatus.REJECTED, f"not sent: {reason.value}",
                          fault.ts_ms, out)
     if fault.kind is FaultKind.JOURNAL_WRITE:
+        core.journal_down = True
         # their fills could not be journaled: no paper fill until the journal works
         for order_id in list(core.held):
             del core.held[order_id]
@@ -89,6 +94,19 @@ def on_fault(core: DecisionCore, fault: Fault, out: StepOutput) -> None:
             for pending in core.paper.drop_all():
                 core.close_order(pending.order_id, OrderStatus.REJECTED,
                                  f"dropped: {reason.value}", fault.ts_ms, out)
+
+
+def on_fault_cleared(core: DecisionCore, cleared: FaultCleared, out: StepOutput) -> None:
+    """The journal writes again: orders may be made again (KILLED stays until ``arm``)."""
+    if cleared.kind is not FaultKind.JOURNAL_WRITE or not core.journal_down:
+        return
+    core.journal_down = False
+    core.stats["journal_recovered"] += 1
+    detail = "journal writes succeed again; orders allowed by the trading state resume"
+    state = core.risk.trading_state.value
+    out.records.append(RiskEvent(core.cfg.run_id, cleared.ts_ms, state, state,
+                                 ReasonCode.JOURNAL_RECOVERED.value, detail))
+    out.notices.append(Notice("fault_cleared", ReasonCode.JOURNAL_RECOVERED.value, detail))
 
 
 def _kill(core: DecisionCore, ts_ms: int, reason: ReasonCode, detail: str, counter: str,

@@ -95,6 +95,18 @@ class Fault:
 
 
 @dataclass(frozen=True, slots=True)
+class FaultCleared:
+    """The shell saw the faulty part work again (the journal committed a write).
+
+    Only lifts what the fault blocked besides the kill (no orders while the journal
+    cannot take their record); KILLED stays until an operator ``arm``.
+    """
+
+    ts_ms: int
+    kind: FaultKind
+
+
+@dataclass(frozen=True, slots=True)
 class ReleaseOrder:
     """The shell journaled this order's intent durably: the paper venue may take it.
 

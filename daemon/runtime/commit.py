@@ -32,6 +32,7 @@ class Committed:
     allowed: list[str] = field(default_factory=list)  # intents on disk: send / release
     unsent: list[str] = field(default_factory=list)  # intents not on disk: never send
     errors: list[str] = field(default_factory=list)  # one line per failed write
+    committed: bool = False  # at least one sqlite transaction committed
 
     @property
     def failed(self) -> bool:
@@ -47,6 +48,7 @@ def commit_records(
     """Write ``records`` in order; never raises (failures are in the result)."""
     result = Committed()
     failed_flushes = journal.counters.get("write_errors", 0)
+    written = _written(journal)
     for record in records:
         if isinstance(record, KillEvent):
             try:
@@ -70,4 +72,11 @@ def commit_records(
     if journal.counters.get("write_errors", 0) > failed_flushes:
         # the journal keeps a failed decision batch for a retry and only counts it
         result.errors.append("DecisionRecord batch: write failed")
+    result.committed = _written(journal) > written
     return result
+
+
+def _written(journal: Journal) -> int:
+    """Rows committed so far (decisions count only once their batch committed)."""
+    c = journal.counters
+    return sum(c.get(key, 0) for key in ("decisions", "orders", "fills", "positions", "events"))

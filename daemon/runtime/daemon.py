@@ -38,6 +38,7 @@ from rugsd.daemon.core.faults import Notice, describe_error, fault_counts
 from rugsd.daemon.core.inputs import (
     ClockTick,
     Fault,
+    FaultCleared,
     FaultKind,
     OperatorAction,
     OperatorInput,
@@ -273,6 +274,8 @@ class Daemon:
                 records += self._commit(self.core.step(ReleaseOrder(now_ms(), order_id)))
         if done.failed:
             self._journal_failed(done)
+        elif done.committed and self.core.journal_down and not self._faulting:
+            records += self._commit(self.core.step(FaultCleared(now_ms(), FaultKind.JOURNAL_WRITE)))
         return records
 
     def _journal_failed(self, done: Committed) -> None:
@@ -281,6 +284,11 @@ class Daemon:
             self.core.stats["fault_records_unwritten"] += len(done.errors)
             self.notices.emit(Notice("fault", "fault_records_unwritten", detail[:300],
                                      "error"))
+            return
+        if self.core.journal_down and not done.unsent:
+            # the same outage goes on (the core makes no order meanwhile): count it only
+            self.core.stats["journal_write_failures"] += len(done.errors)
+            self.notices.emit(Notice("fault", "journal_still_failing", detail[:300], "error"))
             return
         self.fault(FaultKind.JOURNAL_WRITE, detail, tuple(done.unsent))
 

@@ -22,6 +22,7 @@ _EVENTS = {
     "strategy_error": "strategy raised: holding (WAIT) for this decision",
     "step_error": "decision step raised: trading KILLED",
     "fault": "fault: trading KILLED",
+    "fault_cleared": "fault cleared (trading stays KILLED until `rugsd arm`)",
     "orphan": "position of an ended game",
 }
 

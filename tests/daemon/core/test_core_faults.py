@@ -24,7 +24,14 @@ from core_helpers import (
 )
 
 from rugsd.daemon.core.decision import DecisionCore, StepOutput
-from rugsd.daemon.core.inputs import Fault, FaultKind, OperatorAction, OperatorInput, ReleaseOrder
+from rugsd.daemon.core.inputs import (
+    Fault,
+    FaultCleared,
+    FaultKind,
+    OperatorAction,
+    OperatorInput,
+    ReleaseOrder,
+)
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.game.accounting import sol_to_lamports
 from rugsd.daemon.journal.records import (
@@ -279,3 +286,35 @@ def test_normal_games_produce_no_notice() -> None:
     for event in events_of(sim_games(3, seed=8)):
         notices += core.step(replace(event)).notices
     assert notices == []
+
+
+def test_while_the_journal_is_down_no_order_is_made_until_it_writes_again() -> None:
+    # Arrange: a held position, then the journal fails (the flattening sell must wait)
+    core = make_test_core(ScriptedStrategy(buy_then_hold()))
+    events = events_of([_rising(80)])
+    split = next(i for i, e in enumerate(events) if e.active and e.tick == 5)
+    _run(core, events[:split])
+    assert core.account.qty > 0
+    core.step(Fault(events[split].ts_ms - 1, FaultKind.JOURNAL_WRITE, "disk full"))
+
+    # Act 1: ticks while the journal is down
+    down = _run(core, events[split:split + 10])
+
+    # Assert 1: the flattening sell is decided but refused, no order, no fill, counted once
+    decisions = [r for r in down if isinstance(r, DecisionRecord)]
+    assert decisions and all(
+        (d.intent_action, d.verdict, d.reason) == ("sell", "refused", "journal_write_failed")
+        for d in decisions)
+    assert not [r for r in down if isinstance(r, OrderRecord | FillRecord)]
+    assert core.stats["orders"] == 1 and core.stats["fault_journal_write"] == 1
+
+    # Act 2: the shell saw a write commit again
+    cleared = core.step(FaultCleared(events[split + 10].ts_ms - 1, FaultKind.JOURNAL_WRITE))
+    back = _run(core, events[split + 10:split + 14])
+
+    # Assert 2: journaled, still KILLED, and the flattening sell goes out
+    assert [r.reason for r in cleared.records if isinstance(r, RiskEvent)] == [
+        "journal_recovered"]
+    assert core.trading_state is TradingState.KILLED
+    assert [(f[0]) for f in fills_of(back)] == ["sell"]
+    assert core.account.qty == 0
