@@ -198,6 +198,10 @@ def read_journal(path: Path) -> dict[str, Any] | None:
                            ("last_position", "positions")):
             out[key] = _latest(conn, table)
         out["audits"] = _audit_counts(conn)
+        # exposure left open at a stop, and how a restart settled it (docs/reliability.md)
+        out["last_exposure_event"] = _latest(
+            conn, "risk_events",
+            "reason IN ('stopped_with_position', 'orphan_pending', 'orphan_settled')")
     finally:
         conn.close()
     pos = out.get("last_position")
@@ -208,9 +212,11 @@ def read_journal(path: Path) -> dict[str, Any] | None:
     return out
 
 
-def _latest(conn: sqlite3.Connection, table: str) -> dict[str, Any] | None:
+def _latest(conn: sqlite3.Connection, table: str, where: str = "") -> dict[str, Any] | None:
+    clause = f" WHERE {where}" if where else ""
     try:
-        row = conn.execute(f"SELECT * FROM {table} ORDER BY rowid DESC LIMIT 1").fetchone()
+        row = conn.execute(
+            f"SELECT * FROM {table}{clause} ORDER BY rowid DESC LIMIT 1").fetchone()
     except sqlite3.Error:  # no such table / locked / not a database
         return None
     return None if row is None else dict(zip(row.keys(), tuple(row), strict=True))
@@ -276,6 +282,9 @@ def format_offline(report: dict[str, Any]) -> str:
             lines.append(f"position   balance {_fmt(pos.get('balance_sol'))} SOL, qty "
                          f"{_fmt(pos.get('qty_tokens'))} (game {pos.get('game_id')}, "
                          f"tick {pos.get('tick')})")
+        exp = journal.get("last_exposure_event")
+        if exp:
+            lines.append(f"exposure   {exp.get('reason')}: {exp.get('detail')}")
     return "\n".join(lines)
 
 
@@ -315,7 +324,8 @@ def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
          f"{_fmt(acct.get('session_pnl_sol'))} SOL"),
         (f"feed       {'connected' if feed.get('connected') else 'DISCONNECTED'}"
          f"{', STALE' if feed.get('stale') else ''}, last tick "
-         f"{feed.get('last_tick_age_ms', '-')} ms ago, reconnects {feed.get('reconnects', 0)}"),
+         f"{feed.get('last_tick_age_ms', '-')} ms ago, reconnects {feed.get('reconnects', 0)}"
+         f", rejected {feed.get('rejected', 0)}"),
         (f"execution  {ex.get('executor') or '-'}, pending {ex.get('pending_orders', 0)}, "
          f"errors {ex.get('errors', 0)}"
          + (f" (last: {ex['last_error']})" if ex.get("last_error") else "")),
@@ -324,6 +334,18 @@ def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
         lines.append(f"LATCH      {risk['latch_error']}")
     if isinstance(snap.get("audit"), dict):
         lines.append(audit_line(snap["audit"]))
+    if risk.get("kill_reason"):
+        lines.insert(2, f"killed by  {risk['kill_reason']}")
+    faults = risk.get("faults") or {}
+    if faults:
+        lines.append("faults     " + ", ".join(f"{k} {v}" for k, v in sorted(faults.items())))
+    rejected = feed.get("rejected_by_reason") or {}
+    if rejected:
+        top = sorted(rejected.items(), key=lambda kv: -kv[1])[:5]
+        lines.append("rejected   " + ", ".join(f"{k} {v}" for k, v in top))
+    orphan = acct.get("orphan")
+    if isinstance(orphan, dict):
+        lines.append(f"exposure   {orphan.get('how')}: {orphan.get('detail')}")
     for lim in risk.get("limits") or []:
         used, limit = lim.get("used"), lim.get("limit")
         pct = f" ({100 * used / limit:.0f}%)" if isinstance(used, int | float) and limit else ""

@@ -9,6 +9,7 @@ from pathlib import Path
 
 from rugsd.daemon.config import load_settings
 from rugsd.daemon.journal.report import build_report
+from rugsd.daemon.logs import configure
 from rugsd.daemon.runtime.build import data_dir_of
 from rugsd.daemon.runtime.replay import NothingToReplay, replay
 
@@ -30,6 +31,8 @@ def run_replay(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides) if overrides else load_settings()
     if args.strategy:
         settings.strategy.name = args.strategy
+    # logs go to stderr: with --json, stdout carries exactly one JSON document
+    configure(settings.logging.format, settings.logging.level)
     data_dir = data_dir_of(settings, args.data_dir)
     for path in args.paths:
         if not Path(path).exists():

@@ -147,6 +147,30 @@ class RiskConfig(_Section):
         return self
 
 
+class PlausibilityConfig(_Section):
+    """Feed values the game cannot produce are bad input (DESIGN.md §1; defaults = rules).
+
+    An update outside these bounds is dropped before it changes anything, counted by
+    reason and logged (docs/reliability.md). Loosen them only for a venue with other rules.
+    """
+
+    max_price: float = Field(100_000.0, gt=1, le=1e12)
+    max_tick: int = Field(5001, ge=1, le=1_000_000)  # 5000 PRNG ticks, then the rug
+    max_move_per_tick: float = Field(0.25, gt=0, lt=1)  # big move: +/-15..25 %
+    god_candle_factor: float = Field(10.0, ge=1, le=1000)  # x10 once, v3 only...
+    god_candle_max_price: float = Field(100.0, ge=0, le=1e12)  # ...and only at price <= 100
+    rug_max_fraction: float = Field(0.02, gt=0, le=1)  # rug <= 2 % of min(prev, 1)
+    tolerance: float = Field(0.01, ge=0, le=1)  # relative slack for rounding in the feed
+
+
+class ShutdownConfig(_Section):
+    """What SIGINT/SIGTERM does with an open position (docs/reliability.md)."""
+
+    # sell the position before stopping; unset = paper mode only (live warns and journals)
+    flatten_on_stop: bool | None = None
+    flatten_timeout_s: float = Field(15.0, ge=0, le=600)  # presale is 10 s: sells wait
+
+
 class JournalConfig(_Section):
     """Journal (sqlite) and training dataset (Parquet) settings."""
 
@@ -230,6 +254,8 @@ class Settings(BaseSettings):
     paper: PaperConfig = Field(default_factory=PaperConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
+    plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig)
+    shutdown: ShutdownConfig = Field(default_factory=ShutdownConfig)
     journal: JournalConfig = Field(default_factory=JournalConfig)
     live: LiveConfig = Field(default_factory=LiveConfig)
     browser: BrowserConfig = Field(default_factory=BrowserConfig)

@@ -6,8 +6,10 @@ becomes a ``Refusal`` with a ``ReasonCode``.
 
 - ``WAIT`` returns ``None``: nothing to approve or refuse, nothing to journal as an order.
 - Rules run in ``rugsd.risk.limits.RULES`` order; the first refusal wins.
-- HALTED lets nothing through, not even a flattening sell (as NautilusTrader: a halt means
-  "hands off"; an operator who wants out uses flatten or kill, which lift the halt). KILLED
+- HALTED by a stale feed lets nothing through (no fresh price to judge by; decisions
+  only happen on a fresh tick, which lifts that halt first, so in practice it never
+  blocks an exit). HALTED by an operator pause blocks entries but lets exits through: a
+  pause stops new risk, and a position left to the rug is the costliest refusal. KILLED
   takes precedence over HALTED, so the flattening sell (SELL 100 %) passes while killed
   even with a stale feed or a pause: getting out is the point of a kill, and a sell the
   venue can no longer fill (game over) is harmless.

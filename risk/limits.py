@@ -79,16 +79,26 @@ def no_pending_order(intent: Intent, ctx: GateContext) -> Refusal | None:
 
 # --- trading state ---------------------------------------------------------------------------
 def trading_state(intent: Intent, ctx: GateContext) -> Refusal | None:
-    """ACTIVE: all; REDUCING: exits; HALTED: nothing; KILLED: the flattening sell only."""
+    """ACTIVE: all; REDUCING: exits; HALTED: nothing while the feed is stale, exits only
+    while paused by the operator or halted for venue integrity; KILLED: the flattening
+    sell only."""
     state = ctx.state
     current = state.trading_state
     if current is TradingState.ACTIVE:
         return None
     if current is TradingState.HALTED:
-        why = [n for n, on in (("operator pause", state.operator_paused),
-                               ("feed stale", state.feed_stale),
-                               ("venue integrity", state.venue_halted)) if on]
-        return _refuse(intent, ctx, ReasonCode.STATE_HALTED, ", ".join(why))
+        if state.feed_stale:
+            why = ", ".join(n for n, on in (("feed stale", True),
+                                            ("operator pause", state.operator_paused),
+                                            ("venue integrity", state.venue_halted)) if on)
+            return _refuse(intent, ctx, ReasonCode.STATE_HALTED, why)
+        # an operator pause or a venue-integrity halt blocks new risk, never the way out:
+        # a position left to the rug is the costliest refusal
+        if intent.is_entry:
+            why = ", ".join(n for n, on in (("operator pause", state.operator_paused),
+                                            ("venue integrity", state.venue_halted)) if on)
+            return _refuse(intent, ctx, ReasonCode.STATE_HALTED, f"{why}: exits only")
+        return None
     if current is TradingState.REDUCING:
         if intent.is_entry:
             return _refuse(intent, ctx, ReasonCode.STATE_REDUCING, "exits only")

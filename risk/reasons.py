@@ -63,3 +63,14 @@ class ReasonCode(StrEnum):
     KILL_LATCH_RESTORED = "kill_latch_restored"  # latch file found at start
     OPERATOR_ARM = "operator_arm"
     VENUE_INTEGRITY = "venue_integrity"  # a game broke its provably-fair commitment
+
+    # --- faults (docs/reliability.md): stop first, explain second -------------------------
+    STRATEGY_ERROR = "strategy_error"  # strategy.decide raised: WAIT for that decision
+    STEP_ERROR = "step_error"  # any other exception inside a decision step -> KILLED
+    JOURNAL_WRITE_FAILED = "journal_write_failed"  # a durable write failed -> KILLED
+    JOURNAL_RECOVERED = "journal_recovered"  # writes succeed again (still KILLED)
+    TASK_DIED = "task_died"  # a supervised task of the daemon ended -> KILLED
+    IMPLAUSIBLE_INPUT = "implausible_input"  # a feed value outside the game's rules
+    ORPHAN_PENDING = "orphan_pending"  # exposure from an ended game awaits its settlement
+    ORPHAN_SETTLED = "orphan_settled"  # that exposure was settled (how: in the detail)
+    STOPPED_WITH_POSITION = "stopped_with_position"  # the daemon stopped while exposed

@@ -7,7 +7,8 @@ operator pause, a kill):
 
     killed                              -> KILLED   (latched; only ``arm`` clears it)
     operator_paused or feed_stale
-      or venue_halted                   -> HALTED
+      or venue_halted                   -> HALTED   (a pause or a venue halt alone still
+                                                     lets exits out)
     reduce_only or exec_degraded        -> REDUCING
     otherwise                           -> ACTIVE
 
@@ -147,7 +148,8 @@ class RiskState:
 
     # --- operator ----------------------------------------------------------------------
     def pause(self, ts_ms: int, detail: str = "") -> Transition:
-        """Operator pause: HALTED until ``resume`` (fresh ticks do not lift it)."""
+        """Operator pause: HALTED until ``resume`` (fresh ticks do not lift it). A pause
+        blocks entries only: the gate lets exits through (``rugsd.risk.limits``)."""
         new = replace(self, operator_paused=True)
         return self._to(new, ReasonCode.OPERATOR_PAUSE, ts_ms, detail)
 

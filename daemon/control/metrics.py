@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import math
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -24,6 +24,7 @@ from prometheus_client import (
     Histogram,
     generate_latest,
 )
+from prometheus_client.core import CounterMetricFamily
 
 if TYPE_CHECKING:
     from rugsd.daemon.config import ControlConfig
@@ -47,11 +48,51 @@ LATENCY_BUCKETS = (
 )
 
 
+LiveSource = Callable[[], Mapping[str, Mapping[str, int]]]
+
+
+class _LiveCounters:
+    """Counters read at scrape time from the daemon's own tallies — the very numbers
+    ``rugsd status`` shows (one path): ``feed_rejected_total{reason}`` and
+    ``faults_total{kind}``."""
+
+    FAMILIES = (
+        ("rejected", "feed_rejected", "Rejected feed frames and events by reason", "reason"),
+        ("faults", "faults", "Faults that stopped trading (or held a decision) by kind",
+         "kind"),
+    )
+
+    def __init__(self, namespace: str, source: LiveSource) -> None:
+        self.namespace = namespace
+        self.source = source
+
+    def _families(self) -> list[tuple[str, CounterMetricFamily]]:
+        return [(key, CounterMetricFamily(f"{self.namespace}_{name}", doc, labels=[label]))
+                for key, name, doc, label in self.FAMILIES]
+
+    def describe(self) -> Iterator[CounterMetricFamily]:
+        for _, family in self._families():
+            yield family
+
+    def collect(self) -> Iterator[CounterMetricFamily]:
+        try:
+            data = self.source()
+        except Exception as err:  # noqa: BLE001 - a scrape must not fail the daemon
+            log.warning("live metrics unavailable", error=repr(err)[:200])
+            data = {}
+        for key, family in self._families():
+            for label, value in sorted((data.get(key) or {}).items()):
+                family.add_metric([str(label)], float(value))
+            yield family
+
+
 class RugsdMetrics:
     """All daemon metrics in one private registry."""
 
     def __init__(self, namespace: str = "rugsd") -> None:
         self.registry = CollectorRegistry(auto_describe=True)
+        self.namespace = namespace
+        self._live: _LiveCounters | None = None
         r, ns = self.registry, namespace
         self.ticks_total = Counter("ticks", "Game ticks processed", namespace=ns, registry=r)
         self.decisions_total = Counter(
@@ -124,6 +165,15 @@ class RugsdMetrics:
             self.account_gauges[name].set_function(lambda key=key: _number(account().get(key)))
         self.feed_last_event_age_seconds.set_function(
             lambda: _number(feed_age_ms(), scale=1e-3))
+
+    def bind_live(self, source: LiveSource) -> None:
+        """Serve ``feed_rejected_total`` / ``faults_total`` from ``source()`` at scrape
+        time: ``{"rejected": {reason: n}, "faults": {kind: n}}`` (once per registry)."""
+        if self._live is not None:
+            self._live.source = source
+            return
+        self._live = _LiveCounters(self.namespace, source)
+        self.registry.register(self._live)
 
     def observe_decision(self, verdict: str, reason: str, latency_s: float | None) -> None:
         """Count one decision (and its refusal reason) and its latency."""

@@ -69,6 +69,16 @@ class SidebetInfo(_Part):
     ticks_left: int | None = None
 
 
+class OrphanInfo(_Part):
+    """Exposure left from a game that ended unseen, and how it was settled."""
+
+    game_id: str | None = None
+    how: str = ""  # pending | revealed | unknown
+    ts_ms: int | None = None
+    detail: str = ""
+    realised_sol: float | None = None
+
+
 class AccountInfo(_Part):
     """Balance, the position and P&L (SOL floats for display)."""
 
@@ -83,6 +93,7 @@ class AccountInfo(_Part):
     session_pnl_sol: float | None = None
     entry_tick: int | None = None
     sidebet: SidebetInfo | None = None
+    orphan: OrphanInfo | None = None
 
 
 
@@ -111,6 +122,8 @@ class RiskInfo(_Part):
     state: str = "UNKNOWN"  # ACTIVE | REDUCING | HALTED | KILLED (upper-cased here)
     kill_latched: bool = False
     latch_error: str | None = None  # KILLED in memory, but the latch file could not be written
+    kill_reason: str | None = None  # a ReasonCode value while KILLED
+    faults: dict[str, int] = Field(default_factory=dict)  # by kind (docs/reliability.md)
     flags: RiskFlags = Field(default_factory=RiskFlags)
     limits: list[LimitUsage] = Field(default_factory=list)
 
@@ -162,6 +175,7 @@ class FeedInfo(_Part):
     last_tick_age_ms: int | None = None
     reconnects: int = 0
     rejected: int = 0
+    rejected_by_reason: dict[str, int] = Field(default_factory=dict)
 
 
 class ExecutionInfo(_Part):

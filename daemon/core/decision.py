@@ -26,13 +26,24 @@ import numpy as np
 from rugsd.daemon.audit.model import AuditVerdict
 from rugsd.daemon.audit.observe import GameObserver
 from rugsd.daemon.audit.verdict import AuditBook, on_audit_verdict
+from rugsd.daemon.core.faults import (
+    Notice,
+    describe_error,
+    on_fault,
+    on_fault_cleared,
+    on_step_error,
+)
 from rugsd.daemon.core.handlers import on_exec_report, on_operator
 from rugsd.daemon.core.inputs import (
     ClockTick,
     ExecReport,
+    Fault,
+    FaultCleared,
     OperatorInput,
+    ReleaseOrder,
     VenueAccount,
 )
+from rugsd.daemon.core.orphan import OrphanReport, check_orphan
 from rugsd.daemon.core.paper import PaperVenue
 from rugsd.daemon.core.settle import order_outcome, settle
 from rugsd.daemon.events import GameUpdate, Phase
@@ -54,6 +65,7 @@ from rugsd.daemon.journal.records import (
     features_hash,
 )
 from rugsd.daemon.state.machine import GameStateMachine
+from rugsd.daemon.state.plausibility import DEFAULT_LIMITS, PriceLimits, check_update
 from rugsd.daemon.state.transitions import (
     Anomaly,
     GameFinished,
@@ -66,11 +78,12 @@ from rugsd.daemon.state.view import GameView
 from rugsd.risk.context import DAY_MS, GameCounters, GateContext, RiskLimits, SessionFigures
 from rugsd.risk.gate import check, flatten_intent
 from rugsd.risk.ratelimit import RateWindow
+from rugsd.risk.reasons import ReasonCode
 from rugsd.risk.states import RiskState, StateChange, TradingState
 from rugsd.risk.verdicts import Order, Refusal
 from rugsd.strategy.base import ModelOutputs, Strategy
 from rugsd.strategy.features import FeatureBuilder
-from rugsd.strategy.intents import Action, Intent
+from rugsd.strategy.intents import WAIT, Action, Intent
 
 FEED_REFRESH_MS = 100  # how often (event time) a fresh feed's timestamp is refreshed
 
@@ -83,6 +96,11 @@ class CoreSettings:
     stays the same across restarts of one venue account, so a re-decided order after a
     crash collides with the journaled one instead of being sent twice.
     ``paper_latency_ms`` None means an external executor reports fills (browser mode).
+    ``hold_orders`` (the daemon): a paper order waits for ``ReleaseOrder`` — sent by the
+    shell once the order's intent is durable in the journal — before the paper venue
+    takes it, so paper money never moves ahead of its record. Replays and backtests
+    release at once (the default); ``tests/daemon/core`` proves both give one record
+    stream. ``plausibility``: feed values outside the game's rules are dropped.
     """
 
     run_id: str
@@ -92,15 +110,19 @@ class CoreSettings:
     stale_after_ms: int = 2000
     keep_features: bool = True
     on_mismatch: str = "halt"  # venue integrity: halt | kill | warn (rugsd.daemon.audit)
+    hold_orders: bool = False
+    plausibility: PriceLimits = DEFAULT_LIMITS
 
 
 @dataclass(slots=True)
 class StepOutput:
-    """What one step asks the shell to do: send ``orders`` (journal them first); run the
+    """What one step asks the shell to do: send ``orders`` (journal them first), journal
+    ``records``, log ``notices`` (one line each; the core itself never logs), run the
     ``audits`` off the hot path and step their ``AuditVerdict``s back in."""
 
     orders: list[Order] = field(default_factory=list)
     records: list = field(default_factory=list)
+    notices: list[Notice] = field(default_factory=list)
     audits: list = field(default_factory=list)
 
 
@@ -139,7 +161,7 @@ class DecisionCore:
         self.order_seq = order_seq
         # the game our position / sidebet belongs to: if a different game is running and
         # we still hold it, that game's rug was missed (restart, feed gap) — see
-        # ``_settle_orphan``
+        # ``core/orphan.py``
         self.exposure_game = exposure_game
         self.machine = GameStateMachine()
         self.strategy = strategy  # also sets the feature builder
@@ -147,6 +169,11 @@ class DecisionCore:
         self.counters = GameCounters()
         self.rate = RateWindow()
         self.open_orders: dict[str, Order] = {}
+        self.held: dict[str, Order] = {}  # paper orders waiting for ReleaseOrder
+        self.journal_down = False  # a journal write failed: no new order until it works
+        # exposure of an ended game waiting for its outcome (see ``core/orphan.py``)
+        self.orphan_wait: str | None = None
+        self.orphan_report: OrphanReport | None = None
         self.decision_seq = 0
         self.last_outputs: ModelOutputs | None = None
         self.last_decision: LastDecision | None = None
@@ -165,22 +192,35 @@ class DecisionCore:
     # -- entry point ---------------------------------------------------------------------
 
     def step(self, event: object) -> StepOutput:
-        """Apply one input; return what the shell must journal and send."""
+        """Apply one input; return what the shell must journal and send.
+
+        Never raises: an exception inside the step keeps the records made before it and
+        turns KILLED (``core/faults.py``).
+        """
         out = StepOutput()
-        if isinstance(event, GameUpdate):
-            self._on_update(event, out)
-        elif isinstance(event, ClockTick):
-            self.risk_to(self.risk.check_feed(event.ts_ms, self.cfg.stale_after_ms), out)
-        elif isinstance(event, OperatorInput):
-            on_operator(self, event, out)
-        elif isinstance(event, ExecReport):
-            on_exec_report(self, event, out)
-        elif isinstance(event, VenueAccount):
-            self.set_account(event.account, event.ts_ms, out)
-        elif isinstance(event, AuditVerdict):
-            on_audit_verdict(self, event, out)
-        else:
-            self.stats["ignored_inputs"] += 1  # trades/sidebets of others, player updates
+        try:
+            if isinstance(event, GameUpdate):
+                self._on_update(event, out)
+            elif isinstance(event, ClockTick):
+                self.risk_to(self.risk.check_feed(event.ts_ms, self.cfg.stale_after_ms), out)
+            elif isinstance(event, OperatorInput):
+                on_operator(self, event, out)
+            elif isinstance(event, ExecReport):
+                on_exec_report(self, event, out)
+            elif isinstance(event, VenueAccount):
+                self.set_account(event.account, event.ts_ms, out)
+            elif isinstance(event, ReleaseOrder):
+                self._release(event, out)
+            elif isinstance(event, Fault):
+                on_fault(self, event, out)
+            elif isinstance(event, FaultCleared):
+                on_fault_cleared(self, event, out)
+            elif isinstance(event, AuditVerdict):
+                on_audit_verdict(self, event, out)
+            else:
+                self.stats["ignored_inputs"] += 1  # trades/sidebets of others, player updates
+        except Exception as err:  # noqa: BLE001 - contained: KILLED, journaled, counted
+            on_step_error(self, event, err, out)
         return out
 
     @property
@@ -209,6 +249,11 @@ class DecisionCore:
     # -- game updates ----------------------------------------------------------------------
 
     def _on_update(self, ev: GameUpdate, out: StepOutput) -> None:
+        rejected = check_update(ev, self.machine.view, self.cfg.plausibility, self.exposure_game)
+        if rejected is not None:  # bad input: counted and logged, nothing else changes
+            self.stats[f"implausible_{rejected.reason.value}"] += 1
+            out.notices.append(Notice("implausible", rejected.reason.value, rejected.detail))
+            return
         risk = self.risk
         # a fresh feed only needs its timestamp refreshed now and then (staleness is
         # measured in seconds); skipping the copy on most events keeps the loop fast
@@ -239,7 +284,8 @@ class DecisionCore:
                         Phase.ACTIVE.value,
                     )
                 )
-                settle(self, view, tr.tick, tr.price, False, ev.ts_ms, out)
+                if self._owns_exposure(view.game_id):
+                    settle(self, view, tr.tick, tr.price, False, ev.ts_ms, out)
                 decide = decide or tr.tick == view.tick
             elif isinstance(tr, Rugged):
                 out.records.append(
@@ -252,7 +298,8 @@ class DecisionCore:
                         Phase.RUGGED.value,
                     )
                 )
-                settle(self, view, tr.rug_tick, tr.rug_price, True, ev.ts_ms, out)
+                if self._owns_exposure(tr.game_id):  # a rug settles only its own game
+                    settle(self, view, tr.rug_tick, tr.rug_price, True, ev.ts_ms, out)
                 decide = False
             elif isinstance(tr, NewGame):
                 self._on_new_game(ev.ts_ms, out)
@@ -277,13 +324,8 @@ class DecisionCore:
                     )
             elif isinstance(tr, Anomaly):
                 self.stats[f"anomaly_{tr.kind}"] += 1
-        if (
-            self.exposure_game is not None
-            and view.game_id is not None
-            and view.game_id != self.exposure_game
-            and (self.account.qty or self.account.sidebet is not None)
-        ):
-            self._settle_orphan(ev.ts_ms, out)
+        if check_orphan(self, ev, view, out):
+            return  # exposure of an ended game: no mark, no decision until it is settled
         self._mark(view, ev.ts_ms, out)
         if decide and view.game_id is not None:
             if self.defer_decisions:
@@ -301,8 +343,18 @@ class DecisionCore:
             raise RuntimeError("no decision pending")
         view, ts_ms, out = self.pending_decision
         self.pending_decision = None
-        self._decide(view, ts_ms, out)
+        try:
+            self._decide(view, ts_ms, out)
+        except Exception as err:  # noqa: BLE001 - contained like a step
+            on_step_error(self, view, err, out)
         return out
+
+    def _owns_exposure(self, game_id: str | None) -> bool:
+        """True unless our position / sidebet belongs to another game than ``game_id``
+        (then that game's ticks and rug must not settle it: ``core/orphan.py`` does)."""
+        if self.exposure_game is None or self.exposure_game == game_id:
+            return True
+        return not self.account.qty and self.account.sidebet is None
 
     def _on_new_game(self, ts_ms: int, out: StepOutput) -> None:
         # orders of the previous game can no longer fill (the rug refused them already;
@@ -311,24 +363,6 @@ class DecisionCore:
             for pending in self.paper.drop_all():
                 self.close_order(pending.order_id, OrderStatus.REJECTED, "game ended", ts_ms, out)
         self.markers = [m for m in self.markers if m[0] == self.view.game_id]
-
-    def _settle_orphan(self, ts_ms: int, out: StepOutput) -> None:
-        """We hold exposure from a game that ended without us seeing its rug: settle it
-        as the venue did — force-sold at that game's rug price, revealed in gameHistory
-        (the sidebet resolved by its rug tick); when the history does not have it, the
-        position is valued at 0 and the sidebet lost (conservative; counted)."""
-        game_id = self.exposure_game or ""
-        finished = self.machine.finished_game(game_id)
-        if finished is not None and finished.prices:
-            rug_tick, rug_price = len(finished.prices) - 1, finished.prices[-1]
-            self.stats["orphan_settled_revealed"] += 1
-        else:
-            rug_tick, rug_price = 1 << 30, 0.0
-            self.stats["orphan_settled_unknown"] += 1
-        account, fills = accounting.settle_rug(self.account, rug_tick, rug_price)
-        for fill in fills:
-            self.fill_record(None, fill, game_id, ts_ms, out)
-        self.set_account(account, ts_ms, out, price=rug_price)
 
     def fill_record(
         self, order_id: str | None, fill: Fill, game_id: str, ts_ms: int, out: StepOutput
@@ -412,10 +446,19 @@ class DecisionCore:
         intent = flatten_intent(self.risk, self.account)
         outputs: ModelOutputs | None = None
         feats: np.ndarray | None = None
+        strategy_error = False
         if intent is None:
             feats = self.builder.build(view, self.account)
-            decision = self.strategy.decide(view, self.account, feats)
-            intent, outputs = decision.intent, decision.outputs
+            try:
+                decision = self.strategy.decide(view, self.account, feats)
+                intent, outputs = decision.intent, decision.outputs
+                if not isinstance(intent, Intent):
+                    raise TypeError(f"strategy returned {type(intent).__name__}, not Intent")
+            except Exception as err:  # noqa: BLE001 - a strategy failure holds this decision
+                intent, outputs, strategy_error = WAIT, None, True
+                self.stats["strategy_errors"] += 1
+                out.notices.append(Notice("strategy_error", ReasonCode.STRATEGY_ERROR.value,
+                                          describe_error(err)))
             if outputs is not None:
                 self.last_outputs = outputs
                 if outputs.held_non_finite:
@@ -437,6 +480,9 @@ class DecisionCore:
                 pending=len(self.open_orders),
             )
             verdict = check(intent, ctx)
+            if isinstance(verdict, Order) and self.journal_down:
+                verdict = Refusal(intent, ReasonCode.JOURNAL_WRITE_FAILED,
+                                  "the journal cannot take the order's record", ts_ms)
         order_id: str | None = None
         reason = ""
         if isinstance(verdict, Order):
@@ -449,6 +495,8 @@ class DecisionCore:
             self.stats[f"refused_{reason}"] += 1
         else:
             kind = Verdict.NONE
+            if strategy_error:
+                reason = ReasonCode.STRATEGY_ERROR.value
         self.decision_seq += 1
         self.stats["decisions"] += 1
         raw = feats.tobytes() if feats is not None else None
@@ -487,13 +535,27 @@ class DecisionCore:
         out.records.append(self._order_record(order, OrderStatus.SENT, order.source, ts_ms))
         out.orders.append(order)
         if self.paper is not None:
-            account, outcome = self.paper.submit(self.account, order, view.phase, ts_ms)
-            if outcome is not None:
-                pending = PendingOrder(
-                    order.order_id, order.action.value, order.amount, order.percentage, None
-                )
-                if order_outcome(self, pending, outcome, view.game_id or "", ts_ms, out):
-                    self.set_account(account, ts_ms, out, price=view.price)
+            if self.cfg.hold_orders:
+                self.held[order.order_id] = order
+            else:
+                self._submit_paper(order, view, out)
+
+    def _release(self, release: ReleaseOrder, out: StepOutput) -> None:
+        """The shell journaled the order's intent: hand it to the paper venue now (at the
+        time it was decided, so the records equal those of an unheld order)."""
+        order = self.held.pop(release.order_id, None)
+        if order is not None and self.paper is not None:
+            self._submit_paper(order, self.machine.view, out)
+
+    def _submit_paper(self, order: Order, view: GameView, out: StepOutput) -> None:
+        ts_ms = order.ts_ms
+        account, outcome = self.paper.submit(self.account, order, view.phase, ts_ms)
+        if outcome is not None:
+            pending = PendingOrder(
+                order.order_id, order.action.value, order.amount, order.percentage, None
+            )
+            if order_outcome(self, pending, outcome, view.game_id or "", ts_ms, out):
+                self.set_account(account, ts_ms, out, price=view.price)
 
     # -- operator and executor -------------------------------------------------------------
 

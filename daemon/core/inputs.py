@@ -70,3 +70,49 @@ class VenueAccount:
 
     ts_ms: int
     account: Account
+
+
+class FaultKind(StrEnum):
+    """A fault the shell hit outside the core (docs/reliability.md)."""
+
+    JOURNAL_WRITE = "journal_write"  # a durable write failed (disk full, I/O error...)
+    TASK_DIED = "task_died"  # a supervised task of the daemon ended or raised
+    SHELL_ERROR = "shell_error"  # the shell's own handling of a step raised
+
+
+@dataclass(frozen=True, slots=True)
+class Fault:
+    """Stop new risk now: the core goes KILLED and journals why.
+
+    ``unsent`` names orders whose intent could not be journaled: they were never sent
+    (nor released to the paper venue) and are closed as rejected.
+    """
+
+    ts_ms: int
+    kind: FaultKind
+    detail: str = ""
+    unsent: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class FaultCleared:
+    """The shell saw the faulty part work again (the journal committed a write).
+
+    Only lifts what the fault blocked besides the kill (no orders while the journal
+    cannot take their record); KILLED stays until an operator ``arm``.
+    """
+
+    ts_ms: int
+    kind: FaultKind
+
+
+@dataclass(frozen=True, slots=True)
+class ReleaseOrder:
+    """The shell journaled this order's intent durably: the paper venue may take it.
+
+    Only used with ``CoreSettings.hold_orders`` (the daemon): a paper order is matched
+    (and a presale order filled) only after its record is on disk.
+    """
+
+    ts_ms: int
+    order_id: str

@@ -5,7 +5,9 @@
 - URL from ``Settings.feed.url`` (the local simulator by default). For the real venue
   (the host of ``feed.real_url``) the query string ``feed.query`` and the ``Origin``
   header ``feed.origin`` are added (``connect_target``).
-- Transports in ``feed.transports`` order: websocket first, then polling.
+- Transports in ``feed.transports`` order: websocket first, then polling — on *every*
+  connect, python-socketio's own reconnects included (``feed/sio.py``): one failed
+  websocket attempt must not leave the session on slow polling for good.
 - Reconnection: python-socketio's own (capped exponential backoff with jitter) after a
   dropped connection; python-socketio does not retry the *first* connect, nor a
   connection the server closed on purpose, so ``run`` loops over those with the same
@@ -21,6 +23,12 @@
   is strictly ordered, an async one is serialised by a FIFO lock.
 - ``FeedHealth`` tracks connected/stale/reconnects; ``on_health_change`` is called on
   every stale/fresh transition so the risk layer can HALT.
+- A Socket.IO frame that cannot be decoded or dispatched (bad JSON, unknown packet type,
+  an event that is not a list...) is dropped and counted by reason in
+  ``counters.frames_rejected`` (python-socketio would only log it, and we silence its
+  logger); ``rejected_by_reason`` merges those with the parser's rejections.
+- ``close`` is single-flight: concurrent callers (a signal handler and the run loop's own
+  ``finally``) share one shutdown instead of racing two (polling raised CancelledError).
 """
 
 from __future__ import annotations
@@ -31,7 +39,7 @@ import inspect
 import random
 import time
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
@@ -47,8 +55,12 @@ from rugsd.daemon.feed.health import (
     HealthWatchdog,
     monotonic_ms,
 )
+from rugsd.daemon.feed.sio import SioClient
 
 log = structlog.get_logger(__name__)
+
+CLOSE_GRACE_S = 2.0  # how long close() waits for a clean disconnect before aborting
+RECONNECT_GRACE_S = 0.05  # after a disconnect, time for python-socketio to start its own
 
 RawListener = Callable[[str, list[Any], int], None]
 EventCallback = Callable[[Event], Awaitable[Any] | Any]
@@ -109,6 +121,7 @@ class ClientCounters:
     listener_errors: int = 0  # a raw listener raised
     connect_failures: int = 0  # failed connect attempts of our own loop
     silent_drops: int = 0  # connections dropped by us because nothing arrived
+    frames_rejected: dict[str, int] = field(default_factory=dict)  # by reason
 
 
 def _default_parser() -> Any:
@@ -147,7 +160,10 @@ class FeedClient:
         self._closed = False
         self._last_event_mono_ms = 0
         self._drop_task: asyncio.Task[None] | None = None
-        self._sio = socketio.AsyncClient(
+        self._close_task: asyncio.Task[None] | None = None
+        self._ended = asyncio.Event()  # a disconnect happened (see ``_session``)
+        self._bad_frame_logged: dict[str, int] = {}
+        self._sio = SioClient(
             reconnection=True,
             reconnection_attempts=0,  # forever; run()'s stop event ends it
             reconnection_delay=self.feed.reconnect_delay_s,
@@ -158,6 +174,8 @@ class FeedClient:
             engineio_logger=False,
             handle_sigint=False,
             request_timeout=self.feed.connect_timeout_s,
+            on_bad_frame=self._on_bad_frame,
+            on_connect_failed=self._on_connect_failed,
         )
         self._sio.on("connect", self._on_connect)
         self._sio.on("disconnect", self._on_disconnect)
@@ -178,6 +196,19 @@ class FeedClient:
     def health_snapshot(self) -> FeedHealthSnapshot:
         """The current feed health."""
         return self.watchdog.snapshot()
+
+    def rejected_by_reason(self) -> dict[str, int]:
+        """Every rejected frame or event, by reason: ``frame:<reason>`` (undecodable
+        Socket.IO frames) and ``parse:<event>:<reason>`` (the parser's rejections)."""
+        out = {f"frame:{k}": v for k, v in self.counters.frames_rejected.items()}
+        stats = getattr(self.parser, "stats", None)
+        parsed = stats() if callable(stats) else {}
+        rejected = parsed.get("rejected", {}) if isinstance(parsed, dict) else {}
+        for name, reasons in rejected.items():
+            if isinstance(reasons, dict):
+                for reason, n in reasons.items():
+                    out[f"parse:{name}:{reason}"] = int(n)
+        return out
 
     async def wait_connected(self, timeout: float) -> bool:
         """Wait until connected; False on timeout."""
@@ -215,8 +246,7 @@ class FeedClient:
                 # not reconnect after a server-side disconnect) — or we stop. It must not
                 # be cancelled while connected: that would cancel engineio's read loop.
                 session = asyncio.ensure_future(self._sio.wait())
-                await asyncio.wait({session, stopper}, return_when=asyncio.FIRST_COMPLETED)
-                if not session.done():
+                if not await self._session(session, stopper):
                     break
                 session = None
                 await _wait(stop_event, self.feed.reconnect_delay_s)  # pause, then reconnect
@@ -230,6 +260,35 @@ class FeedClient:
                 if task is not None:
                     with contextlib.suppress(asyncio.CancelledError, Exception):
                         await task
+
+    async def _session(self, session: asyncio.Future[Any], stopper: asyncio.Future[Any]) -> bool:
+        """Wait for the session to end (True) or for the stop (False).
+
+        After a disconnect that python-socketio will not retry by itself (the server
+        ended the session), the session is ended at once: on polling, ``sio.wait()``
+        would otherwise sit in the engine.io long-poll for up to ~30 s before the
+        reconnect could start (issue 10: 26.8 s vs 0.4 s on websocket).
+        """
+        while True:
+            self._ended.clear()
+            ended = asyncio.ensure_future(self._ended.wait())
+            try:
+                done, _ = await asyncio.wait({session, stopper, ended},
+                                             return_when=asyncio.FIRST_COMPLETED)
+            finally:
+                ended.cancel()
+            if session in done:
+                return True
+            if stopper in done:
+                return False
+            await asyncio.sleep(RECONNECT_GRACE_S)  # python-socketio may reconnect itself
+            if self._sio.connected or self._sio.reconnecting:
+                continue  # its own reconnect: the session goes on
+            await self._sio.end_session()
+            session.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await session
+            return True
 
     async def _watch(self, stop_event: asyncio.Event) -> None:
         """Health polling plus the silence check (a half-open socket looks connected)."""
@@ -252,10 +311,30 @@ class FeedClient:
             await self._sio.disconnect()
 
     async def close(self) -> None:
-        """Disconnect and abort any reconnection; idempotent."""
+        """Disconnect and abort any reconnection; idempotent and single-flight: every
+        caller waits for the one shutdown in progress."""
         self._closed = True
-        with contextlib.suppress(Exception):
-            await self._sio.shutdown()
+        if self._close_task is None:
+            self._close_task = asyncio.ensure_future(self._close_once())
+        await asyncio.shield(self._close_task)
+
+    async def _close_once(self) -> None:
+        try:
+            await asyncio.wait_for(self._sio.shutdown(), CLOSE_GRACE_S)
+        except TimeoutError:
+            # a polling long-poll the server does not answer would hold the stop for
+            # up to ~45 s: drop the connection's tasks instead of waiting for it
+            log.info("feed_close_aborted", grace_s=CLOSE_GRACE_S)
+            with contextlib.suppress(Exception):
+                await self._sio.eio.disconnect(abort=True)
+        except asyncio.CancelledError:
+            # engine.io awaits its read loop, which the connection's end may have
+            # cancelled under it (polling): that is not a cancellation of this task
+            task = asyncio.current_task()
+            if task is not None and task.cancelling():
+                raise
+        except Exception:  # noqa: BLE001, S110 - closing must not fail the caller
+            pass
         # a connect cancelled half-way leaves Engine.IO up while Socket.IO's own
         # ``connected`` is still False, and shutdown() then does nothing: close it here
         if getattr(self._sio.eio, "state", None) == "connected":
@@ -284,24 +363,30 @@ class FeedClient:
 
     # -- connection -------------------------------------------------------------------
     async def _connect_once(self) -> bool:
-        """One connect attempt per transport (websocket, then polling)."""
-        transports = list(self.feed.transports)
-        for i in range(len(transports)):
-            try:
-                await self._sio.connect(
-                    self.url,
-                    headers=self.headers,
-                    auth=self.auth,
-                    transports=transports[i:],
-                    wait_timeout=self.feed.connect_timeout_s,
-                )
-                return True
-            except Exception as err:  # noqa: BLE001 - every failure is retried with backoff
-                log.info("feed_connect_failed", url=self.url, transport=transports[i],
-                         error=str(err)[:200])
-                with contextlib.suppress(Exception):
-                    await self._sio.disconnect()
-        return False
+        """One connect attempt per transport (websocket, then polling: ``SioClient``)."""
+        try:
+            await self._sio.connect(
+                self.url,
+                headers=self.headers,
+                auth=self.auth,
+                transports=list(self.feed.transports),
+                wait_timeout=self.feed.connect_timeout_s,
+            )
+        except Exception:  # noqa: BLE001 - every failure is retried with backoff
+            return False
+        return True
+
+    def _on_connect_failed(self, transport: str, error: str) -> None:
+        log.info("feed_connect_failed", url=self.url, transport=transport, error=error)
+
+    def _on_bad_frame(self, reason: str, detail: str) -> None:
+        frames = self.counters.frames_rejected
+        frames[reason] = frames.get(reason, 0) + 1
+        # one line per reason, then every 1000th (a flood must not flood the log)
+        seen = self._bad_frame_logged.get(reason, 0)
+        self._bad_frame_logged[reason] = seen + 1
+        if seen % 1000 == 0:
+            log.warning("feed_frame_rejected", reason=reason, detail=detail, count=seen + 1)
 
     def _on_connect(self) -> None:
         self._last_event_mono_ms = monotonic_ms()  # a fresh socket gets the full window
@@ -312,6 +397,7 @@ class FeedClient:
 
     def _on_disconnect(self, reason: Any = None) -> None:
         self._connected.clear()
+        self._ended.set()
         log.info("feed_disconnected", reason=str(reason))
         self.watchdog.report(self.health.on_disconnect())
 
@@ -332,11 +418,11 @@ class FeedClient:
                 listener(name, arglist, ts_ms)
             except Exception as err:  # noqa: BLE001 - the recorder must not stop the feed
                 self.counters.listener_errors += 1
-                log.error("feed_raw_listener_failed", event=name, error=repr(err)[:200])
+                log.error("feed_raw_listener_failed", event_name=name, error=repr(err)[:200])
         try:
             event = self.parser.parse(name, arglist, ts_ms)
         except Exception as err:  # noqa: BLE001 - the parser promises not to raise; belt
-            log.error("feed_parser_raised", event=name, error=repr(err)[:200])
+            log.error("feed_parser_raised", event_name=name, error=repr(err)[:200])
             event = None
         if event is None:
             self.counters.unparsed += 1
@@ -353,7 +439,7 @@ class FeedClient:
                     await result
         except Exception as err:  # noqa: BLE001 - a consumer bug must not stop the feed
             self.counters.callback_errors += 1
-            log.error("feed_callback_failed", event=name, error=repr(err)[:200])
+            log.error("feed_callback_failed", event_name=name, error=repr(err)[:200])
 
 
 async def _wait(stop_event: asyncio.Event, delay: float) -> None:

@@ -94,7 +94,7 @@ class Recorder:
             line = encode_line(name, args, ts_ms)
         except (TypeError, ValueError) as err:
             self.stats.errors += 1
-            log.error("record_encode_failed", event=name, error=str(err)[:200])
+            log.error("record_encode_failed", event_name=name, error=str(err)[:200])
             return
         gid = game_id_of(name, args)
         if gid is not None and gid != self.game_id:

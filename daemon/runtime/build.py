@@ -11,6 +11,7 @@ from rugsd.daemon.config import ROOT_DIR, Settings
 from rugsd.daemon.core.decision import CoreSettings, DecisionCore
 from rugsd.daemon.game.accounting import Account, open_account, sol_to_lamports
 from rugsd.daemon.journal.records import RunStarted
+from rugsd.daemon.state.plausibility import PriceLimits
 from rugsd.risk.context import RiskLimits, SessionFigures
 from rugsd.risk.states import RiskState
 from rugsd.strategy.base import Strategy
@@ -49,9 +50,11 @@ def make_core(
     external_fills: bool = False,
     order_seq: int = 0,
     exposure_game: str | None = None,
+    hold_orders: bool = False,
 ) -> DecisionCore:
     """A ``DecisionCore`` wired from ``settings``: paper fills, or ``external_fills``
-    reported by an executor (browser)."""
+    reported by an executor (browser). ``hold_orders``: paper orders wait for the shell's
+    ``ReleaseOrder`` (the daemon releases each once its intent is journaled)."""
     strategy = strategy if strategy is not None else build_strategy(settings)
     cfg = CoreSettings(
         run_id=run_id,
@@ -61,6 +64,8 @@ def make_core(
         stale_after_ms=int(settings.feed.stale_after_s * 1000),
         keep_features=settings.journal.decisions_keep_features,
         on_mismatch=settings.audit.on_mismatch,
+        hold_orders=hold_orders,
+        plausibility=PriceLimits.from_config(settings.plausibility),
     )
     if account is None:
         account = open_account(sol_to_lamports(settings.paper.starting_balance_sol))

@@ -4,13 +4,25 @@ Everything with a clock, a socket, a file or a signal lives here; every decision
 by the pure ``DecisionCore``. Start-up restores the account and the kill latch from the
 journal and the run dir (a crash, even ``kill -9``, loses nothing journaled and sends
 nothing twice: open orders are marked unknown, never re-sent). Shutdown on SIGINT/SIGTERM
-flushes the journal and closes everything.
+first sells an open position (paper; ``shutdown.flatten_on_stop``) or journals it, then
+flushes the journal and closes everything; a second signal skips the wait.
+
+Failure policy (docs/reliability.md): every step's records are journaled before any
+order leaves (paper orders are released to the paper venue only once their intent is on
+disk); a failed durable write, an exception in the shell's step handling or a supervised
+task (feed, timer, control snapshots) that ends on its own steps a ``Fault`` into the
+core: KILLED at once, journaled as far as the journal allows, counted. A dead task also
+stops the daemon (exit 1): it does not run degraded.
 
 Kill triggers, all effective before the next decision: ``rugsd kill`` (control socket,
 else kill file + SIGUSR1), SIGUSR1, the kill file ``run/KILL``, the TUI. The core goes
 KILLED in memory first; the latch file follows (``runtime/latch.py``: retried while the
 disk is full, and no ``arm`` before it is written). The daemon registers itself
 (``control/registry.py``) so that those commands find it from any directory.
+
+Venue integrity: every game the core watched is audited against its provably-fair
+commitment by ``rugsd.daemon.audit`` on a worker thread (off the decision loop); the
+verdict comes back as an input to the core.
 """
 
 from __future__ import annotations
@@ -31,7 +43,16 @@ from rugsd.daemon.config import Settings
 from rugsd.daemon.control import registry
 from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
 from rugsd.daemon.control.server import ControlServer
-from rugsd.daemon.core.inputs import ClockTick, OperatorAction, OperatorInput
+from rugsd.daemon.core.faults import Notice, describe_error, fault_counts
+from rugsd.daemon.core.inputs import (
+    ClockTick,
+    Fault,
+    FaultCleared,
+    FaultKind,
+    OperatorAction,
+    OperatorInput,
+    ReleaseOrder,
+)
 from rugsd.daemon.events import GameUpdate, Phase
 from rugsd.daemon.feed.client import FeedClient
 from rugsd.daemon.journal import data_paths, open_journal
@@ -46,9 +67,16 @@ from rugsd.daemon.journal.records import (
 )
 from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
+from rugsd.daemon.runtime.commit import Committed, commit_records
 from rugsd.daemon.runtime.latch import LatchKeeper
 from rugsd.daemon.runtime.mirror import SimMirror
-from rugsd.daemon.runtime.operator import handle_command, journal_refusal, make_snapshot
+from rugsd.daemon.runtime.notices import NoticeLog
+from rugsd.daemon.runtime.operator import (
+    handle_command,
+    journal_refusal,
+    make_snapshot,
+    rejections,
+)
 from rugsd.daemon.runtime.snapshot import DecisionWindow, account_block
 from rugsd.daemon.runtime.startup import (
     DaemonError,
@@ -57,6 +85,8 @@ from rugsd.daemon.runtime.startup import (
     prepare_data_dir,
     restore_state,
 )
+from rugsd.daemon.runtime.stopping import settle_before_stop, shutdown
+from rugsd.daemon.runtime.supervise import supervise
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
 from rugsd.strategy.registry import build_strategy
@@ -95,7 +125,11 @@ class Daemon:
         self.mode = Mode.LIVE.value if live else Mode.PAPER.value
         self.strategy_override = strategy
         self.bridge: BrowserBridge | None = None
-        self.stop_event = asyncio.Event()
+        self.stop_requested = asyncio.Event()  # SIGINT/SIGTERM/stop(): settle, then stop
+        self.stop_now = asyncio.Event()  # a second request: skip the settling wait
+        self.stop_event = asyncio.Event()  # the feed and the timer end
+        self.exit_code = 0
+        self.notices = NoticeLog()
         self.decisions = DecisionWindow()  # what snapshots show of the decisions
         self.snapshot_seq = 0
         self.started_ms = now_ms()
@@ -112,6 +146,7 @@ class Daemon:
         self.reload_requested = False
         self._bundle_checked_game: str | None = None
         self._reconnects_seen = 0
+        self._faulting = False  # a fault's own records are being journaled
 
     # -- start-up ------------------------------------------------------------------------
 
@@ -134,6 +169,7 @@ class Daemon:
                 strategy=self.strategy_override,
                 external_fills=self.executor_kind == "browser",
                 exposure_game=restored.exposure_game,
+                hold_orders=True,  # paper fills only after the order's intent is on disk
             )
             self.journal.write(run_started(self.settings, self.core, self.mode, ts))
         except BaseException:
@@ -185,6 +221,8 @@ class Daemon:
             await self.control.start()
             self.metrics.follow(lambda: account_block(self.core),
                                 lambda: self.feed.health_snapshot().age_ms if self.feed else None)
+            self.metrics.bind_live(lambda: {"rejected": rejections(self),
+                                            "faults": fault_counts(self.core.stats)})
             metrics_server = await start_metrics_server(self.settings.control, self.metrics)
             tasks.append(asyncio.create_task(self.feed.run(self.stop_event), name="feed"))
             tasks.append(asyncio.create_task(self._timer(), name="timer"))
@@ -196,14 +234,17 @@ class Daemon:
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
                      state=self.core.trading_state.value)
-            await self.stop_event.wait()
+            await supervise(self, tasks)
+            await settle_before_stop(self)
         finally:
-            await self._shutdown(tasks, metrics_server)
-        return 0
+            await shutdown(self, tasks, metrics_server)
+        return self.exit_code
 
     def stop(self) -> None:
-        """Ask the daemon to stop cleanly."""
-        self.stop_event.set()
+        """Ask the daemon to stop cleanly (a second call skips the settling wait)."""
+        if self.stop_requested.is_set():
+            self.stop_now.set()
+        self.stop_requested.set()
 
     def _register(self) -> None:
         """Enter the registry of running daemons (a daemon no kill can find must not run)."""
@@ -214,34 +255,6 @@ class Daemon:
         except OSError as err:
             raise DaemonError(f"cannot register the daemon in {registry.registry_dir()}: "
                               f"{err.strerror or err}") from None
-
-    async def _shutdown(self, tasks: list[asyncio.Task], metrics_server: Any) -> None:
-        self.stop_event.set()
-        if self.auditor is not None:
-            self.auditor.close()
-        if self.feed is not None:
-            await self.feed.close()
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        if self.mirror is not None:
-            await self.mirror.close()
-        if self.bridge is not None:
-            await self.bridge.close()
-        if self.control is not None:
-            await self.control.stop()
-        if metrics_server is not None:
-            await metrics_server.stop()
-        if self.venue is not None:
-            await self.venue.close()
-        self.journal.close()
-        self.latch.retry()
-        if self.latch.pending is not None:
-            log.error("STOPPING WITH THE KILL LATCH NOT PERSISTED: the next start will not be "
-                      "KILLED unless run/KILL exists", error=self.latch.error)
-        registry.unregister(self.registry_entry)
-        self.pid_file.unlink(missing_ok=True)
-        log.info("rugsd stopped", run_id=self.run_id, stats=dict(self.core.stats))
 
     # -- inputs ------------------------------------------------------------------------------
 
@@ -264,30 +277,37 @@ class Daemon:
         return self.bridge.executor if self.bridge is not None else None
 
     def _step(self, event: Any) -> None:
+        """One input through the core, journaled before anything is sent; never raises."""
         started = time.perf_counter_ns()
-        out = self.core.step(event)
-        for record in out.records:  # the latch first: a kill never waits on the journal
-            if isinstance(record, KillEvent):
-                self._trip_latch(record)
-        allowed: set[str] = set()
-        for record in out.records:
-            if isinstance(record, OrderRecord) and record.status == OrderStatus.SENT.value:
-                if self.journal.record_order_intent(record):
-                    allowed.add(record.order_id)
-                else:
-                    log.error("order id already journaled: not sent again",
-                              order_id=record.order_id)
-                continue
-            self.journal.write(record)
+        try:
+            records = self._commit(self.core.step(event))
+            self._observe(event, records, time.perf_counter_ns() - started)
+        except Exception as err:  # noqa: BLE001 - the shell's own bug: stop first
+            log.error("step handling failed", error=describe_error(err),
+                      input=type(event).__name__)
+            self.fault(FaultKind.SHELL_ERROR, f"{type(event).__name__}: {describe_error(err)}")
+
+    def fault(self, kind: FaultKind, detail: str, unsent: tuple[str, ...] = ()) -> None:
+        """Step a ``Fault`` into the core (KILLED at once) and journal what it can."""
+        out = self.core.step(Fault(now_ms(), kind, detail, unsent))  # never raises
+        self._faulting = True
+        try:
+            self._commit(out)
+        except Exception as err:  # noqa: BLE001 - KILLED already; nothing more to do
+            log.critical("recording a fault failed", error=describe_error(err))
+        finally:
+            self._faulting = False
+
+    def _commit(self, out: Any) -> list[Any]:
+        """Journal ``out``, then send / release the orders whose intent is on disk;
+        returns every record journaled (the releases' fills included)."""
+        records = list(out.records)
+        done = commit_records(self.journal, out.records, self._trip_latch)
+        self.notices.emit_all(out.notices)
         if out.audits and self.auditor is not None:
             self.auditor.submit(out.audits)  # a worker thread; verdicts come back as steps
-        decision = self.core.last_decision
-        if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
-            self.decisions.append(decision)
-            if self.first_decision_ms is None:
-                self.first_decision_ms = now_ms()
-                log.info("first decision", game_id=decision.game_id, tick=decision.tick,
-                         ms_since_start=self.first_decision_ms - self.started_ms)
+        self._track_decision()
+        allowed = set(done.allowed)
         if self.bridge is not None:
             for order in out.orders:
                 if order.order_id in allowed:
@@ -296,9 +316,39 @@ class Daemon:
             for order in out.orders:
                 if order.order_id in allowed:
                     self.mirror.send(order)
-            for record in out.records:  # after the sends: a presale order fills in-step
+            for record in out.records:
                 self._tell_mirror(record)
-        self._observe(event, out, time.perf_counter_ns() - started)
+        for order_id in done.allowed:  # after the sends: a presale order fills at once
+            if order_id in self.core.held:
+                records += self._commit(self.core.step(ReleaseOrder(now_ms(), order_id)))
+        if done.failed:
+            self._journal_failed(done)
+        elif done.committed and self.core.journal_down and not self._faulting:
+            records += self._commit(self.core.step(FaultCleared(now_ms(), FaultKind.JOURNAL_WRITE)))
+        return records
+
+    def _journal_failed(self, done: Committed) -> None:
+        detail = "; ".join(done.errors)
+        if self._faulting:  # the fault's own records could not be written: count only
+            self.core.stats["fault_records_unwritten"] += len(done.errors)
+            self.notices.emit(Notice("fault", "fault_records_unwritten", detail[:300],
+                                     "error"))
+            return
+        if self.core.journal_down and not done.unsent:
+            # the same outage goes on (the core makes no order meanwhile): count it only
+            self.core.stats["journal_write_failures"] += len(done.errors)
+            self.notices.emit(Notice("fault", "journal_still_failing", detail[:300], "error"))
+            return
+        self.fault(FaultKind.JOURNAL_WRITE, detail, tuple(done.unsent))
+
+    def _track_decision(self) -> None:
+        decision = self.core.last_decision
+        if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
+            self.decisions.append(decision)
+            if self.first_decision_ms is None:
+                self.first_decision_ms = now_ms()
+                log.info("first decision", game_id=decision.game_id, tick=decision.tick,
+                         ms_since_start=self.first_decision_ms - self.started_ms)
 
     def _tell_mirror(self, record: Any) -> None:
         """Paper's outcome of each order, so the mirror compares like with like."""
@@ -307,10 +357,10 @@ class Daemon:
         elif isinstance(record, OrderRecord) and record.status == OrderStatus.REJECTED.value:
             self.mirror.paper_outcome(record.order_id, False, None)
 
-    def _observe(self, event: Any, out: Any, elapsed_ns: int) -> None:
+    def _observe(self, event: Any, records: list[Any], elapsed_ns: int) -> None:
         """Prometheus counters from one step's records; between-games housekeeping."""
         m = self.metrics
-        for record in out.records:
+        for record in records:
             if isinstance(record, TickRecord):
                 m.ticks_total.inc()
             elif isinstance(record, DecisionRecord):

@@ -37,12 +37,14 @@ _ARM_REFUSED = {
 }
 
 
-def _rejected(parse_stats: dict[str, Any]) -> int:
-    """Total parser rejections from the feed's parse statistics."""
-    rejected = parse_stats.get("rejected", 0)
-    if isinstance(rejected, dict):
-        return int(sum(v for v in rejected.values() if isinstance(v, int)))
-    return int(rejected or 0)
+def rejections(d: Daemon) -> dict[str, int]:
+    """Every rejected feed input by reason — undecodable frames, parser rejections and
+    implausible values: what ``status`` shows and ``rugsd_feed_rejected_total`` counts."""
+    out = d.feed.rejected_by_reason() if d.feed is not None else {}
+    for key, n in d.core.stats.items():
+        if key.startswith("implausible_") and n:
+            out[f"implausible:{key[len('implausible_'):]}"] = n
+    return out
 
 
 def make_snapshot(d: Daemon) -> dict[str, Any]:
@@ -52,6 +54,7 @@ def make_snapshot(d: Daemon) -> dict[str, Any]:
     health = d.feed.health_snapshot() if d.feed is not None else None
     mirror = d.mirror.stats if d.mirror is not None else None
     bundle = getattr(getattr(core.strategy, "bundle", None), "manifest", None)
+    rejected = rejections(d)
     snap = build_snapshot(
         core, seq=d.snapshot_seq, now_ms=now_ms(),
         daemon={
@@ -66,7 +69,8 @@ def make_snapshot(d: Daemon) -> dict[str, Any]:
             "stale": bool(health.stale) if health else True,
             "last_tick_age_ms": health.age_ms if health else None,
             "reconnects": health.reconnects if health else 0,
-            "rejected": _rejected(health.parse_stats) if health else 0,
+            "rejected": sum(rejected.values()),
+            "rejected_by_reason": rejected,
         },
         execution={
             "executor": d.executor_kind, "pending_orders": len(core.open_orders),

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from rugsd.daemon.core.decision import DecisionCore, LastDecision, describe_intent
+from rugsd.daemon.core.faults import fault_counts
 from rugsd.daemon.events import Phase
 from rugsd.daemon.game import accounting
 from rugsd.daemon.game.accounting import lamports_to_sol
@@ -49,7 +50,18 @@ def account_block(core: DecisionCore) -> dict[str, Any]:
             "stake_sol": lamports_to_sol(bet.stake),
             "ticks_left": max(0, bet.end_tick - max(view.tick, 0)),
         },
+        "orphan": orphan_block(core),
     }
+
+
+def orphan_block(core: DecisionCore) -> dict[str, Any] | None:
+    """The latest settlement of exposure left from an ended game (a restart, a feed
+    gap), or the wait for one: which game, how (pending | revealed | unknown)."""
+    rep = core.orphan_report
+    if rep is None:
+        return None
+    return {"game_id": rep.game_id, "how": rep.how, "ts_ms": rep.ts_ms,
+            "detail": rep.detail, "realised_sol": lamports_to_sol(rep.realised)}
 
 
 def limits_block(core: DecisionCore) -> list[dict[str, Any]]:
@@ -216,6 +228,8 @@ def build_snapshot(
         "risk": {
             "state": risk.trading_state.value.upper(),
             "kill_latched": kill_latched or risk.killed,
+            "kill_reason": risk.kill_reason.value if risk.kill_reason else None,
+            "faults": fault_counts(core.stats),
             "flags": {
                 "operator_paused": risk.operator_paused,
                 "feed_stale": risk.feed_stale,

@@ -165,6 +165,11 @@ def restore_state(journal: Journal, paths: DataPaths, mode: str, run_id: str) ->
         log.info("account restored from the journal", balance=account.balance,
                  qty=account.qty, cost=account.cost, realised=account.realised,
                  last_game=state.last_game_id)
+    if exposed:
+        # the core settles it by that game's outcome (core/orphan.py) and says how
+        log.warning("the last run left exposure open: it is settled by that game's outcome",
+                    game_id=state.last_game_id, qty=account.qty, cost=account.cost,
+                    sidebet=account.sidebet is not None)
     return Restored(
         account=account,
         risk=risk,

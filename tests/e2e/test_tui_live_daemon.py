@@ -172,10 +172,12 @@ async def test_tui_live_stream_updates_widgets_and_pause_resume(
             d,
         )
         await _balance_matches_everywhere(app, d)
+        # a pause blocks entries; exits stay allowed (issue 10 #12)
         late = d.query(
-            "SELECT order_id, action, ts_ms FROM orders WHERE ts_ms > ?", (pause_ts + TICK_MS,)
+            "SELECT order_id, action, ts_ms FROM orders WHERE ts_ms > ? "
+            "AND action IN ('buy', 'sidebet')", (pause_ts + TICK_MS,)
         )
-        assert late == [], f"orders sent while paused: {late}"
+        assert late == [], f"entries sent while paused: {late}"
         assert (await status_json(d))["trading_state"] == "HALTED"
 
         # r: ACTIVE again, and the strategy's next buy goes out

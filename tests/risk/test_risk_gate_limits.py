@@ -143,8 +143,10 @@ def simulate(cfg: RiskConfig, balance: int, steps: list[tuple]) -> Counter:
         acct = world.acct
         counters, window, seq = counters.after(verdict), window.record(ts), seq + 1
         sent.append((ts, verdict.flatten))
-        # trading states
-        assert trading is not TradingState.HALTED
+        # trading states: HALTED lets through only exits, and only when merely paused
+        if trading is TradingState.HALTED:
+            assert verdict.action is Action.SELL
+            assert state.operator_paused and not state.feed_stale
         if trading is TradingState.REDUCING:
             assert verdict.action is Action.SELL
         if trading is TradingState.KILLED:

@@ -201,13 +201,27 @@ def test_rate_limit_refuses_the_order_past_the_limit():
 ALL_INTENTS = [BUY, SIDEBET, SELL_ALL, Intent(Action.SELL, percentage=10)]
 
 
-@pytest.mark.parametrize("state", [live_state(operator_paused=True), live_state(feed_stale=True),
-                                   live_state(venue_halted=True), RiskState()])
+@pytest.mark.parametrize("state", [live_state(feed_stale=True), RiskState(),
+                                   live_state(feed_stale=True, operator_paused=True),
+                                   live_state(feed_stale=True, venue_halted=True)])
 @pytest.mark.parametrize("intent", ALL_INTENTS)
-def test_halted_lets_nothing_through(state, intent):
+def test_halted_by_a_stale_feed_lets_nothing_through(state, intent):
     assert state.trading_state is TradingState.HALTED
     verdict = check(intent, context(account=holding(), state=state))
     assert isinstance(verdict, Refusal) and verdict.reason is ReasonCode.STATE_HALTED
+
+
+@pytest.mark.parametrize("flag", ["operator_paused", "venue_halted"])
+def test_a_pause_or_venue_halt_refuses_entries_and_lets_exits_through(flag):
+    # a pause (or a venue-integrity halt) stops new risk; it must never trap a position
+    # until the rug (issue 10 #12)
+    ctx = context(account=holding(), state=live_state(**{flag: True}))
+    assert ctx.state.trading_state is TradingState.HALTED
+    for entry in (BUY, SIDEBET):
+        verdict = check(entry, ctx)
+        assert isinstance(verdict, Refusal) and verdict.reason is ReasonCode.STATE_HALTED
+    assert isinstance(check(Intent(Action.SELL, percentage=25), ctx), Order)
+    assert isinstance(check(SELL_ALL, ctx), Order)
 
 
 @pytest.mark.parametrize("state", [live_state(reduce_only=True), live_state(exec_degraded=True)])

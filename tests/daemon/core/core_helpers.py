@@ -134,13 +134,16 @@ def make_test_core(
     risk: RiskState | None = None,
     balance: int = START_BALANCE,
     run_id: str = "core-test",
+    hold_orders: bool = False,
 ) -> DecisionCore:
-    """A paper-mode core with a fresh account of ``balance`` lamports."""
+    """A paper-mode core with a fresh account of ``balance`` lamports (``hold_orders``:
+    paper orders wait for ``ReleaseOrder``, as in the daemon)."""
     cfg = CoreSettings(
         run_id=run_id,
         limits=limits(**(risk_overrides or {})),
         order_prefix=run_id,
         paper_latency_ms=latency_ms,
+        hold_orders=hold_orders,
     )
     return DecisionCore(strategy, cfg, open_account(balance), risk=risk)
 

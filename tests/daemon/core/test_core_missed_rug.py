@@ -15,7 +15,7 @@ from core_helpers import (
 
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.game.accounting import FillKind, value_of
-from rugsd.daemon.journal.records import FillRecord
+from rugsd.daemon.journal.records import FillRecord, RiskEvent
 from rugsd.training.episodes import game_events, history_for, next_start_ms
 
 
@@ -53,21 +53,51 @@ def test_missed_rug_is_settled_at_the_revealed_rug_price() -> None:
     assert core.stats["orphan_settled_revealed"] == 1
 
 
-def test_missed_rug_without_history_values_the_position_at_zero() -> None:
+def test_missed_rug_without_history_waits_one_game_then_values_the_position_at_zero() -> None:
     # Arrange
     a, b = _two_games()
-    core = make_test_core(ScriptedStrategy(buy_then_hold()))
+    c = game_with_prices("20251030-00000000000000c3", [1.0, 1.05], next_start_ms(b))
+    strategy = ScriptedStrategy(buy_then_hold())
+    core = make_test_core(strategy)
     for event in _active_part(game_events(a)):
         core.step(event)
     cost = core.account.cost
-    # Act: B arrives with no gameHistory at all
-    for event in game_events(b)[:1]:
-        core.step(replace(event, history=()))
-    # Assert: flat, the whole cost realised as a loss, counted
+    calls = len(strategy.calls)
+    # Act 1: B arrives with no gameHistory at all (A's outcome unknown so far)
+    pending = []
+    for event in game_events(b):
+        pending += core.step(replace(event, history=())).records
+    # Assert 1: A's position is kept, B is not traded (the position belongs to A) and the
+    # wait is journaled once
+    assert core.account.qty > 0 and core.account.cost == cost
+    assert len(strategy.calls) == calls
+    waits = [r for r in pending if isinstance(r, RiskEvent) and r.reason == "orphan_pending"]
+    assert len(waits) == 1 and a.game_id in waits[0].detail
+    assert not [r for r in pending if isinstance(r, FillRecord)]
+    # Act 2: the next game begins, still without A in any history
+    settled = core.step(replace(game_events(c)[0], history=())).records
+    # Assert 2: flat, the whole cost realised as a loss, counted and journaled with how
     assert core.account.qty == 0
     assert core.account.realised == -cost
     assert core.stats["orphan_settled_unknown"] == 1
     assert ledger_identity_holds(core.account)
+    how = [r for r in settled if isinstance(r, RiskEvent) and r.reason == "orphan_settled"]
+    assert len(how) == 1 and "valued at 0" in how[0].detail
+    assert core.orphan_report is not None and core.orphan_report.how == "unknown"
+
+
+def test_a_history_without_the_game_settles_it_at_zero_at_once() -> None:
+    # Arrange: hold A's position; B's first event carries a history that lacks A
+    a, b = _two_games()
+    older = game_with_prices("20251030-0000000000000099", [1.0, 1.1], START_MS - 10**6)
+    core = make_test_core(ScriptedStrategy(buy_then_hold()))
+    for event in _active_part(game_events(a)):
+        core.step(event)
+    # Act
+    core.step(game_events(b, history_for([older]))[0])
+    # Assert
+    assert core.account.qty == 0
+    assert core.stats["orphan_settled_unknown"] == 1
 
 
 def test_a_position_restored_in_the_same_game_is_not_settled() -> None:

@@ -238,3 +238,32 @@ def test_core_risk_events_record_every_operator_transition() -> None:
         ("active", "killed", "operator_kill"),
         ("killed", "active", "operator_arm"),
     ]
+
+
+def test_core_pause_blocks_entries_but_lets_the_position_out() -> None:
+    # issue 10 #12: a paused daemon could not sell and left its position to the rug
+    def rule(view, acct):
+        if view.phase is Phase.PRESALE:
+            return Intent(Action.BUY, amount=sol_to_lamports(0.02), source="test")
+        if view.tick % 2 == 0:
+            return BUY
+        return Intent(Action.SELL, percentage=25, source="test")
+
+    core = make_test_core(ScriptedStrategy(rule), risk_overrides=NO_RATE_LIMIT)
+    events = events_of([_game(60)])
+    rest = _until_tick(core, events, 9)
+    assert core.account.qty > 0
+    _step(core, _op(OperatorAction.PAUSE, rest[0].ts_ms - 10))
+    assert core.trading_state is TradingState.HALTED
+    qty = core.account.qty
+
+    records = [r for ev in rest for r in _step(core, ev)]
+
+    decided = [d for d in _decisions(records) if d.phase == "active"]
+    entries = [d for d in decided if d.intent_action == "buy"]
+    assert entries and all(
+        (d.verdict, d.reason, d.trading_state) == ("refused", "state_halted", "halted")
+        for d in entries)
+    orders = [r for r in records if isinstance(r, OrderRecord) and r.status == "sent"]
+    assert orders and {o.action for o in orders} == {"sell"}
+    assert core.account.qty < qty

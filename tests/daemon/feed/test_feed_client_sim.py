@@ -3,14 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
-from collections.abc import Callable
 
 import pytest
 import socketio
 from aiohttp import web
+from feed_helpers import fast_feed, running, until
 
-from rugsd.daemon.config import FeedConfig, SimConfig
+from rugsd.daemon.config import SimConfig
 from rugsd.daemon.events import GameUpdate, Phase, PlayerUpdate
 from rugsd.daemon.feed.client import FeedClient, NotConnectedError
 from rugsd.daemon.sim.players import player_id_for
@@ -42,43 +41,13 @@ class Observer:
             self.transitions.extend(self.machine.apply(event))
 
 
-async def _until(cond: Callable[[], bool], timeout: float, what: str) -> None:
-    async def poll() -> None:
-        while not cond():
-            await asyncio.sleep(0.01)
-
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
-
-
-@contextlib.asynccontextmanager
-async def running(client: FeedClient):
-    stop = asyncio.Event()
-    task = asyncio.create_task(client.run(stop))
-    try:
-        yield client
-    finally:
-        stop.set()
-        await asyncio.wait_for(task, 10)
-
-
-def _feed(url: str, **kw) -> FeedConfig:
-    # silent_reconnect_s: SimServer.stop() leaves sockets open until the runner's cleanup
-    # (python-socketio's shutdown does not close them); the client must not wait for that
-    options = {"reconnect_delay_s": 0.1, "reconnect_delay_max_s": 0.5,
-               "silent_reconnect_s": 1.0, **kw}
-    return FeedConfig(url=url, **options)
-
-
 async def test_client_observes_a_full_game_from_cooldown_to_rug() -> None:
     sim = SimServer(SimConfig(), seed=11, speed=SPEED)
     await sim.start(HOST, 0)
     obs = Observer()
     try:
-        async with running(FeedClient(_feed(sim.url), on_event=obs)) as client:
-            await _until(lambda: any(isinstance(t, GameFinished) and t.complete
+        async with running(FeedClient(fast_feed(sim.url), on_event=obs)) as client:
+            await until(lambda: any(isinstance(t, GameFinished) and t.complete
                                      for t in obs.transitions), 40, "a complete game")
             assert client.connected
     finally:
@@ -96,21 +65,21 @@ async def test_client_reconnects_after_a_sim_restart_and_the_machine_recovers() 
     sim = SimServer(SimConfig(), seed=21, speed=10.0)
     port = await sim.start(HOST, 0)
     obs = Observer()
-    client = FeedClient(_feed(sim.url), on_event=obs)
+    client = FeedClient(fast_feed(sim.url), on_event=obs)
     async with running(client):
-        await _until(lambda: obs.machine.view.phase is Phase.ACTIVE
+        await until(lambda: obs.machine.view.phase is Phase.ACTIVE
                      and obs.machine.view.tick >= 2, 30, "an active game")
         await sim.stop()
         phase_at_stop = obs.machine.view.phase  # nearly always ACTIVE (rug hazard 0.5 %/tick)
-        await _until(lambda: not client.health_snapshot().connected, 10, "the disconnect")
+        await until(lambda: not client.health_snapshot().connected, 10, "the disconnect")
         ticks_before = sum(isinstance(t, TickAdvanced) for t in obs.transitions)
         seen_before = len(obs.transitions)
 
         sim = SimServer(SimConfig(), seed=22, speed=10.0)
         assert await sim.start(HOST, port) == port
         try:
-            await _until(lambda: client.health_snapshot().reconnects >= 1, 15, "a reconnect")
-            await _until(
+            await until(lambda: client.health_snapshot().reconnects >= 1, 15, "a reconnect")
+            await until(
                 lambda: sum(isinstance(t, TickAdvanced) for t in obs.transitions)
                 > ticks_before + 5, 30, "tick progress after the restart")
         finally:
@@ -129,18 +98,18 @@ async def test_stale_flag_rises_when_the_sim_stops_and_falls_when_ticks_resume()
     sim = SimServer(SimConfig(), seed=31, speed=SPEED)
     port = await sim.start(HOST, 0)
     changes: list[bool] = []
-    client = FeedClient(_feed(sim.url, stale_after_s=0.5),
+    client = FeedClient(fast_feed(sim.url, stale_after_s=0.5),
                         on_health_change=lambda change, snap: changes.append(change.stale))
     async with running(client):
-        await _until(lambda: changes == [False], 15, "fresh")
+        await until(lambda: changes == [False], 15, "fresh")
         await sim.stop()
-        await _until(lambda: changes[-1:] == [True], 10, "stale")
+        await until(lambda: changes[-1:] == [True], 10, "stale")
         assert client.health_snapshot().stale
 
         sim = SimServer(SimConfig(), seed=32, speed=SPEED)
         await sim.start(HOST, port)
         try:
-            await _until(lambda: changes[-1:] == [False], 15, "fresh again")
+            await until(lambda: changes[-1:] == [False], 15, "fresh again")
         finally:
             await sim.stop()
 
@@ -148,7 +117,7 @@ async def test_stale_flag_rises_when_the_sim_stops_and_falls_when_ticks_resume()
 
 
 async def test_emit_without_a_connection_is_a_clear_error() -> None:
-    client = FeedClient(_feed("http://127.0.0.1:9"))
+    client = FeedClient(fast_feed("http://127.0.0.1:9"))
 
     with pytest.raises(NotConnectedError):
         await client.emit_with_ack("buyOrder", {"amount": 0.001}, timeout=0.1)
@@ -156,13 +125,13 @@ async def test_emit_without_a_connection_is_a_clear_error() -> None:
 
 async def test_first_connect_failure_is_retried_until_the_server_appears(free_port) -> None:
     obs = Observer()
-    client = FeedClient(_feed(f"http://{HOST}:{free_port}"), on_event=obs)
+    client = FeedClient(fast_feed(f"http://{HOST}:{free_port}"), on_event=obs)
     async with running(client):
-        await _until(lambda: client.counters.connect_failures >= 2, 10, "failed attempts")
+        await until(lambda: client.counters.connect_failures >= 2, 10, "failed attempts")
         sim = SimServer(SimConfig(), seed=41, speed=SPEED)
         await sim.start(HOST, free_port)
         try:
-            await _until(lambda: obs.updates > 5, 15, "updates after the late start")
+            await until(lambda: obs.updates > 5, 15, "updates after the late start")
         finally:
             await sim.stop()
 
@@ -177,10 +146,10 @@ async def test_a_silent_connection_is_dropped_and_reconnected() -> None:
     await runner.setup()
     await web.TCPSite(runner, HOST, 0).start()
     port = runner.addresses[0][1]
-    client = FeedClient(_feed(f"http://{HOST}:{port}", silent_reconnect_s=0.3))
+    client = FeedClient(fast_feed(f"http://{HOST}:{port}", silent_reconnect_s=0.3))
     try:
         async with running(client):
-            await _until(lambda: client.health_snapshot().connects >= 2, 15, "a reconnect")
+            await until(lambda: client.health_snapshot().connects >= 2, 15, "a reconnect")
     finally:
         await runner.cleanup()
 
@@ -192,14 +161,14 @@ async def test_auth_names_the_player_and_orders_get_their_ack_as_a_dict() -> Non
     sim = SimServer(SimConfig(), seed=51, speed=SPEED)
     await sim.start(HOST, 0)
     players: list[PlayerUpdate] = []
-    client = FeedClient(_feed(sim.url), auth={"player": "alice"},
+    client = FeedClient(fast_feed(sim.url), auth={"player": "alice"},
                         on_event=lambda e: players.append(e) if isinstance(e, PlayerUpdate)
                         else None)
     try:
         async with running(client):
             assert await client.wait_connected(10)
             ack = await client.emit_with_ack("buyOrder", {"amount": 0.001}, timeout=10)
-            await _until(lambda: bool(players), 10, "a playerUpdate")
+            await until(lambda: bool(players), 10, "a playerUpdate")
     finally:
         await sim.stop()
 
@@ -210,7 +179,7 @@ async def test_auth_names_the_player_and_orders_get_their_ack_as_a_dict() -> Non
 async def test_cancelling_run_closes_the_connection() -> None:
     sim = SimServer(SimConfig(), seed=61, speed=SPEED)
     await sim.start(HOST, 0)
-    client = FeedClient(_feed(sim.url))
+    client = FeedClient(fast_feed(sim.url))
     task = asyncio.create_task(client.run(asyncio.Event()))
     try:
         assert await client.wait_connected(10)

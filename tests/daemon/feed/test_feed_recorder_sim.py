@@ -9,7 +9,7 @@ import os
 import signal
 import sys
 
-import pytest
+from feed_helpers import until
 
 from rugsd.daemon import cli_record
 from rugsd.daemon.config import FeedConfig, SimConfig
@@ -28,17 +28,6 @@ _CLI = (
 )
 
 
-async def _until(cond, timeout: float, what: str) -> None:
-    async def poll() -> None:
-        while not cond():
-            await asyncio.sleep(0.01)
-
-    try:
-        await asyncio.wait_for(poll(), timeout)
-    except TimeoutError:
-        pytest.fail(f"timed out waiting for {what}")
-
-
 async def test_recorded_games_replay_to_the_same_event_sequence(tmp_path) -> None:
     sim = SimServer(SimConfig(), seed=5, speed=40.0)
     await sim.start(HOST, 0)
@@ -49,7 +38,7 @@ async def test_recorded_games_replay_to_the_same_event_sequence(tmp_path) -> Non
     stop = asyncio.Event()
     task = asyncio.create_task(client.run(stop))
     try:
-        await _until(lambda: len({e.game_id for e in received if isinstance(e, GameUpdate)}) >= 3,
+        await until(lambda: len({e.game_id for e in received if isinstance(e, GameUpdate)}) >= 3,
                      40, "three games")
     finally:
         stop.set()
@@ -83,7 +72,7 @@ async def test_record_command_stops_cleanly_on_sigint(tmp_path, repo_root) -> No
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
     )
     try:
-        await _until(lambda: len(list(out.glob("*.jsonl"))) >= 2, 40, "two game files")
+        await until(lambda: len(list(out.glob("*.jsonl"))) >= 2, 40, "two game files")
         proc.send_signal(signal.SIGINT)
         stdout, stderr = await asyncio.wait_for(proc.communicate(), 15)
     finally:
@@ -110,7 +99,7 @@ async def test_kill_9_loses_at_most_the_line_being_written(tmp_path, repo_root) 
         stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL,
     )
     try:
-        await _until(lambda: len(list(out.glob("*.jsonl"))) >= 2, 40, "two game files")
+        await until(lambda: len(list(out.glob("*.jsonl"))) >= 2, 40, "two game files")
         proc.kill()
         await asyncio.wait_for(proc.wait(), 10)
     finally:

@@ -3,6 +3,7 @@ and ``rugsd report`` on the journal it leaves."""
 
 from __future__ import annotations
 
+import json
 import re
 import shutil
 from pathlib import Path
@@ -70,3 +71,34 @@ def test_runtime_replay_cli_refuses_an_empty_folder(tmp_path: Path) -> None:
 
     assert done.returncode != 0
     assert "Traceback" not in done.stderr
+
+
+def _recording_with_bad_payloads(folder: Path) -> Path:
+    """One game in the recorder's format whose last payloads the parser rejects (and logs)."""
+    folder.mkdir()
+    gid, t0 = "20251030-00000000000000aa", 1_761_000_000_000
+    payloads = [{"gameId": gid, "active": False, "rugged": False, "cooldownTimer": 9000,
+                 "allowPreRoundBuys": True}]
+    payloads += [{"gameId": gid, "active": True, "rugged": False, "cooldownTimer": 0,
+                  "price": 1.0 + 0.01 * t, "tickCount": t} for t in range(5)]
+    payloads += [{"gameId": gid, "active": True, "rugged": False, "cooldownTimer": 0,
+                  "price": -5, "tickCount": 6}]
+    lines = [json.dumps({"recv_ts_ms": t0 + 250 * i, "event": "gameStateUpdate",
+                         "args": [payload]}) for i, payload in enumerate(payloads)]
+    (folder / f"{gid}.jsonl").write_text("\n".join(lines) + "\n")
+    return folder
+
+
+def test_runtime_replay_json_prints_one_json_document_and_logs_to_stderr(
+    tmp_path: Path,
+) -> None:
+    # issue 10 #11: log lines were mixed into stdout (structlog's default is stdout)
+    folder = _recording_with_bad_payloads(tmp_path / "recs")
+
+    done = rugsd("replay", str(folder), "--json", "--data-dir", str(tmp_path / "j"))
+
+    assert done.returncode == 0, done.stderr
+    document = json.loads(done.stdout)  # the whole of stdout, nothing else
+    assert set(document) == {"summary", "report"}
+    assert document["summary"]["files"] == 1
+    assert "protocol.rejected" in done.stderr  # the log line is there, on stderr
