@@ -445,11 +445,10 @@ class Daemon:
         while not self.stop_event.is_set():
             await asyncio.sleep(TIMER_MS / 1000)
             ts = now_ms()
-            try:
-                self._poll_kill_switch(ts)
-            except Exception as err:  # noqa: BLE001 - a failed write must not end the polling
-                log.error("kill switch poll: a write failed", error=str(err),
-                          killed=self.core.risk.killed)
+            # I/O failures of the poll are handled inside (the latch keeper retries a latch
+            # the disk cannot take); anything else ends this task, which ``supervise``
+            # turns into KILLED: a daemon whose kill file is not watched must not trade
+            self._poll_kill_switch(ts)
             self._step(ClockTick(ts))
 
     # -- control plane --------------------------------------------------------------------

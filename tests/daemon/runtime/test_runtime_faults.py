@@ -173,7 +173,7 @@ async def test_a_dying_timer_kills_latches_and_stops_the_daemon(
         def unreadable(*_args: Any) -> None:
             raise PermissionError("run dir unreadable")
 
-        monkeypatch.setattr(killswitch, "poll_kill_file", unreadable)
+        monkeypatch.setattr(killswitch, "kill_file_latch", unreadable)
         # Assert: the daemon does not run on without its timer (stale-feed check, kill file)
         code = await asyncio.wait_for(task, 30)
     finally:
