@@ -22,6 +22,7 @@ _AREAS = (
     "rugsd.daemon.cli_record",
     "rugsd.daemon.cli_replay",
     "rugsd.daemon.cli_report",
+    "rugsd.daemon.cli_journal",
     "rugsd.daemon.cli_risk",
     "rugsd.daemon.cli_control",
     "rugsd.daemon.cli_tui",
@@ -35,6 +36,7 @@ _D = "rugsd.daemon."
 _OWNER = {
     "run": _D + "cli_run", "sim": _D + "cli_sim", "verify": _D + "cli_verify",
     "record": _D + "cli_record", "replay": _D + "cli_replay", "report": _D + "cli_report",
+    "export": _D + "cli_journal", "compact": _D + "cli_journal",
     "kill": _D + "cli_risk", "arm": _D + "cli_risk",
     "pause": _D + "cli_control", "resume": _D + "cli_control",
     "flatten": _D + "cli_control", "status": _D + "cli_control",

@@ -8,6 +8,13 @@ Arrow tables with explicit types, the big ``decisions`` table pre-aggregated in 
 with ``GROUP BY``; DuckDB then queries those Arrow tables and reads the Parquet dataset
 directly (its parquet reader is built in).
 
+Decisions older than the journal's retention window live only in the Parquet day files
+(``dataset/decisions/day-*.parquet``, see ``export``): the decision figures add those
+files' rows to the journal's rows they do not cover (``rowid > max_rowid`` of the
+day's file), so nothing is counted twice or lost when compaction prunes. An unreadable
+Parquet file is skipped with a warning naming it (``warnings``) and the report covers
+the rest.
+
 ``build_report(data_dir, since_ms)`` returns one JSON-ready dict. Keys:
 
 - ``empty`` (bool): the journal holds nothing in the window.
@@ -28,7 +35,9 @@ directly (its parquet reader is built in).
 - ``risk_events``: ``count``, ``by_transition`` ("old->new": n), ``recent`` (last 20).
 - ``kill_events``: list of ``{ts_ms, run_id, source, reason}``.
 - ``runs``: per-run breakdown (metadata + decisions, games, trades, P&L, ROI).
-- ``dataset``: Parquet files and rows per kind (ticks / decisions / games).
+- ``dataset``: Parquet files and rows per kind (ticks / decisions / games), and how many
+  files were ``unreadable``.
+- ``warnings``: one line per skipped (unreadable) Parquet file.
 """
 
 from __future__ import annotations
@@ -44,6 +53,10 @@ import pyarrow as pa
 
 from rugsd.daemon.game.accounting import FillKind, lamports_to_sol
 from rugsd.daemon.journal.dataset import DATASET_DIR
+from rugsd.daemon.journal.errors import DatasetError
+from rugsd.daemon.journal.export import DAY_MS, DayFile, read_day_file
+from rugsd.daemon.journal.migrations import tables_of
+from rugsd.daemon.journal.readers import query_files
 from rugsd.daemon.journal.schema import TABLES
 from rugsd.daemon.journal.store import JOURNAL_FILE
 
@@ -57,6 +70,7 @@ _TS_COLUMN = {
 }
 # small tables loaded whole into Arrow (decisions are aggregated in sqlite instead)
 _LOADED = ("runs", "orders", "fills", "risk_events", "kill_events", "operator_commands", "games")
+_SPECS = {spec.name: spec for spec in TABLES}
 _ENTRY_KINDS = (FillKind.BUY.value, FillKind.SIDEBET_PLACE.value)
 _TRADE_KINDS = (FillKind.BUY.value, FillKind.SELL.value, FillKind.RUG_SELL.value)
 _SIDEBET_KINDS = (
@@ -100,51 +114,97 @@ def iso(ts_ms: int | None) -> str | None:
 
 
 def _arrow(conn: sqlite3.Connection, sql: str, params: tuple, schema: pa.Schema) -> pa.Table:
-    rows = conn.execute(sql, params).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    return pa.Table.from_arrays(
-        [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)],
-        schema=schema,
-    )
+    return _rows_table(conn.execute(sql, params).fetchall(), schema)
+
+
+def _loaded_schema(name: str) -> pa.Schema:
+    """The Arrow schema of a loaded journal table (its non-blob columns)."""
+    spec = _SPECS[name]
+    return pa.schema([(c, _ARROW_TYPES[t]) for c, t in spec.columns.items() if t is not bytes])
 
 
 def _load(conn: sqlite3.Connection, since_ms: int) -> dict[str, pa.Table]:
-    """The small journal tables (window-filtered) plus decision aggregates, as Arrow."""
-    specs = {spec.name: spec for spec in TABLES}
+    """The small journal tables (window-filtered), as Arrow."""
     tables: dict[str, pa.Table] = {}
     for name in _LOADED:
-        spec = specs[name]
-        cols = [c for c, t in spec.columns.items() if t is not bytes]
-        schema = pa.schema([(c, _ARROW_TYPES[spec.columns[c]]) for c in cols])
+        schema = _loaded_schema(name)
+        cols = schema.names
         ts = _TS_COLUMN.get(name, "ts_ms")
         # run metadata is loaded whole: a run started before the window may act in it
         where = "" if name == "runs" else f" WHERE {ts} >= ?"
         params = () if name == "runs" else (since_ms,)
         tables[name] = _arrow(conn, f"SELECT {', '.join(cols)} FROM {name}{where}", params, schema)
-    tables["decision_counts"] = _arrow(
-        conn,
-        "SELECT run_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), MAX(ts_ms) "
-        "FROM decisions WHERE ts_ms >= ? GROUP BY run_id, intent_action, verdict, reason",
-        (since_ms,),
-        pa.schema(
-            [
-                ("run_id", pa.string()),
-                ("intent_action", pa.string()),
-                ("verdict", pa.string()),
-                ("reason", pa.string()),
-                ("n", pa.int64()),
-                ("first_ts", pa.int64()),
-                ("last_ts", pa.int64()),
-            ]
-        ),
-    )
-    tables["decision_games"] = _arrow(
-        conn,
-        "SELECT DISTINCT run_id, game_id FROM decisions WHERE ts_ms >= ?",
-        (since_ms,),
-        pa.schema([("run_id", pa.string()), ("game_id", pa.string())]),
-    )
     return tables
+
+
+_COUNTS_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("intent_action", pa.string()),
+        ("verdict", pa.string()),
+        ("reason", pa.string()),
+        ("n", pa.int64()),
+        ("first_ts", pa.int64()),
+        ("last_ts", pa.int64()),
+    ]
+)
+_GAMES_SCHEMA = pa.schema([("run_id", pa.string()), ("game_id", pa.string())])
+_COUNTS_SQL = ("SELECT run_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), "
+               "MAX(ts_ms) FROM {src} WHERE ts_ms >= ?{extra} "
+               "GROUP BY run_id, intent_action, verdict, reason")
+_GAMES_SQL = "SELECT DISTINCT run_id, game_id FROM {src} WHERE ts_ms >= ?{extra}"
+
+
+def _day_files(data_dir: Path) -> tuple[list[DayFile], list[str]]:
+    """Decision day files whose footer reads, and a warning for each other one."""
+    files, warnings = [], []
+    for path in sorted((data_dir / DATASET_DIR / "decisions").glob("day-*.parquet")):
+        try:
+            files.append(read_day_file(path))
+        except DatasetError as err:
+            warnings.append(f"skipped {err}")
+    return files, warnings
+
+
+def _decisions(
+    conn: sqlite3.Connection | None, data_dir: Path, since_ms: int
+) -> tuple[pa.Table, pa.Table, list[str]]:
+    """Decision counts and (run, game) pairs: the day files, plus the journal's rows
+    that no readable day file holds."""
+    days, warnings = _day_files(data_dir)
+    counts: list[tuple] = []
+    games: list[tuple] = []
+    files = [f.path for f in days if f.day_ms + DAY_MS > since_ms]
+    if files:
+        con = duckdb.connect()
+        rows, used, skipped = query_files(
+            _COUNTS_SQL.format(src="read_parquet(?)", extra=""), files, [since_ms], con)
+        counts += rows
+        warnings += skipped
+        games += query_files(
+            _GAMES_SQL.format(src="read_parquet(?)", extra=""), used, [since_ms], con)[0]
+        con.close()
+        days = [f for f in days if f.path in used or f.day_ms + DAY_MS <= since_ms]
+    if conn is not None:
+        # a journal row is in a day file when its day has one with max_rowid >= its rowid
+        covered = "".join(
+            f" AND NOT (ts_ms >= {f.day_ms} AND ts_ms < {f.day_ms + DAY_MS} "
+            f"AND rowid <= {f.max_rowid})"
+            for f in days if f.max_rowid > 0
+        )
+        counts += conn.execute(
+            _COUNTS_SQL.format(src="decisions", extra=covered), (since_ms,)).fetchall()
+        games += conn.execute(
+            _GAMES_SQL.format(src="decisions", extra=covered), (since_ms,)).fetchall()
+    return _rows_table(counts, _COUNTS_SCHEMA), _rows_table(games, _GAMES_SCHEMA), warnings
+
+
+def _rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.Table.from_arrays(
+        [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)],
+        schema=schema,
+    )
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
@@ -223,26 +283,28 @@ def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
-    """Files and rows per dataset kind, read with DuckDB's built-in Parquet reader."""
+def _dataset(data_dir: Path, since_ms: int) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Files and rows per dataset kind (DuckDB's Parquet reader), unreadable files
+    skipped with a warning each."""
     out: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
     ts_cols = {"ticks": "ts_ms", "decisions": "ts_ms", "games": "ended_ts_ms"}
     for kind, ts in ts_cols.items():
         files = sorted((data_dir / DATASET_DIR / kind).glob("*.parquet"))
-        rows = 0
-        if files:
-            rows = duckdb.execute(
-                f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?",
-                [[str(f) for f in files], since_ms],
-            ).fetchone()[0]
-        out[kind] = {"files": len(files), "rows": int(rows)}
-    return out
+        rows, used, skipped = query_files(
+            f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?", files, [since_ms])
+        warnings += skipped
+        out[kind] = {"files": len(used), "rows": int(rows[0][0]) if rows else 0,
+                     "unreadable": len(files) - len(used)}
+    return out, warnings
 
 
 def _connect(journal: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        if not tables_of(conn):
+            conn.close()
+            raise ReportError(f"cannot read journal {journal}: no journal tables (empty file?)")
     except sqlite3.Error as err:
         raise ReportError(f"cannot read journal {journal}: {err}") from None
     return conn
@@ -252,7 +314,7 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     """The report for ``data_dir`` (activity at or after ``since_ms``; None = all).
 
     Raises ``ReportError`` if ``data_dir`` does not exist or the journal is unreadable.
-    A data dir without a journal yields an empty report.
+    A data dir without a journal reports what the dataset holds.
     """
     root = Path(data_dir)
     if not root.is_dir():
@@ -260,21 +322,27 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     cutoff = since_ms if since_ms is not None else -(2**62)
     journal = root / JOURNAL_FILE
     con = duckdb.connect()
-    if journal.exists():
-        conn = _connect(journal)
-        try:
+    tables: dict[str, pa.Table] = {}
+    conn = _connect(journal) if journal.exists() else None
+    try:
+        if conn is not None:
             tables = _load(conn, cutoff)
-        except sqlite3.Error as err:
-            raise ReportError(f"cannot read journal {journal}: {err}") from None
-        finally:
+        counts, games, warnings = _decisions(conn, root, cutoff)
+    except sqlite3.Error as err:
+        raise ReportError(f"cannot read journal {journal}: {err}") from None
+    finally:
+        if conn is not None:
             conn.close()
-    else:
-        tables = {}
+    dataset, more = _dataset(root, cutoff)
+    warnings = list(dict.fromkeys(warnings + more))  # a bad day file is met twice
+    if not tables and counts.num_rows == 0:
+        return {**_empty(since_ms, dataset), "warnings": warnings}
+    for name in _LOADED:  # no journal: empty tables of the right shape
+        tables.setdefault(name, _rows_table([], _loaded_schema(name)))
+    tables["decision_counts"], tables["decision_games"] = counts, games
     for name, table in tables.items():
         con.register(name, table)
-    if not tables:
-        return _empty(since_ms, _dataset(root, cutoff))
-    return _assemble(con, since_ms, _dataset(root, cutoff))
+    return {**_assemble(con, since_ms, dataset), "warnings": warnings}
 
 
 def _empty(since_ms: int | None, dataset: dict) -> dict[str, Any]:

@@ -43,7 +43,14 @@ from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.mirror import SimMirror
 from rugsd.daemon.runtime.operator import handle_command, make_snapshot
-from rugsd.daemon.runtime.startup import DaemonError, claim_pid_file, now_ms, restore_state
+from rugsd.daemon.runtime.startup import (
+    DaemonError,
+    claim_pid_file,
+    journal_opened,
+    make_compactor,
+    now_ms,
+    restore_state,
+)
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
 from rugsd.strategy.registry import build_strategy
@@ -73,8 +80,10 @@ class Daemon:
         executor: str = "paper",
         live: bool = False,
         strategy: Any = None,
+        new_journal: bool = False,
     ):
         self.settings = settings
+        self.new_journal = new_journal
         self.paths = data_paths(data_dir)
         self.feed_url = feed_url
         self.executor_kind = executor
@@ -105,7 +114,13 @@ class Daemon:
         paths.run_dir.mkdir(parents=True, exist_ok=True)
         os.chmod(paths.run_dir, 0o700)
         self.pid_file = claim_pid_file(paths.run_dir)
-        self.journal = open_journal(paths.data_dir, self.settings)
+        try:
+            self.journal = open_journal(paths.data_dir, self.settings,
+                                        new_journal=self.new_journal)
+        except Exception:
+            self.pid_file.unlink(missing_ok=True)  # refusing to start leaves no pid file
+            raise
+        self.compactor = make_compactor(self.journal, paths.dataset_dir, self.settings)
         restored = restore_state(self.journal, paths, self.mode, self.run_id)
         self.latch_seen = restored.latched
         ts = now_ms()
@@ -123,6 +138,7 @@ class Daemon:
             self.pid_file.unlink(missing_ok=True)
             raise
         self.journal.write(run_started(self.settings, self.core, self.mode, ts))
+        journal_opened(self.journal, self.run_id, ts)
 
     # -- main ------------------------------------------------------------------------------
 
@@ -293,6 +309,8 @@ class Daemon:
                 self.mirror.reconcile(lambda: self.core.account))
         if self.reload_requested or self._bundle_changed():
             self._reload_strategy()
+        if self.compactor is not None:  # settlement: no decision is due for ~5 s
+            self.compactor.run(self.settings.journal.compact_budget_ms, now_ms())
 
     def _bundle_changed(self) -> bool:
         if self.settings.strategy.name != "onnx":
@@ -335,6 +353,7 @@ class Daemon:
         while not self.stop_event.is_set():
             await asyncio.sleep(TIMER_MS / 1000)
             ts = now_ms()
+            self.journal.flush_due()  # a silent feed does not hold a batch back
             self._step(ClockTick(ts))
             if not self.core.risk.killed:
                 latch = killswitch.poll_kill_file(run_dir, ts) or killswitch.read_latch(run_dir)
@@ -362,7 +381,9 @@ def run_daemon(
     feed_url: str | None = None,
     executor: str = "paper",
     live: bool = False,
+    new_journal: bool = False,
 ) -> int:
     """Blocking entry point for ``rugsd run``."""
-    daemon = Daemon(settings, data_dir, feed_url=feed_url, executor=executor, live=live)
+    daemon = Daemon(settings, data_dir, feed_url=feed_url, executor=executor, live=live,
+                    new_journal=new_journal)
     return asyncio.run(daemon.run())
