@@ -126,9 +126,11 @@ class JournalConfig(_Section):
     integrity_check: Literal["quick", "full", "off"] = "quick"
     # decisions and ticks older than this many days move to Parquet day files
     retention_days: int = Field(7, ge=0, le=36_500)
-    compact_between_games: bool = True  # the daemon compacts in each game's cooldown
-    compact_budget_ms: int = Field(40, ge=1, le=10_000)  # work per cooldown
-    compact_batch_rows: int = Field(5000, ge=100, le=1_000_000)  # rows per step
+    # the daemon compacts in each game's settlement (no decision due): a slice of at
+    # most about compact_budget_ms per feed event, compact_batch_rows rows per step
+    compact_between_games: bool = True
+    compact_budget_ms: int = Field(20, ge=1, le=10_000)
+    compact_batch_rows: int = Field(1000, ge=100, le=1_000_000)
 
 
 class LiveConfig(_Section):

@@ -4,10 +4,16 @@ the Parquet day files, so the journal stays bounded.
 Everything recovery and the loss budgets read stays in sqlite for good: runs, orders,
 fills, position snapshots (account, drawdown peak, day-start equity), risk and kill
 events, operator commands and games. Only the two high-volume tables are pruned, by
-whole UTC days: a day before ``day_of(now - retention_days)`` is exported (ticks,
-decisions and its games, ``export.DayExport``), and once its files are durable the
-rows those files cover (``rowid <= max_rowid``) are deleted in small transactions. A
-table's newest row is never deleted, so rowids are never reused.
+whole UTC days:
+
+1. a day that has closed (before today, UTC) is exported once (ticks, decisions and its
+   games, ``export.DayExport``), so training and ``rugsd report`` read yesterday from
+   Parquet without waiting for the retention window;
+2. a day before ``day_of(now - retention_days)`` is brought up to date (late rows, e.g.
+   a replay of old recordings, are appended) and, once its files are durable, the rows
+   those files cover (``rowid <= max_rowid``) are deleted in small transactions.
+
+A table's newest row is never deleted, so rowids are never reused.
 
 ``Compactor.run(budget_ms)`` does bounded steps (a row group written, or
 ``batch_rows`` rows deleted) until the budget is spent and keeps its place between
@@ -29,30 +35,32 @@ from pathlib import Path
 import pyarrow as pa
 import structlog
 
-from rugsd.daemon.journal.errors import DatasetError, JournalError
-from rugsd.daemon.journal.export import (
+from rugsd.daemon.journal.dayfiles import (
     DAY_MS,
     DECISIONS,
     GAMES,
     KINDS,
     TICKS,
-    DayExport,
     Kind,
     dataset_lock,
     day_label,
     day_of,
     day_path,
+    journal_days,
     max_rowid,
     read_day_file,
     remove_stale_temps,
 )
+from rugsd.daemon.journal.errors import DatasetError, JournalError
+from rugsd.daemon.journal.export import DayExport
 from rugsd.daemon.journal.store import Journal
 
 log = structlog.get_logger(__name__)
 
 PRUNED: tuple[Kind, ...] = tuple(k for k in KINDS if k.prunable)
 _ERRORS = (JournalError, OSError, sqlite3.Error, pa.ArrowException)
-_BACKOFF_CALLS = 20  # calls skipped after an error (about 20 games)
+_BACKOFF_CALLS = 500  # calls skipped after an error (about ten games' settlements)
+_MIN_ROWS = 100  # the smallest step (a Parquet row group of the day file)
 
 
 @dataclass
@@ -61,7 +69,8 @@ class CompactStats:
 
     calls: int = 0
     steps: int = 0
-    days_archived: int = 0
+    days_exported: int = 0  # closed days written to Parquet (not pruned yet)
+    days_archived: int = 0  # days past retention exported and pruned
     rows_exported: int = 0
     rows_pruned: int = 0
     vacuum_steps: int = 0
@@ -89,8 +98,8 @@ class Compactor:
         dataset_dir: Path,
         *,
         retention_days: int = 7,
-        batch_rows: int = 5000,
-        vacuum_pages: int = 1024,
+        batch_rows: int = 1000,
+        vacuum_pages: int = 256,
         clock: Callable[[], float] = time.perf_counter,
     ) -> None:
         self.journal = journal
@@ -101,9 +110,11 @@ class Compactor:
         self._clock = clock
         self.stats = CompactStats()
         self._day: int | None = None
-        self._tasks: deque[tuple[str, Kind]] = deque()
+        self._tasks: deque[tuple[str, Kind | None]] = deque()
+        self._pruning = False
         self._job: DayExport | None = None
         self._skip = 0
+        self._cost: dict[str, float] = {}  # learnt ms per row of each kind of step
 
     @property
     def conn(self) -> sqlite3.Connection:
@@ -129,7 +140,7 @@ class Compactor:
             with dataset_lock(self.dataset_dir, timeout_s=None) as held:
                 if not held:
                     return False
-                while self._step(now_ms):
+                while self._step(now_ms, deadline):
                     self.stats.steps += 1
                     if self._clock() >= deadline:
                         break
@@ -171,38 +182,88 @@ class Compactor:
 
     # -- one step ----------------------------------------------------------------------
 
-    def _step(self, now_ms: int) -> bool:
+    def _limit(self, key: str, deadline: float | None) -> int:
+        """Rows for the next step: what fits the time left, from the learnt cost."""
+        cost = self._cost.get(key)
+        if deadline is None or cost is None:
+            return self.batch_rows if deadline is None else min(self.batch_rows, 200)
+        left_ms = (deadline - self._clock()) * 1e3
+        return max(_MIN_ROWS, min(self.batch_rows, int(left_ms / cost)))
+
+    def _learn(self, key: str, rows: int, t0: float) -> None:
+        """Remember what a step of ``rows`` rows started at ``t0`` cost per row."""
+        if rows:
+            cost = (self._clock() - t0) * 1e3 / rows
+            old = self._cost.get(key)
+            self._cost[key] = cost if old is None else (old + cost) / 2
+
+    def _step(self, now_ms: int, deadline: float | None = None) -> bool:
         """One bounded unit of work; False when there is nothing to do."""
-        if self._job is not None:
-            if not self._job.still_valid():  # an export replaced the file: redo the day
+        job = self._job
+        if job is not None:
+            if not job.still_valid():  # an export replaced the file: redo the day
                 self._reset()
                 return True
-            if self._job.step():
-                self.stats.rows_exported += self._job.rows_written
+            key, t0 = f"export-{job.kind.name}", self._clock()
+            finished = job.step(self._limit(key, deadline))
+            self._learn(key, job.last_rows, t0)
+            if deadline is None:
+                job.wait_published()
+            if finished:
+                self.stats.rows_exported += job.rows_written
                 self._job = None
             return True
         if self._tasks:
-            what, kind = self._tasks[0]
+            what, kind = self._tasks.popleft()
             if what == "export":
-                self._tasks.popleft()
                 job = DayExport(self.conn, self.dataset_dir, kind, self._day, self.batch_rows)
                 self._job = job if job.needed else None
-            elif self._prune_step(kind) < self.batch_rows:
-                self._tasks.popleft()
-                if not self._tasks:
-                    self.stats.days_archived += 1
-                    log.info("journal day archived", day=day_label(self._day))
+            elif what == "prune":
+                key, t0 = f"prune-{kind.name}", self._clock()
+                limit = self._limit(key, deadline)
+                deleted = self._prune_step(kind, limit)
+                self._learn(key, deleted, t0)
+                if deleted == limit:
+                    self._tasks.appendleft((what, kind))  # more to delete
+            elif what == "done":
+                self._day_done()
             return True
         if self._vacuum_due():
             self._vacuum_step()
             return True
         day = self.next_day(now_ms)
+        prune = day is not None
+        if day is None:
+            day = self.closed_day(now_ms)
         if day is None:
             return False
-        self._day = day
+        self._day, self._pruning = day, prune
         self._tasks.extend([("export", k) for k in (TICKS, DECISIONS, GAMES)])
-        self._tasks.extend([("prune", k) for k in PRUNED])
+        if prune:
+            self._tasks.extend([("prune", k) for k in PRUNED])
+        self._tasks.append(("done", None))
         return True
+
+    def _day_done(self) -> None:
+        label = day_label(self._day)
+        if self._pruning:
+            self.stats.days_archived += 1
+            log.info("journal day archived", day=label)
+        else:
+            self.stats.days_exported += 1
+            log.info("journal day exported", day=label)
+        self._day = None
+
+    def closed_day(self, now_ms: int) -> int | None:
+        """The oldest closed day (before today, inside the window) with journal rows but
+        no day file yet (index seeks and file checks only)."""
+        today = day_of(now_ms)
+        for kind in PRUNED:
+            for day in journal_days(self.conn, kind, cutoff_ms(now_ms, self.retention_days),
+                                    today):
+                if not day_path(self.dataset_dir, kind, day).exists():
+                    return day
+        return None
 
     def next_day(self, now_ms: int) -> int | None:
         """The oldest day past the window with prunable rows (index seeks only)."""
@@ -217,8 +278,8 @@ class Compactor:
                 days.append(day_of(int(first)))
         return min(days) if days else None
 
-    def _prune_step(self, kind: Kind) -> int:
-        """Delete up to ``batch_rows`` rows of the day that its file covers."""
+    def _prune_step(self, kind: Kind, limit: int) -> int:
+        """Delete up to ``limit`` rows of the day that its file covers."""
         day = self._day
         path = day_path(self.dataset_dir, kind, day)
         newest = max_rowid(self.conn, kind.name)
@@ -233,7 +294,7 @@ class Compactor:
         deleted = self.journal.maintain(
             f"DELETE FROM {kind.name} WHERE rowid IN (SELECT rowid FROM {kind.name} "
             f"WHERE {kind.ts} >= ? AND {kind.ts} < ? AND rowid <= ? AND rowid < ? LIMIT ?)",
-            (day, day + DAY_MS, covered, newest, self.batch_rows),
+            (day, day + DAY_MS, covered, newest, limit),
         )
         self.stats.rows_pruned += deleted
         return deleted

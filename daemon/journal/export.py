@@ -1,289 +1,211 @@
-"""Parquet day files exported from the journal: ``dataset/<kind>/day-YYYY-MM-DD.parquet``.
+"""Parquet day files exported from the journal (``dataset/<kind>/day-YYYY-MM-DD.parquet``).
 
 The journal is the record; the dataset is derived from it and can be rebuilt from it
 (``rugsd export``) for every day the journal still holds. One file per kind (ticks,
-decisions, games) and UTC day, written atomically (temp file, fsync, rename).
-
-What a day file holds is stated in its Parquet metadata, ``rugsd.max_rowid = m``: every
-row of that day with ``rowid <= m`` — rowids only grow (compaction never deletes a
-table's newest row, so none is reused), so a later export appends just the day's rows
-with ``rowid > m`` (late rows, e.g. a replay of old recordings), and compaction may
-delete the day's rows with ``rowid <= m`` from sqlite once the file is durable. Games
-are rewritten whole (a revealed seed replaces its row), ticks and decisions are appended.
-
-``DayExport`` does one file in bounded steps (a row group per step), so the daemon can
+decisions, games) and UTC day (``dayfiles``), written atomically (temp file, fsync,
+rename). A later export of a day appends just its rows with ``rowid > max_rowid`` (late
+rows, e.g. a replay of old recordings); games are rewritten whole (a revealed seed
+replaces its row). ``DayExport`` does one file in bounded steps, so the daemon can
 spread it over game cooldowns; ``export_days`` runs them to completion for the CLI.
-Writers hold ``dataset/.lock`` (``dataset_lock``) while they work.
 """
 
 from __future__ import annotations
 
-import fcntl
 import os
-import re
 import sqlite3
-import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 
 import pyarrow as pa
 import pyarrow.parquet as pq
-import structlog
 
-from rugsd.daemon.journal.dataset import (
-    DECISIONS_SCHEMA,
-    GAMES_SCHEMA,
-    TICKS_SCHEMA,
-    arrow_table,
-    publish,
+from rugsd.daemon.journal.dataset import arrow_table, publish
+from rugsd.daemon.journal.dayfiles import (
+    DAY_MS,
+    KINDS,
+    META_MAX_ROWID,
+    DayFile,
+    Kind,
+    dataset_lock,
+    day_path,
+    file_signature,
+    journal_days,
+    max_rowid,
+    read_day_file,
+    remove_stale_temps,
+    set_aside_unreadable,
 )
-from rugsd.daemon.journal.errors import DatasetError, JournalError, unreadable
+from rugsd.daemon.journal.errors import DatasetError, JournalError
 
-log = structlog.get_logger(__name__)
-
-DAY_MS = 86_400_000
-META_MAX_ROWID = b"rugsd.max_rowid"
-LOCK_FILE = ".lock"
-_DAY_FILE = re.compile(r"^day-(\d{4}-\d{2}-\d{2})(?:-\d+)?\.parquet$")
+_PUBLISHER: ThreadPoolExecutor | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Kind:
-    """One exported table."""
-
-    name: str  # dataset sub-folder and sqlite table
-    ts: str  # the time column that picks the day
-    schema: pa.Schema
-    append: bool  # rows are only ever appended (ticks, decisions); else rewrite the day
-    prunable: bool  # compaction deletes old rows once exported
-
-
-TICKS = Kind("ticks", "ts_ms", TICKS_SCHEMA, append=True, prunable=True)
-DECISIONS = Kind("decisions", "ts_ms", DECISIONS_SCHEMA, append=True, prunable=True)
-GAMES = Kind("games", "ended_ts_ms", GAMES_SCHEMA, append=False, prunable=False)
-KINDS: tuple[Kind, ...] = (TICKS, DECISIONS, GAMES)
-
-
-def day_of(ts_ms: int) -> int:
-    """Start (ms) of the UTC day holding ``ts_ms``."""
-    return ts_ms - ts_ms % DAY_MS
-
-
-def day_label(day_ms: int) -> str:
-    """``YYYY-MM-DD`` of a day start."""
-    return datetime.fromtimestamp(day_ms / 1000, tz=UTC).strftime("%Y-%m-%d")
-
-
-def day_path(dataset_dir: Path, kind: Kind, day_ms: int) -> Path:
-    """``dataset/<kind>/day-YYYY-MM-DD.parquet``."""
-    return dataset_dir / kind.name / f"day-{day_label(day_ms)}.parquet"
-
-
-def day_of_file(path: Path) -> int | None:
-    """The day a ``day-YYYY-MM-DD.parquet`` file covers (None for other files)."""
-    m = _DAY_FILE.match(path.name)
-    if m is None:
-        return None
-    when = datetime.strptime(m.group(1), "%Y-%m-%d").replace(tzinfo=UTC)
-    return int(when.timestamp()) * 1000
-
-
-@dataclass(frozen=True, slots=True)
-class DayFile:
-    """A day file's footer: what it covers."""
-
-    path: Path
-    day_ms: int
-    max_rowid: int
-    rows: int
-
-
-def read_day_file(path: Path) -> DayFile:
-    """Read a day file's footer; ``DatasetError`` (one line) if it is unreadable."""
-    day = day_of_file(path)
-    try:
-        meta = pq.read_metadata(path)
-        kv = meta.metadata or {}
-        max_rowid = int(kv.get(META_MAX_ROWID, b"0"))
-    except (OSError, pa.ArrowException, ValueError) as err:
-        raise DatasetError(unreadable(path, err)) from None
-    return DayFile(path, day if day is not None else 0, max_rowid, meta.num_rows)
-
-
-@contextmanager
-def dataset_lock(dataset_dir: Path, timeout_s: float | None = 30.0) -> Iterator[bool]:
-    """Hold ``dataset/.lock`` (flock). ``timeout_s=None``: try once; yields whether held.
-
-    Raises ``DatasetError`` when ``timeout_s`` passes without the lock.
-    """
-    dataset_dir.mkdir(parents=True, exist_ok=True)
-    fd = os.open(dataset_dir / LOCK_FILE, os.O_RDWR | os.O_CREAT, 0o600)
-    try:
-        deadline = time.monotonic() + (timeout_s or 0)
-        while True:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-                break
-            except BlockingIOError:
-                if timeout_s is None:
-                    yield False
-                    return
-                if time.monotonic() > deadline:
-                    raise DatasetError(
-                        f"dataset {dataset_dir} is busy (another export or compaction); "
-                        "try again"
-                    ) from None
-                time.sleep(0.05)
-        try:
-            yield True
-        finally:
-            fcntl.flock(fd, fcntl.LOCK_UN)
-    finally:
-        os.close(fd)
-
-
-def max_rowid(conn: sqlite3.Connection, table: str) -> int:
-    """The table's newest rowid (0 when empty)."""
-    return int(conn.execute(f"SELECT COALESCE(MAX(rowid), 0) FROM {table}").fetchone()[0])
-
-
-def journal_days(
-    conn: sqlite3.Connection, kind: Kind, since_ms: int | None = None,
-    before_ms: int | None = None,
-) -> list[int]:
-    """Days with rows of ``kind`` in the journal, oldest first (index hops, no scan)."""
-    days: list[int] = []
-    lo = day_of(since_ms) if since_ms is not None else None
-    sql = f"SELECT MIN({kind.ts}) FROM {kind.name} WHERE {kind.ts} >= ?"
-    first = conn.execute(
-        f"SELECT MIN({kind.ts}) FROM {kind.name}" if lo is None else sql,
-        () if lo is None else (lo,),
-    ).fetchone()[0]
-    while first is not None and (before_ms is None or first < before_ms):
-        day = day_of(int(first))
-        days.append(day)
-        first = conn.execute(sql, (day + DAY_MS,)).fetchone()[0]
-    return days
-
-
-def _signature(path: Path) -> tuple[int, int, int] | None:
-    try:
-        st = path.stat()
-    except FileNotFoundError:
-        return None
-    return (st.st_ino, st.st_size, st.st_mtime_ns)
-
-
-def set_aside_unreadable(path: Path, err: DatasetError) -> Path:
-    """Rename an unreadable day file out of the readers' glob; returns the new path."""
-    target = path.with_name(f"{path.name}.unreadable-{int(time.time())}")
-    os.replace(path, target)
-    log.warning("unreadable day file set aside; re-exporting what the journal holds",
-                file=str(path), kept_as=target.name, error=str(err))
-    return target
+def _publisher() -> ThreadPoolExecutor:
+    global _PUBLISHER
+    if _PUBLISHER is None:
+        _PUBLISHER = ThreadPoolExecutor(max_workers=1, thread_name_prefix="rugsd-publish")
+    return _PUBLISHER
 
 
 class DayExport:
-    """Export one (kind, day) to its day file, a row group per ``step()``.
+    """Export one (kind, day) to its day file in bounded steps (``step()``).
 
-    Snapshot at construction: rows with ``rowid <= upto`` (the table's newest rowid
-    then). An existing file's rows are copied first (one row group per step), then the
-    journal's rows of the day after its ``max_rowid`` (appending kinds) or all of them
-    (games), ``batch_rows`` per step, ordered by time. ``finish`` publishes the file.
+    A snapshot at construction: journal rows with ``rowid <= upto`` (the table's newest
+    rowid then). Without a file yet (or for games, rewritten whole) each step writes the
+    next ``batch_rows`` rows of the day in time order. With a file, its rows are final
+    up to its ``max_rowid``: the day's index entries are scanned ``batch_rows`` per step
+    (index only, no table read) for rows after it; if there are any, the file's row
+    groups are copied (one per step) and the late rows appended. The new file is
+    published atomically when complete; ``published`` says whether one was.
     """
 
     def __init__(
         self, conn: sqlite3.Connection, dataset_dir: Path, kind: Kind, day_ms: int,
-        batch_rows: int = 5000,
+        batch_rows: int = 1000,
     ) -> None:
         self.conn, self.kind, self.day = conn, kind, day_ms
         self.path = day_path(dataset_dir, kind, day_ms)
         self.batch_rows = batch_rows
         self.upto = max_rowid(conn, kind.name)
         self.rows_written = 0
+        self.published = False
         self.old: DayFile | None = None
         if self.path.exists():
             try:
                 self.old = read_day_file(self.path)
             except DatasetError as err:
                 set_aside_unreadable(self.path, err)
-        self.signature = _signature(self.path)
+        self.signature = file_signature(self.path)
         self.base = self.old.max_rowid if (self.old is not None and kind.append) else 0
         self._cols = ", ".join(kind.schema.names)
-        self._cursor: tuple[int, int] = (day_ms - 1, 0)  # (ts, rowid) already written
-        self._old_groups = 0 if self.old is None or not kind.append else (
-            pq.ParquetFile(self.path).num_row_groups)
-        self._group = 0
+        self._cursor: tuple[int, int] = (day_ms - 1, 0)  # (ts, rowid) done so far
+        # appending to a file: first find the late rows (None: not scanned yet)
+        self._late: list[int] | None = [] if self.base == 0 else None
+        self._found: list[int] = []
+        self._old_batches: Iterator[pa.RecordBatch] | None = None  # the old file's rows
+        self._publishing: Future[None] | None = None
+        self.last_rows = 0  # rows (or index entries) the last step handled
         self._writer: pq.ParquetWriter | None = None
         self._tmp = self.path.with_name(f".{self.path.name}.{os.getpid()}.tmp")
         self.needed = self._needed()
         self.done = not self.needed
 
-    def _range(self) -> tuple[str, tuple[int, ...]]:
-        ts = self.kind.ts
-        return (f"{ts} >= ? AND {ts} < ? AND rowid > ? AND rowid <= ?",
-                (self.day, self.day + DAY_MS, self.base, self.upto))
-
     def _needed(self) -> bool:
-        where, params = self._range()
+        """Cheap: is there anything to look at (the late-row scan is done in steps)."""
+        ts, table = self.kind.ts, self.kind.name
+        day = (self.day, self.day + DAY_MS)
         if self.kind.append:
             row = self.conn.execute(
-                f"SELECT 1 FROM {self.kind.name} WHERE {where} LIMIT 1", params).fetchone()
+                f"SELECT 1 FROM {table} WHERE {ts} >= ? AND {ts} < ? AND rowid > ? "
+                "AND rowid <= ? LIMIT 1", (*day, 0, self.upto)).fetchone()
             return row is not None
         count, newest = self.conn.execute(
-            f"SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM {self.kind.name} WHERE {where}",
-            params).fetchone()
+            f"SELECT COUNT(*), COALESCE(MAX(rowid), 0) FROM {table} WHERE {ts} >= ? "
+            f"AND {ts} < ? AND rowid <= ?", (*day, self.upto)).fetchone()
         if self.old is None:
             return count > 0
         # a replaced row has a new rowid (> max_rowid); a moved one lowers the count
         return newest > self.old.max_rowid or count != self.old.rows
 
     def still_valid(self) -> bool:
-        """False if someone replaced the day file since this export started."""
-        return _signature(self.path) == self.signature
+        """False if someone else replaced the day file since this export started."""
+        if self._publishing is not None or self.published:
+            return True  # the replacement is our own
+        return file_signature(self.path) == self.signature
 
-    def step(self) -> bool:
-        """Write one row group; True once the file is published (or nothing to do)."""
+    def step(self, limit: int | None = None) -> bool:
+        """One bounded unit of work (at most ``limit`` rows, default ``batch_rows``);
+        True once finished (published, or nothing to do)."""
+        limit = limit or self.batch_rows
+        self.last_rows = 0
         if self.done:
             return True
+        if self._publishing is not None:  # fsync + rename run off this thread
+            if not self._publishing.done():
+                return False
+            self._publishing.result()  # raises what the publisher met
+            self._publishing = None
+            self.done = self.published = True
+            return True
+        if self._late is None:
+            return self._scan_step(limit)
         if self._writer is None:
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            meta = {META_MAX_ROWID: str(self.upto).encode(), b"rugsd.kind": self.kind.name.encode()}
-            self._writer = pq.ParquetWriter(
-                self._tmp, self.kind.schema.with_metadata(meta), compression="zstd")
-        if self._group < self._old_groups:
-            table = pq.ParquetFile(self.path).read_row_group(self._group)
-            self._writer.write_table(table.cast(self.kind.schema))
-            self._group += 1
+            self._open_writer()
+        if self._old_batches is not None:
+            batch = next(self._old_batches, None)
+            if batch is not None:
+                self._writer.write_batch(batch.cast(self.kind.schema))
+                self.last_rows = batch.num_rows
+                return False
+            self._old_batches = None
+        rows = self._next_rows(limit)
+        if rows:
+            self._writer.write_table(arrow_table(rows, self.kind.schema))
+            self.rows_written += len(rows)
+            self.last_rows = len(rows)
+        if len(rows) == limit:
             return False
-        where, params = self._range()
+        self._finish()
+        return False
+
+    def _scan_step(self, limit: int) -> bool:
+        """Read ``limit`` index entries of the day; collect rowids after the file's."""
         ts = self.kind.ts
-        rows = self.conn.execute(
-            f"SELECT {ts}, rowid, {self._cols} FROM {self.kind.name} WHERE {where} "
+        entries = self.conn.execute(
+            f"SELECT {ts}, rowid FROM {self.kind.name} WHERE {ts} >= ? AND {ts} < ? "
             f"AND ({ts}, rowid) > (?, ?) ORDER BY {ts}, rowid LIMIT ?",
-            (*params, *self._cursor, self.batch_rows),
+            (self.day, self.day + DAY_MS, *self._cursor, limit)).fetchall()
+        self.last_rows = len(entries) // 10  # index-only: about a tenth of a row's cost
+        if entries:
+            self._cursor = entries[-1]
+            self._found += [r for _, r in entries if self.base < r <= self.upto]
+        if len(entries) == limit:
+            return False
+        self._late = self._found
+        if not self._late:  # the file already holds the whole day
+            self.done = True
+            return True
+        self._old_batches = pq.ParquetFile(self.path).iter_batches(batch_size=self.batch_rows)
+        return False
+
+    def _next_rows(self, limit: int) -> list[tuple]:
+        """The next ``limit`` journal rows to append, in time order."""
+        ts, table = self.kind.ts, self.kind.name
+        if self._late:
+            chunk, self._late = self._late[:limit], self._late[limit:]
+            marks = ", ".join("?" * len(chunk))
+            return self.conn.execute(
+                f"SELECT {self._cols} FROM {table} WHERE rowid IN ({marks}) "
+                f"ORDER BY {ts}, rowid", chunk).fetchall()
+        if self.base:  # appending: the late rows were all there was
+            return []
+        rows = self.conn.execute(
+            f"SELECT {ts}, rowid, {self._cols} FROM {table} WHERE {ts} >= ? AND {ts} < ? "
+            f"AND rowid <= ? AND ({ts}, rowid) > (?, ?) ORDER BY {ts}, rowid LIMIT ?",
+            (self.day, self.day + DAY_MS, self.upto, *self._cursor, limit),
         ).fetchall()
         if rows:
             self._cursor = (rows[-1][0], rows[-1][1])
-            self._writer.write_table(arrow_table([r[2:] for r in rows], self.kind.schema))
-            self.rows_written += len(rows)
-        if len(rows) == self.batch_rows:
-            return False
-        self._finish()
-        return True
+        return [r[2:] for r in rows]
+
+    def _open_writer(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        meta = {META_MAX_ROWID: str(self.upto).encode(), b"rugsd.kind": self.kind.name.encode()}
+        self._writer = pq.ParquetWriter(
+            self._tmp, self.kind.schema.with_metadata(meta), compression="zstd")
 
     def _finish(self) -> None:
+        """Close the file and hand its fsync + rename to the publisher thread: an fsync
+        can take long on a busy disk, and the daemon's loop must not wait for it."""
         assert self._writer is not None
         self._writer.close()
         self._writer = None
         if not self.still_valid():
             self.abort()
             raise DatasetError(f"{self.path} changed during the export; it will be redone")
-        publish(self._tmp, self.path)
-        self.done = True
+        self._publishing = _publisher().submit(publish, self._tmp, self.path)
 
     def abort(self) -> None:
         """Drop the unfinished temp file."""
@@ -293,37 +215,20 @@ class DayExport:
         self._tmp.unlink(missing_ok=True)
         self.done = True
 
+    def wait_published(self) -> None:
+        """Block until a handed-off publish is done (CLI; the daemon polls ``step``)."""
+        if self._publishing is not None:
+            self._publishing.result()
+
     def run(self) -> int:
         """All steps; returns the journal rows written."""
         try:
             while not self.step():
-                pass
+                self.wait_published()
         except BaseException:
             self.abort()
             raise
         return self.rows_written
-
-
-def remove_stale_temps(dataset_dir: Path) -> int:
-    """Delete temp files of exports whose process is gone; returns how many."""
-    removed = 0
-    for kind in KINDS:
-        for tmp in (dataset_dir / kind.name).glob(".day-*.tmp"):
-            pid = tmp.name.rsplit(".", 2)[-2]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
-                tmp.unlink(missing_ok=True)
-                removed += 1
-    return removed
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True
 
 
 @dataclass
@@ -354,11 +259,11 @@ def export_days(
             (dataset_dir / kind.name).mkdir(parents=True, exist_ok=True)
             for day in journal_days(conn, kind, since_ms):
                 job = DayExport(conn, dataset_dir, kind, day, batch_rows)
-                if not job.needed:
-                    summary.days_unchanged[kind.name] += 1
-                    continue
                 summary.rows_written[kind.name] += job.run()
-                summary.files_written[kind.name] += 1
+                if job.published:
+                    summary.files_written[kind.name] += 1
+                else:
+                    summary.days_unchanged[kind.name] += 1
     return summary
 
 

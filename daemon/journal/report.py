@@ -53,8 +53,14 @@ import pyarrow as pa
 
 from rugsd.daemon.game.accounting import FillKind, lamports_to_sol
 from rugsd.daemon.journal.dataset import DATASET_DIR
+from rugsd.daemon.journal.dayfiles import (
+    DAY_MS,
+    DECISIONS,
+    DayFile,
+    journal_days,
+    read_day_file,
+)
 from rugsd.daemon.journal.errors import DatasetError
-from rugsd.daemon.journal.export import DAY_MS, DayFile, read_day_file
 from rugsd.daemon.journal.migrations import tables_of
 from rugsd.daemon.journal.readers import query_files
 from rugsd.daemon.journal.schema import TABLES
@@ -137,9 +143,10 @@ def _load(conn: sqlite3.Connection, since_ms: int) -> dict[str, pa.Table]:
     return tables
 
 
-_COUNTS_SCHEMA = pa.schema(
+_TALLY_SCHEMA = pa.schema(
     [
         ("run_id", pa.string()),
+        ("game_id", pa.string()),
         ("intent_action", pa.string()),
         ("verdict", pa.string()),
         ("reason", pa.string()),
@@ -148,11 +155,13 @@ _COUNTS_SCHEMA = pa.schema(
         ("last_ts", pa.int64()),
     ]
 )
-_GAMES_SCHEMA = pa.schema([("run_id", pa.string()), ("game_id", pa.string())])
-_COUNTS_SQL = ("SELECT run_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), "
-               "MAX(ts_ms) FROM {src} WHERE ts_ms >= ?{extra} "
-               "GROUP BY run_id, intent_action, verdict, reason")
-_GAMES_SQL = "SELECT DISTINCT run_id, game_id FROM {src} WHERE ts_ms >= ?{extra}"
+# one pass per source: counts per (run, game, action, verdict, reason); the report's
+# per-action counts and games seen are both derived from it
+_TALLY_SQL = (
+    "SELECT run_id, game_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), "
+    "MAX(ts_ms) FROM {src} WHERE ts_ms >= ?{extra} "
+    "GROUP BY run_id, game_id, intent_action, verdict, reason"
+)
 
 
 def _day_files(data_dir: Path) -> tuple[list[DayFile], list[str]]:
@@ -168,35 +177,37 @@ def _day_files(data_dir: Path) -> tuple[list[DayFile], list[str]]:
 
 def _decisions(
     conn: sqlite3.Connection | None, data_dir: Path, since_ms: int
-) -> tuple[pa.Table, pa.Table, list[str]]:
-    """Decision counts and (run, game) pairs: the day files, plus the journal's rows
-    that no readable day file holds."""
+) -> tuple[pa.Table, list[str]]:
+    """The decision tally: the day files, plus the journal's rows no readable day file
+    holds (``rowid > max_rowid`` of their day's file)."""
     days, warnings = _day_files(data_dir)
-    counts: list[tuple] = []
-    games: list[tuple] = []
+    rows: list[tuple] = []
     files = [f.path for f in days if f.day_ms + DAY_MS > since_ms]
     if files:
-        con = duckdb.connect()
-        rows, used, skipped = query_files(
-            _COUNTS_SQL.format(src="read_parquet(?)", extra=""), files, [since_ms], con)
-        counts += rows
+        found, used, skipped = query_files(_TALLY_SQL.format(src="read_parquet(?)", extra=""),
+                                           files, [since_ms])
+        rows += found
         warnings += skipped
-        games += query_files(
-            _GAMES_SQL.format(src="read_parquet(?)", extra=""), used, [since_ms], con)[0]
-        con.close()
         days = [f for f in days if f.path in used or f.day_ms + DAY_MS <= since_ms]
     if conn is not None:
-        # a journal row is in a day file when its day has one with max_rowid >= its rowid
-        covered = "".join(
-            f" AND NOT (ts_ms >= {f.day_ms} AND ts_ms < {f.day_ms + DAY_MS} "
-            f"AND rowid <= {f.max_rowid})"
-            for f in days if f.max_rowid > 0
-        )
-        counts += conn.execute(
-            _COUNTS_SQL.format(src="decisions", extra=covered), (since_ms,)).fetchall()
-        games += conn.execute(
-            _GAMES_SQL.format(src="decisions", extra=covered), (since_ms,)).fetchall()
-    return _rows_table(counts, _COUNTS_SCHEMA), _rows_table(games, _GAMES_SCHEMA), warnings
+        rows += _journal_tally(conn, {f.day_ms: f.max_rowid for f in days}, since_ms)
+    return _rows_table(rows, _TALLY_SCHEMA), warnings
+
+
+def _journal_tally(conn: sqlite3.Connection, covered: dict[int, int], since_ms: int) -> list:
+    """The journal's decision tally outside the day files, a day at a time through the
+    ts index (a day its file covers costs an index range scan, no table read)."""
+    indexed = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                           "name = 'idx_decisions_ts_ms'").fetchone()
+    if indexed is None:  # a journal not migrated yet: one scan
+        return conn.execute(_TALLY_SQL.format(src="decisions", extra=""),
+                            (since_ms,)).fetchall()
+    rows: list = []
+    for day in journal_days(conn, DECISIONS, since_ms):
+        rows += conn.execute(
+            _TALLY_SQL.format(src="decisions", extra=" AND ts_ms < ? AND rowid > ?"),
+            (max(day, since_ms), day + DAY_MS, covered.get(day, 0))).fetchall()
+    return rows
 
 
 def _rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
@@ -327,7 +338,7 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     try:
         if conn is not None:
             tables = _load(conn, cutoff)
-        counts, games, warnings = _decisions(conn, root, cutoff)
+        tally, warnings = _decisions(conn, root, cutoff)
     except sqlite3.Error as err:
         raise ReportError(f"cannot read journal {journal}: {err}") from None
     finally:
@@ -335,13 +346,18 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
             conn.close()
     dataset, more = _dataset(root, cutoff)
     warnings = list(dict.fromkeys(warnings + more))  # a bad day file is met twice
-    if not tables and counts.num_rows == 0:
+    if not tables and tally.num_rows == 0:
         return {**_empty(since_ms, dataset), "warnings": warnings}
     for name in _LOADED:  # no journal: empty tables of the right shape
         tables.setdefault(name, _rows_table([], _loaded_schema(name)))
-    tables["decision_counts"], tables["decision_games"] = counts, games
+    tables["decision_tally"] = tally
     for name, table in tables.items():
         con.register(name, table)
+    con.execute("CREATE TEMP TABLE decision_counts AS SELECT run_id, intent_action, verdict, "
+                "reason, SUM(n) AS n, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts "
+                "FROM decision_tally GROUP BY ALL")
+    con.execute("CREATE TEMP TABLE decision_games AS SELECT DISTINCT run_id, game_id "
+                "FROM decision_tally")
     return {**_assemble(con, since_ms, dataset), "warnings": warnings}
 
 

@@ -117,9 +117,10 @@ class Journal:
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
         try:
             self.conn.execute("PRAGMA busy_timeout=5000")
+            # schema first: a new file's auto_vacuum must be set before WAL writes page 1
+            self.schema_from, self.schema_version = prepare(self.conn)
             self.conn.execute("PRAGMA journal_mode=WAL")
             self.conn.execute("PRAGMA synchronous=NORMAL")
-            self.schema_from, self.schema_version = prepare(self.conn)
         except sqlite3.DatabaseError as err:
             self.conn.close()
             raise JournalOpenError(

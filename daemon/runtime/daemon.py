@@ -249,6 +249,7 @@ class Daemon:
             if isinstance(record, KillEvent):
                 self._trip_latch(record)
             self.journal.write(record)
+        self.journal.flush_due()  # the 100 ms clock steps too: a silent feed holds no batch
         decision = self.core.last_decision
         if decision is not None and (not self.decisions or self.decisions[-1] is not decision):
             self.decisions.append(decision)
@@ -299,8 +300,12 @@ class Daemon:
             self._between_games(event)
 
     def _between_games(self, event: GameUpdate) -> None:
-        """Cooldown: reconcile with the simulator, pick up a newly promoted bundle."""
+        """Cooldown: reconcile with the simulator, pick up a newly promoted bundle, and
+        compact the journal (a bounded slice per event of the settlement, when no
+        decision is due)."""
         view = self.core.view
+        if view.phase is Phase.COOLDOWN and self.compactor is not None:
+            self.compactor.run(self.settings.journal.compact_budget_ms, now_ms())
         if view.phase is not Phase.COOLDOWN or self._bundle_checked_game == view.game_id:
             return
         self._bundle_checked_game = view.game_id
@@ -309,8 +314,6 @@ class Daemon:
                 self.mirror.reconcile(lambda: self.core.account))
         if self.reload_requested or self._bundle_changed():
             self._reload_strategy()
-        if self.compactor is not None:  # settlement: no decision is due for ~5 s
-            self.compactor.run(self.settings.journal.compact_budget_ms, now_ms())
 
     def _bundle_changed(self) -> bool:
         if self.settings.strategy.name != "onnx":
@@ -353,7 +356,6 @@ class Daemon:
         while not self.stop_event.is_set():
             await asyncio.sleep(TIMER_MS / 1000)
             ts = now_ms()
-            self.journal.flush_due()  # a silent feed does not hold a batch back
             self._step(ClockTick(ts))
             if not self.core.risk.killed:
                 latch = killswitch.poll_kill_file(run_dir, ts) or killswitch.read_latch(run_dir)

@@ -16,7 +16,8 @@ import pytest
 from rugsd.daemon.cli_journal import add_parser
 from rugsd.daemon.journal import Journal, KillEvent, TickRecord, open_journal
 from rugsd.daemon.journal.compact import Compactor, cutoff_ms, reclaim
-from rugsd.daemon.journal.export import DAY_MS, export_days
+from rugsd.daemon.journal.dayfiles import DAY_MS
+from rugsd.daemon.journal.export import export_days
 from rugsd.daemon.journal.recovery import restore
 from rugsd.daemon.journal.report import build_report
 from rugsd.training.dataset import games_from_dataset
@@ -73,14 +74,15 @@ def test_days_past_retention_leave_sqlite_for_day_files(history: Path) -> None:
     with Journal(db) as journal:
         stats = Compactor(journal, history / "dataset", retention_days=7).run_all(NOW)
 
-    assert stats.days_archived == 3  # 12, 9 and 8 days ago
+    assert stats.days_archived == 3  # 12, 9 and 8 days ago: exported and pruned
+    assert stats.days_exported == 1  # 3 days ago: closed, exported, kept in sqlite
     assert _rows(db, "ticks", f"ts_ms < {cutoff}") == []
     assert _rows(db, "decisions", f"ts_ms < {cutoff}") == []
     assert _rows(db, "ticks") == [t for t in ticks_before if t[1] >= cutoff]
     assert {t: _rows(db, t) for t in KEPT_TABLES} == kept_before  # recovery's tables
-    old = sorted(t for t in ticks_before if t[1] < cutoff)
-    assert _parquet(history / "dataset", "ticks") == old
-    assert len({f.name for f in (history / "dataset" / "ticks").glob("day-*.parquet")}) == 3
+    closed = sorted(t for t in ticks_before if t[1] < NOW - NOW % DAY_MS)  # not today's
+    assert _parquet(history / "dataset", "ticks") == closed
+    assert len({f.name for f in (history / "dataset" / "ticks").glob("day-*.parquet")}) == 4
 
 
 def test_report_recovery_and_training_see_the_same_data_after_compaction(
@@ -120,7 +122,7 @@ def test_bounded_calls_resume_and_end_where_one_full_run_ends(
         while not compactor.run(budget_ms=0.001, now_ms=NOW):  # one step per call
             pruned_each.append(compactor.stats.rows_pruned)
             calls += 1
-            assert calls < 1000
+            assert calls < 20_000
     with Journal(twin / "journal.sqlite") as journal:
         Compactor(journal, twin / "dataset", retention_days=7).run_all(NOW)
 
@@ -134,7 +136,7 @@ def test_bounded_calls_resume_and_end_where_one_full_run_ends(
 
 def test_a_crash_after_the_export_loses_and_duplicates_nothing(history: Path) -> None:
     db = history / "journal.sqlite"
-    old_ticks = sorted(t for t in _rows(db, "ticks") if t[1] < cutoff_ms(NOW, 7))
+    closed = sorted(t for t in _rows(db, "ticks") if t[1] < NOW - NOW % DAY_MS)
     with Journal(db) as journal:
         crashed = Compactor(journal, history / "dataset", retention_days=7, batch_rows=50)
         # run until the first day file is published and its pruning has begun...
@@ -143,7 +145,7 @@ def test_a_crash_after_the_export_loses_and_duplicates_nothing(history: Path) ->
         # ...then the process dies (its in-memory state is gone); a new one carries on
         Compactor(journal, history / "dataset", retention_days=7).run_all(NOW)
 
-    assert _parquet(history / "dataset", "ticks") == old_ticks
+    assert _parquet(history / "dataset", "ticks") == closed
 
 
 def test_the_newest_row_is_kept_so_rowids_never_repeat(tmp_path: Path, make_session) -> None:

@@ -21,15 +21,14 @@ from rugsd.daemon.journal import (
     TickRecord,
     open_journal,
 )
-from rugsd.daemon.journal.export import (
+from rugsd.daemon.journal.dayfiles import (
     DAY_MS,
     DECISIONS,
-    DayExport,
     dataset_lock,
     day_label,
-    export_days,
     read_day_file,
 )
+from rugsd.daemon.journal.export import DayExport, export_days
 
 # 23:58 UTC: the session's games straddle midnight
 NEAR_MIDNIGHT = 1_700_000_000_000 - 1_700_000_000_000 % DAY_MS + DAY_MS - 120_000
@@ -144,9 +143,12 @@ def test_a_day_is_written_in_bounded_row_groups(journal_dir) -> None:
         job = DayExport(journal.conn, data_dir / "dataset", DECISIONS,
                         NEAR_MIDNIGHT - NEAR_MIDNIGHT % DAY_MS + DAY_MS, batch_rows=50)
         steps = 0
+        total = journal.conn.execute(
+            "SELECT COUNT(*) FROM decisions WHERE ts_ms >= ? AND ts_ms < ?",
+            (job.day, job.day + DAY_MS)).fetchone()[0]
         while not job.step():
             steps += 1
-            assert not job.path.exists()  # published only when complete
+            assert job.rows_written == total or not job.path.exists()  # whole, or absent
     meta = pq.ParquetFile(job.path).metadata
     assert max(meta.row_group(i).num_rows for i in range(meta.num_row_groups)) <= 50
     assert steps >= meta.num_rows // 50 - 1

@@ -13,7 +13,8 @@ import pytest
 from rugsd.daemon.cli_report import add_parser
 from rugsd.daemon.journal import DatasetWriter, DecisionRecord, Journal, TickRecord, open_journal
 from rugsd.daemon.journal.compact import Compactor
-from rugsd.daemon.journal.export import DAY_MS, export_days
+from rugsd.daemon.journal.dayfiles import DAY_MS
+from rugsd.daemon.journal.export import export_days
 from rugsd.daemon.journal.report import build_report
 
 NOW = 1_763_000_000_000 - 1_763_000_000_000 % DAY_MS + DAY_MS // 2

@@ -15,7 +15,7 @@ import pytest
 from daemon_proc import BASE_ENV, PYTHON, DaemonProc, clean_env, query, wait_for
 
 from rugsd.daemon.journal import DecisionRecord, TickRecord, open_journal
-from rugsd.daemon.journal.export import DAY_MS
+from rugsd.daemon.journal.dayfiles import DAY_MS
 
 
 class FlaggedDaemon(DaemonProc):
