@@ -60,6 +60,7 @@ log = structlog.get_logger(__name__)
 PRUNED: tuple[Kind, ...] = tuple(k for k in KINDS if k.prunable)
 _ERRORS = (JournalError, OSError, sqlite3.Error, pa.ArrowException)
 _BACKOFF_CALLS = 500  # calls skipped after an error (about ten games' settlements)
+_IDLE_CALLS = 100  # calls skipped after finding nothing to do (about two games)
 _MIN_ROWS = 100  # the smallest step (a Parquet row group of the day file)
 
 
@@ -77,7 +78,8 @@ class CompactStats:
     errors: int = 0
     last_error: str = ""
     max_call_ms: float = 0.0
-    call_ms: list[float] = field(default_factory=list, repr=False)
+    # the latest calls' durations (bounded: the daemon calls this for months)
+    call_ms: deque[float] = field(default_factory=lambda: deque(maxlen=100_000), repr=False)
 
     def as_dict(self) -> dict[str, object]:
         """Plain data (without the per-call times)."""
@@ -113,7 +115,8 @@ class Compactor:
         self._tasks: deque[tuple[str, Kind | None]] = deque()
         self._pruning = False
         self._job: DayExport | None = None
-        self._skip = 0
+        self._skip = 0  # calls to skip after an error
+        self._rest = 0  # calls to skip after finding nothing to do
         self._cost: dict[str, float] = {}  # learnt ms per row of each kind of step
 
     @property
@@ -132,6 +135,9 @@ class Compactor:
         if self._skip > 0:
             self._skip -= 1
             return False
+        if self._rest > 0:
+            self._rest -= 1
+            return True
         t0 = self._clock()
         deadline = t0 + budget_ms / 1000
         self.stats.calls += 1
@@ -146,6 +152,7 @@ class Compactor:
                         break
                 else:
                     idle = True
+                    self._rest = _IDLE_CALLS  # nothing changes that fast
         except _ERRORS as err:
             self._failed(err)
         finally:

@@ -26,6 +26,7 @@ import structlog
 
 from rugsd.daemon.journal.dataset import DECISIONS_SCHEMA, GAMES_SCHEMA, TICKS_SCHEMA
 from rugsd.daemon.journal.errors import DatasetError, unreadable
+from rugsd.risk.killswitch import pid_alive
 
 log = structlog.get_logger(__name__)
 
@@ -177,17 +178,8 @@ def remove_stale_temps(dataset_dir: Path) -> int:
     for kind in KINDS:
         for tmp in (dataset_dir / kind.name).glob(".day-*.tmp"):
             pid = tmp.name.rsplit(".", 2)[-2]
-            if pid.isdigit() and int(pid) != os.getpid() and not _alive(int(pid)):
+            if pid.isdigit() and int(pid) != os.getpid() and not pid_alive(int(pid)):
                 tmp.unlink(missing_ok=True)
                 removed += 1
     return removed
 
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

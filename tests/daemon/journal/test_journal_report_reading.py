@@ -6,6 +6,9 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -114,3 +117,20 @@ def test_an_unreadable_journal_is_one_error_line(tmp_path: Path, capsys, content
     err = capsys.readouterr().err
     assert rc == 1 and err.startswith("error: cannot read journal") and says in err
     assert err.count("\n") == 1
+
+
+@pytest.mark.parametrize("command", ["status", "report", "export", "compact"])
+def test_no_command_shows_a_traceback_for_a_corrupt_journal(tmp_path: Path,
+                                                             command: str) -> None:
+    (tmp_path / "journal.sqlite").write_bytes(b"SQLite format 3\x00" + b"\xee" * 8000)
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUGSD_")}
+    done = subprocess.run([sys.executable, "-m", "rugsd.daemon.cli", command, "--data-dir",
+                           str(tmp_path)], capture_output=True, text=True, timeout=120,
+                          env=env, check=False)
+    out = done.stdout + done.stderr
+    assert "Traceback" not in out
+    if command == "status":  # the daemon is down: status reads the files, says so
+        assert done.returncode == 3 and "journal    unreadable" in done.stdout
+    else:
+        assert done.returncode == 1
+        assert len([line for line in done.stderr.splitlines() if line.strip()]) == 1
