@@ -295,8 +295,8 @@ def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
 
 
 def _dataset(data_dir: Path, since_ms: int) -> tuple[dict[str, dict[str, int]], list[str]]:
-    """Files and rows per dataset kind (DuckDB's Parquet reader), unreadable files
-    skipped with a warning each."""
+    """Files and rows per dataset kind (DuckDB reads them: a file whose pages are damaged
+    is found too), unreadable files skipped with a warning each."""
     out: dict[str, dict[str, int]] = {}
     warnings: list[str] = []
     ts_cols = {"ticks": "ts_ms", "decisions": "ts_ms", "games": "ended_ts_ms"}
