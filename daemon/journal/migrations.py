@@ -82,12 +82,22 @@ def create_schema(conn: sqlite3.Connection) -> None:
             conn.execute(f'CREATE INDEX IF NOT EXISTS "{name}" ON "{spec.name}" ({quoted})')
 
 
+def _missing(conn: sqlite3.Connection) -> bool:
+    """A table or index of the specs is not in the database."""
+    have = {name for (name,) in conn.execute("SELECT name FROM sqlite_master")}
+    want = {spec.name for spec in TABLES} | {
+        f"idx_{spec.name}_{'_'.join(cols)}" for spec in TABLES for cols in spec.indexes}
+    return not want <= have
+
+
 def prepare(conn: sqlite3.Connection) -> tuple[int, int]:
     """Create or migrate the schema; returns (version found, version now).
 
-    A new database also gets ``auto_vacuum=INCREMENTAL`` (it can only be set before the
-    first table), so compaction can hand freed pages back to the filesystem in small
-    steps. Raises ``JournalOpenError`` for a journal newer than this rugsd.
+    After the steps, any table or index of the specs still missing is created (an
+    additive table needs no step of its own). A new database also gets
+    ``auto_vacuum=INCREMENTAL`` (it can only be set before the first table), so
+    compaction can hand freed pages back to the filesystem in small steps. Raises
+    ``JournalOpenError`` for a journal newer than this rugsd.
     """
     found = version_of(conn)
     if found > SCHEMA_VERSION:
@@ -95,17 +105,16 @@ def prepare(conn: sqlite3.Connection) -> tuple[int, int]:
             f"journal schema v{found} is newer than this rugsd understands (v{SCHEMA_VERSION})",
             "run the rugsd version that wrote it, or upgrade rugsd",
         )
-    if found == SCHEMA_VERSION:
+    if found == SCHEMA_VERSION and not _missing(conn):
         return found, found
     if found == 0:
         conn.execute("PRAGMA auto_vacuum = INCREMENTAL")
     conn.execute("BEGIN IMMEDIATE")
     try:
-        if found == 0:
-            create_schema(conn)
-        else:
+        if found:  # an existing journal: its steps, in order
             for version in range(found, SCHEMA_VERSION):
                 _STEPS[version](conn)
+        create_schema(conn)  # a new journal, or what an additive change left missing
         conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION}")
         conn.execute("COMMIT")
     except BaseException:

@@ -13,6 +13,7 @@ from rugsd.daemon.journal import (
     FillRecord,
     Journal,
     JournalOpenError,
+    KillEvent,
     TickRecord,
     migrations,
     open_journal,
@@ -147,3 +148,23 @@ def test_new_journal_uses_incremental_auto_vacuum(tmp_path: Path) -> None:
         mode = journal.conn.execute("PRAGMA auto_vacuum").fetchone()[0]
         journal.write(FillRecord(None, "r", 1, "g", 0, "buy", 1.0, 1, 1, 0, 1))
     assert mode == 2  # INCREMENTAL
+
+
+def test_a_table_or_index_the_specs_add_is_created_without_a_step(tmp_path: Path) -> None:
+    # what a merge that adds a table (and no migration step) meets in existing journals
+    Journal(tmp_path / "journal.sqlite").close()
+    conn = sqlite3.connect(tmp_path / "journal.sqlite")
+    conn.execute("DROP TABLE kill_events")
+    conn.execute("DROP INDEX idx_ticks_ts_ms")
+    conn.close()
+
+    with open_journal(tmp_path) as journal:
+        journal.write(KillEvent("r1", 1, "cli", "after the drop"))
+
+    assert _schema(tmp_path / "journal.sqlite") == _schema(_fresh(tmp_path))
+
+
+def _fresh(tmp_path: Path) -> Path:
+    path = tmp_path / "fresh.sqlite"
+    Journal(path).close()
+    return path
