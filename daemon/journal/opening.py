@@ -40,6 +40,7 @@ SQLITE_HEADER = b"SQLite format 3\x00"
 CheckMode = Literal["quick", "full", "off"]
 _DATASET_KINDS = ("ticks", "decisions", "games")
 _HINT_FRESH = "start fresh on purpose with `rugsd run --new-journal` (the old file is kept)"
+_HINT_NEW = "start fresh on purpose with `rugsd run --new-journal`"
 
 
 @dataclass(frozen=True, slots=True)
@@ -210,7 +211,7 @@ def open_checked(
         if evidence is not None and not new_journal:
             raise JournalOpenError(
                 f"journal {path} is missing but {data_dir} has run before ({evidence})",
-                f"restore {JOURNAL_FILE} from a backup, or {_HINT_FRESH}",
+                f"restore {JOURNAL_FILE} from a backup, or {_HINT_NEW}",
             )
         create_new(path)
         created, ran = True, "new"
