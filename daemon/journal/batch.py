@@ -22,24 +22,26 @@ DATA_ERRORS: tuple[type[BaseException], ...] = (
 class PendingBatch:
     """Rows per table (decisions, ticks) and when the batch started (``clock()`` time)."""
 
-    __slots__ = ("rows", "since")
+    __slots__ = ("n", "rows", "since")
 
     def __init__(self, tables: tuple[str, ...]) -> None:
         self.rows: dict[str, list[Row]] = {t: [] for t in tables}
         self.since: float | None = None
+        self.n = 0  # rows held (kept up to date: checked on every record)
 
     def __len__(self) -> int:
-        return sum(len(r) for r in self.rows.values())
+        return self.n
 
     def add(self, table: str, row: Row, now: float) -> None:
         """Append a row; the batch's age starts with its first row."""
         self.rows[table].append(row)
+        self.n += 1
         if self.since is None:
             self.since = now
 
     def due(self, now: float, size: int, interval_s: float) -> bool:
         """Full, or older than ``interval_s``."""
-        return self.since is not None and (len(self) >= size or now - self.since >= interval_s)
+        return self.since is not None and (self.n >= size or now - self.since >= interval_s)
 
     def clear(self) -> dict[str, int]:
         """Empty the batch; returns the rows per table it held."""
@@ -47,6 +49,7 @@ class PendingBatch:
         for rows in self.rows.values():
             rows.clear()
         self.since = None
+        self.n = 0
         return counts
 
     def bound(self, limit: int) -> dict[str, int]:
@@ -56,6 +59,7 @@ class PendingBatch:
             dropped[table] = max(0, len(rows) - limit)
             if dropped[table]:
                 del rows[: dropped[table]]
+        self.n = sum(len(r) for r in self.rows.values())
         return dropped
 
     def insert_all(self, conn: sqlite3.Connection, sql: dict[str, str]) -> None:
@@ -77,4 +81,5 @@ class PendingBatch:
                 except DATA_ERRORS as err:
                     skipped.append(f"{table} row {row[:5]!r}: {err}")
             self.rows[table] = kept
+        self.n = sum(len(r) for r in self.rows.values())
         return skipped

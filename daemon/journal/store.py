@@ -202,8 +202,10 @@ class Journal:
 
     def _batched(self, table: str, row: tuple[Any, ...]) -> None:
         now = self._clock()
-        self._batch.add(table, row, now)
-        if self._batch.due(now, self.batch_size, self._flush_interval_s):
+        batch = self._batch
+        batch.add(table, row, now)
+        # batch.due() inlined: this runs for every tick and decision
+        if batch.n >= self.batch_size or now - batch.since >= self._flush_interval_s:
             self.flush()
 
     def _transaction(self, sql: str | None, row: tuple[Any, ...] | None,
