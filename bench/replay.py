@@ -4,7 +4,8 @@ Keys: ``ticks_per_s`` — recorded tick lines (every ``gameStateUpdate`` the rec
 cooldown included) stepped through ``DecisionCore`` per second, events already in memory;
 ``active_ticks_per_s`` — the same run counted in active-game ticks only;
 ``with_reading_ticks_per_s`` — including reading and parsing the JSONL files;
-``with_journal_ticks_per_s`` — including the sqlite journal and Parquet dataset writes;
+``with_journal_ticks_per_s`` — including the sqlite journal writes (ticks and decisions;
+the Parquet dataset is exported from the journal, off this path);
 ``deterministic`` — two runs gave the same decision-log hash.
 """
 

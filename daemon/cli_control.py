@@ -190,6 +190,12 @@ def read_journal(path: Path) -> dict[str, Any] | None:
         conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True, timeout=1.0)
     except sqlite3.Error:
         return None
+    try:
+        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+    except sqlite3.DatabaseError as err:  # corrupt: say so rather than show nothing
+        conn.close()
+        return {"error": f"unreadable ({err}); `rugsd run` will refuse it, see "
+                         "docs/reliability.md"}
     conn.row_factory = sqlite3.Row
     out: dict[str, Any] = {}
     try:
@@ -268,6 +274,8 @@ def format_offline(report: dict[str, Any]) -> str:
     journal = report.get("journal")
     if journal is None:
         lines.append("journal    none")
+    elif journal.get("error"):
+        lines.append(f"journal    {journal['error']}")
     else:
         ev = journal.get("last_risk_event")
         if ev:

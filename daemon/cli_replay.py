@@ -8,6 +8,7 @@ import sys
 from pathlib import Path
 
 from rugsd.daemon.config import load_settings
+from rugsd.daemon.journal.errors import JournalError
 from rugsd.daemon.journal.report import build_report
 from rugsd.daemon.logs import configure
 from rugsd.daemon.runtime.build import data_dir_of
@@ -18,7 +19,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     """Register ``replay``."""
     p = sub.add_parser("replay", help="replay recordings through the decision core (paper)")
     p.add_argument("paths", nargs="+", metavar="PATH", help="recording file or folder")
-    p.add_argument("--data-dir", help="where the journal and dataset go")
+    p.add_argument("--data-dir", help="where the journal goes")
     p.add_argument("--strategy", help="strategy name (default: strategy.name from config)")
     p.add_argument("--decision-log", type=Path, help="also write the decision log (JSONL)")
     p.add_argument("--json", action="store_true", help="print the summary as JSON")
@@ -40,7 +41,7 @@ def run_replay(args: argparse.Namespace) -> int:
             return 1
     try:
         summary = replay(args.paths, settings, data_dir, decision_log=args.decision_log)
-    except NothingToReplay as err:
+    except (NothingToReplay, JournalError) as err:
         print(f"rugsd replay: {err}", file=sys.stderr)
         return 1
     report = build_report(data_dir)
@@ -53,5 +54,6 @@ def run_replay(args: argparse.Namespace) -> int:
     print(f"run {s.run_id}: {s.decisions} decisions, {s.orders} orders, {s.fills} fills, "
           f"{s.games} games; P&L {s.pnl_sol:+.9f} SOL; state {s.trading_state}")
     print(f"decision log sha256 {s.decision_log_sha256}")
-    print(f"journal and dataset in {data_dir}; `rugsd report --data-dir {data_dir}` for more")
+    print(f"journal in {data_dir}; `rugsd report --data-dir {data_dir}` for more, "
+          "`rugsd export` for the Parquet dataset")
     return 0

@@ -1,9 +1,11 @@
 """``rugsd report [--data-dir DIR] [--json] [--since ISO|duration] [--plots DIR]``.
 
-Prints performance and safety figures from the journal (see ``rugsd.daemon.journal.report``
-for the JSON keys), then the fairness section (the house-edge meter); ``--plots`` also
-writes its survival plot (needs matplotlib, in the train extra). Exit codes: 0 on success (also for an empty journal, with a clear
-message), 1 for a missing data dir, an unreadable journal or a bad ``--since``.
+Prints performance and safety figures from the journal and the Parquet day files (see
+``rugsd.daemon.journal.report`` for the JSON keys), then the fairness section (the
+house-edge meter); ``--plots`` also writes its survival plot (needs matplotlib, in the
+train extra). An unreadable Parquet file is skipped with one warning line on stderr
+naming it. Exit codes: 0 on success (also for an empty journal, with a clear message), 1
+for a missing data dir, an unreadable journal or a bad ``--since``.
 """
 
 from __future__ import annotations
@@ -43,7 +45,8 @@ def add_parser(subparsers: Any) -> None:
     p.set_defaults(func=run_report)
 
 
-def _data_dir(args: argparse.Namespace) -> Path:
+def data_dir_arg(args: argparse.Namespace) -> Path:
+    """``--data-dir``, else the configured data dir."""
     if args.data_dir is not None:
         return Path(args.data_dir)
     return load_settings().general.data_dir
@@ -52,7 +55,7 @@ def _data_dir(args: argparse.Namespace) -> Path:
 def run_report(args: argparse.Namespace) -> int:
     """Build and print the report; returns the exit code."""
     try:
-        data_dir = _data_dir(args)
+        data_dir = data_dir_arg(args)
         since_ms = (
             parse_since(args.since, int(time.time() * 1000)) if args.since is not None else None
         )
@@ -60,6 +63,8 @@ def run_report(args: argparse.Namespace) -> int:
     except (ReportError, ValueError, ConfigError) as exc:
         sys.stderr.write(f"error: {exc}\n")  # one line, never wrapped
         return 1
+    for warning in report.get("warnings", []):
+        sys.stderr.write(f"warning: {warning}\n")
     plots = getattr(args, "plots", None)
     if plots is not None:
         path, note = write_survival_plot(facts_in(data_dir, since_ms), plots)

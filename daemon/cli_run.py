@@ -23,6 +23,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--strategy", help="override strategy.name")
     p.add_argument("--yes-i-mean-it", action="store_true",
                    help="live mode without the interactive confirmation")
+    p.add_argument("--new-journal", action="store_true",
+                   help="start a fresh journal on purpose (an existing one is kept under "
+                   "another name; the account restarts at paper.starting_balance_sol)")
     p.set_defaults(func=run)
 
 
@@ -58,12 +61,13 @@ def run(args: argparse.Namespace) -> int:
         if refused is not None:
             print(f"rugsd run --live: refused: {refused}", file=sys.stderr)
             return 2
+    from rugsd.daemon.journal.errors import JournalError
     from rugsd.daemon.runtime.daemon import DaemonError, run_daemon
     from rugsd.strategy.registry import StrategyError
 
     try:
         return run_daemon(settings, data_dir_of(settings, args.data_dir), feed_url=args.feed,
-                          executor=executor, live=args.live)
-    except (DaemonError, StrategyError) as err:
+                          executor=executor, live=args.live, new_journal=args.new_journal)
+    except (DaemonError, StrategyError, JournalError) as err:
         print(f"rugsd run: {err}", file=sys.stderr)
         return 1

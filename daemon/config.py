@@ -172,14 +172,23 @@ class ShutdownConfig(_Section):
 
 
 class JournalConfig(_Section):
-    """Journal (sqlite) and training dataset (Parquet) settings."""
+    """Journal (sqlite) and training dataset (Parquet, exported from the journal)."""
 
-    parquet_games_per_file: int = Field(50, ge=1, le=100_000)
     decisions_keep_features: bool = True
     # fsync (synchronous=FULL) order intents and kill events: survive power loss too
     fsync_orders: bool = True
+    # decisions and ticks commit in batches of this size, or this old (kill -9 loses <= 1)
     decision_batch_size: int = Field(1000, ge=1, le=1_000_000)
     decision_flush_interval_ms: int = Field(1000, ge=0, le=3_600_000)
+    # at start: quick_check (default), full integrity_check, or off
+    integrity_check: Literal["quick", "full", "off"] = "quick"
+    # decisions and ticks older than this many days move to Parquet day files
+    retention_days: int = Field(7, ge=0, le=36_500)
+    # the daemon compacts in each game's settlement (no decision due): a slice of at
+    # most about compact_budget_ms per feed event, compact_batch_rows rows per step
+    compact_between_games: bool = True
+    compact_budget_ms: int = Field(20, ge=1, le=10_000)
+    compact_batch_rows: int = Field(1000, ge=100, le=1_000_000)
 
 
 class LiveConfig(_Section):

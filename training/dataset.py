@@ -3,9 +3,11 @@ fast simulator, split by game and time (never by row).
 
 Sources, all turned into ``rugsd.training.episodes.GameSpec``:
 
-- the daemon's dataset ``DATA_DIR/dataset/ticks/*.parquet`` (``rugsd.daemon.journal.dataset``),
-  read with DuckDB: a game is kept when it has every active tick ``0..R-1`` and a
-  ``rugged`` row at ``R`` (duplicates across runs collapse by game id);
+- the daemon's dataset ``DATA_DIR/dataset/ticks/*.parquet``, exported from the journal
+  first (``rugsd.daemon.journal.export``: ticks are journaled, Parquet is derived), read
+  with DuckDB: a game is kept when it has every active tick ``0..R-1`` and a ``rugged``
+  row at ``R`` (duplicates across runs collapse by game id); an unreadable file is
+  skipped with a warning;
 - recordings (ours or the real ones) through ``rugsd.daemon.feed.replay.ReplaySource`` and the
   daemon's own ``GameStateMachine``: a game is kept when the machine saw it start at
   tick 0, saw its rug and had no carried (unknown) tick — incomplete games are counted;
@@ -42,6 +44,7 @@ class LoadStats:
 
     dataset_games: int = 0
     dataset_incomplete: int = 0
+    dataset_unreadable_files: int = 0
     recording_games: int = 0
     recording_incomplete: int = 0
     recording_files: int = 0
@@ -57,27 +60,28 @@ def games_from_dataset(data_dir: str | Path, stats: LoadStats | None = None) -> 
     """Complete games from ``DATA_DIR/dataset/ticks/*.parquet`` (empty when absent)."""
     stats = stats if stats is not None else LoadStats()
     folder = Path(data_dir) / "dataset" / "ticks"
-    if not folder.is_dir() or not any(folder.glob("*.parquet")):
+    files = sorted(folder.glob("*.parquet")) if folder.is_dir() else []
+    if not files:
         return []
-    import duckdb
+    from rugsd.daemon.journal.readers import query_files
 
-    con = duckdb.connect()
-    try:
-        rows = con.execute(
-            """
-            SELECT game_id, tick, price, phase, ts_ms FROM (
-              SELECT *, row_number() OVER (PARTITION BY game_id, tick ORDER BY ts_ms) AS rn
-              FROM read_parquet(?)
-            ) WHERE rn = 1 ORDER BY game_id, tick
-            """,
-            [str(folder / "*.parquet")],
-        ).fetchnumpy()
-    finally:
-        con.close()
+    rows, used, warnings = query_files(
+        """
+        SELECT game_id, tick, price, phase, ts_ms FROM (
+          SELECT *, row_number() OVER (PARTITION BY game_id, tick ORDER BY ts_ms) AS rn
+          FROM read_parquet(?)
+        ) WHERE rn = 1 ORDER BY game_id, tick
+        """,
+        files,
+        fetch=lambda cur: cur.fetchnumpy(),
+    )
+    for warning in warnings:
+        log.warning("dataset file skipped", detail=warning)
+    stats.dataset_unreadable_files += len(warnings)
     out: list[GameSpec] = []
-    gids = rows["game_id"]
-    if len(gids) == 0:
+    if not used or len(rows["game_id"]) == 0:
         return out
+    gids = rows["game_id"]
     ticks = np.asarray(rows["tick"], dtype=np.int64)
     prices = np.asarray(rows["price"], dtype=np.float64)
     phases = rows["phase"]
@@ -98,6 +102,22 @@ def games_from_dataset(data_dir: str | Path, stats: LoadStats | None = None) -> 
                             int(ts[lo]), "dataset"))
         stats.dataset_games += 1
     return out
+
+
+def refresh_dataset(data_dir: str | Path) -> None:
+    """Export the journal's latest ticks to the Parquet dataset (nothing without a
+    journal; a failure is logged and training reads what is already exported)."""
+    from rugsd.daemon.journal.errors import JournalError
+    from rugsd.daemon.journal.export import export_data_dir
+
+    if not (Path(data_dir) / "journal.sqlite").is_file():
+        return
+    try:
+        summary = export_data_dir(Path(data_dir))
+    except (JournalError, OSError) as err:
+        log.warning("dataset not refreshed from the journal", error=str(err))
+        return
+    log.info("dataset refreshed from the journal", **summary.rows_written)
 
 
 def games_from_recordings(
@@ -235,6 +255,7 @@ def build_dataset(
     stats = LoadStats()
     real: list[GameSpec] = []
     if data_dir is not None:
+        refresh_dataset(data_dir)
         real += games_from_dataset(data_dir, stats)
         rec = Path(data_dir) / "recordings"
         if rec.is_dir():

@@ -1,15 +1,18 @@
-"""The journal: sqlite WAL record of everything the daemon decides and does, the Parquet
-training dataset, crash recovery and ``rugsd report``.
+"""The journal: sqlite WAL record of everything the daemon decides and does (ticks
+included), the Parquet training dataset exported from it, crash recovery, retention and
+``rugsd report``.
 
 Layout of a data dir::
 
-    DATA_DIR/journal.sqlite     decisions, orders, fills, positions, risk/kill events...
-    DATA_DIR/dataset/           Parquet: ticks/, decisions/, games/
+    DATA_DIR/journal.sqlite     decisions, ticks, orders, fills, positions, risk/kill events...
+    DATA_DIR/journal.marker     "this data dir has a journal" (its loss is refused at start)
+    DATA_DIR/dataset/           Parquet exported from the journal: ticks/, decisions/, games/
+                                (day-YYYY-MM-DD.parquet; older part-*.parquet files too)
     DATA_DIR/run/               pid file, kill latch, control socket (owned by the daemon)
 
 Typical use by the daemon shell::
 
-    journal = open_journal(settings.general.data_dir, settings)
+    journal = open_journal(settings.general.data_dir, settings)  # checked, migrated
     state = restore(journal, data_paths(data_dir).run_dir, modes=("paper",))
     journal.write(RunStarted(...))
     ...
@@ -26,6 +29,13 @@ from typing import TYPE_CHECKING
 
 from rugsd.daemon.config import JournalConfig
 from rugsd.daemon.journal.dataset import DATASET_DIR, DatasetWriter
+from rugsd.daemon.journal.errors import (
+    DatasetError,
+    JournalError,
+    JournalOpenError,
+    JournalWriteError,
+)
+from rugsd.daemon.journal.opening import Opened, open_checked
 from rugsd.daemon.journal.records import (
     DecisionRecord,
     FillRecord,
@@ -54,14 +64,19 @@ RUN_DIR = "run"
 
 __all__ = [
     "DataPaths",
+    "DatasetError",
     "DatasetWriter",
     "DecisionRecord",
     "FillRecord",
     "GameRecord",
     "Journal",
+    "JournalError",
+    "JournalOpenError",
+    "JournalWriteError",
     "KillEvent",
     "KillSource",
     "Mode",
+    "Opened",
     "OperatorCommand",
     "OrderRecord",
     "OrderStatus",
@@ -97,30 +112,24 @@ def data_paths(data_dir: str | Path) -> DataPaths:
 
 
 def open_journal(
-    data_dir: str | Path, settings: Settings | None = None, *, dataset: bool = True
+    data_dir: str | Path, settings: Settings | None = None, *, new_journal: bool = False
 ) -> Journal:
-    """Open ``DATA_DIR/journal.sqlite`` with a ``DatasetWriter`` on ``DATA_DIR/dataset``.
+    """Open ``DATA_DIR/journal.sqlite`` through the start checks (``opening``).
 
-    ``settings.journal`` supplies ``parquet_games_per_file``,
-    ``decisions_keep_features``, ``fsync_orders``, ``decision_batch_size`` and
-    ``decision_flush_interval_ms`` (defaults when ``settings`` is None).
+    ``settings.journal`` supplies ``integrity_check``, ``decisions_keep_features``,
+    ``fsync_orders``, ``decision_batch_size`` and ``decision_flush_interval_ms``
+    (defaults when ``settings`` is None). ``journal.opened`` says how it was opened.
+    Raises ``JournalOpenError`` (one line with a recovery hint).
     """
     cfg = settings.journal if settings is not None else JournalConfig()
-    paths = data_paths(data_dir)
-    writer = (
-        DatasetWriter(
-            paths.dataset_dir,
-            cfg.parquet_games_per_file,
-            keep_features=cfg.decisions_keep_features,
-        )
-        if dataset
-        else None
-    )
-    return Journal(
-        paths.journal,
+    journal, opened = open_checked(
+        Path(data_dir),
+        new_journal=new_journal,
+        check=cfg.integrity_check,
         batch_size=cfg.decision_batch_size,
         flush_interval_ms=cfg.decision_flush_interval_ms,
         durable=cfg.fsync_orders,
         keep_features=cfg.decisions_keep_features,
-        dataset=writer,
     )
+    journal.opened = opened
+    return journal

@@ -1,16 +1,14 @@
-"""The training dataset: ticks, decisions and games as Parquet files (pyarrow, zstd).
+"""The training dataset's Parquet schemas (ticks, decisions, games), row -> Arrow
+conversion, atomic file writes, and ``DatasetWriter``.
 
-Layout under ``DATA_DIR/dataset/``::
+The daemon's dataset under ``DATA_DIR/dataset/{ticks,decisions,games}/`` is exported
+from the journal into one file per UTC day (``rugsd.daemon.journal.export``). Data dirs
+from before that also hold ``part-<first_ts_ms:013d>-<run_id>.parquet`` files written
+by ``DatasetWriter`` during the run; readers glob ``*.parquet`` and get both.
 
-    ticks/part-<first_ts_ms:013d>-<run_id>.parquet
-    decisions/part-<first_ts_ms:013d>-<run_id>.parquet
-    games/part-<first_ts_ms:013d>-<run_id>.parquet     (rug tick, peak, seed per game)
-
-File names sort by time (zero-padded ms). Each file holds the rows of about
-``games_per_file`` games: rows are buffered per game and a file set is written when
-that many games have ended (a ``GameRecord`` was written) — or, if games never get a
-``GameRecord`` (a disconnect), when more than that many games are buffered. Files are
-written atomically: a hidden ``.part-*.tmp`` in the same directory, fsynced, then
+``DatasetWriter`` writes records straight to Parquet (buffered per game, a file set every
+``games_per_file`` games): for tools and tests that build a dataset without a journal.
+Files are written atomically: a hidden temp file in the same directory, fsynced, then
 renamed, so ``read_parquet('dataset/ticks/*.parquet')`` never sees half a file.
 
 Training reads them with DuckDB, e.g.
@@ -87,15 +85,18 @@ _UNSAFE = re.compile(r"[^A-Za-z0-9_.=-]")
 
 
 def _float_lists(values: list[Any], dtype: type, arrow_type: pa.DataType) -> pa.Array:
-    """A list<float> array from per-row float32 LE bytes or float tuples (None = null).
+    """A list<float> array from per-row little-endian bytes of ``dtype`` (float32
+    features, float64 probabilities: as the journal stores them) or float tuples
+    (None = null).
 
-    Built from one flat buffer (no per-row numpy calls): a 50-game file set has ~10 000
-    rows.
+    Built from one flat buffer (no per-row numpy calls): a file has thousands of rows.
     """
     present = [v for v in values if v is not None]
     if present and isinstance(present[0], bytes):
-        flat = np.frombuffer(b"".join(present), dtype="<f4").astype(dtype, copy=False)
-        lengths = [0 if v is None else len(v) // 4 for v in values]
+        width = np.dtype(dtype).itemsize
+        flat = np.frombuffer(b"".join(present), dtype=np.dtype(dtype).newbyteorder("<"))
+        flat = flat.astype(dtype, copy=False)
+        lengths = [0 if v is None else len(v) // width for v in values]
     else:
         flat = np.fromiter(chain.from_iterable(present), dtype=dtype)
         lengths = [0 if v is None else len(v) for v in values]
@@ -107,7 +108,8 @@ def _float_lists(values: list[Any], dtype: type, arrow_type: pa.DataType) -> pa.
     )
 
 
-def _table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+def arrow_table(rows: list[tuple[Any, ...]], schema: pa.Schema) -> pa.Table:
+    """Rows (tuples in ``schema`` order) as an Arrow table of exactly ``schema``."""
     columns = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
     arrays = []
     for i, field in enumerate(schema):
@@ -126,15 +128,20 @@ def write_atomic(table: pa.Table, path: Path) -> None:
     try:
         with open(tmp, "wb") as fh:
             pq.write_table(table, fh, compression="zstd")
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
+        publish(tmp, path)
     finally:
         if tmp.exists():
             tmp.unlink()
+
+
+def publish(tmp: Path, path: Path) -> None:
+    """fsync ``tmp``, rename it to ``path`` and fsync the directory (the rename too)."""
+    with open(tmp, "rb+") as fh:
+        os.fsync(fh.fileno())
+    os.replace(tmp, path)
     dir_fd = os.open(path.parent, os.O_RDONLY)
     try:
-        os.fsync(dir_fd)  # make the rename itself durable
+        os.fsync(dir_fd)
     finally:
         os.close(dir_fd)
 
@@ -245,7 +252,7 @@ class DatasetWriter:
                 continue
             try:
                 path = self._file_name(sub, min(r[ts_col] for r in rows), rows[0][0])
-                write_atomic(_table(rows, schema), path)
+                write_atomic(arrow_table(rows, schema), path)
                 self.files_written.append(path)
             except (OSError, pa.ArrowException, ValueError, TypeError) as err:
                 # training data, not safety-critical: count, log and drop the rows

@@ -247,7 +247,7 @@ class OperatorCommand:
 
 @dataclass(frozen=True, slots=True)
 class TickRecord:
-    """One price tick, for the training dataset (Parquet only, not sqlite)."""
+    """One price tick (journaled with the decisions; exported to the Parquet dataset)."""
 
     run_id: str
     ts_ms: int

@@ -8,6 +8,13 @@ Arrow tables with explicit types, the big ``decisions`` table pre-aggregated in 
 with ``GROUP BY``; DuckDB then queries those Arrow tables and reads the Parquet dataset
 directly (its parquet reader is built in).
 
+Decisions older than the journal's retention window live only in the Parquet day files
+(``dataset/decisions/day-*.parquet``, see ``export``): the decision figures add those
+files' rows to the journal's rows they do not cover (``rowid > max_rowid`` of the
+day's file), so nothing is counted twice or lost when compaction prunes. An unreadable
+Parquet file is skipped with a warning naming it (``warnings``) and the report covers
+the rest.
+
 ``build_report(data_dir, since_ms)`` returns one JSON-ready dict. Keys:
 
 - ``empty`` (bool): the journal holds nothing in the window.
@@ -28,7 +35,9 @@ directly (its parquet reader is built in).
 - ``risk_events``: ``count``, ``by_transition`` ("old->new": n), ``recent`` (last 20).
 - ``kill_events``: list of ``{ts_ms, run_id, source, reason}``.
 - ``runs``: per-run breakdown (metadata + decisions, games, trades, P&L, ROI).
-- ``dataset``: Parquet files and rows per kind (ticks / decisions / games).
+- ``dataset``: Parquet files and rows per kind (ticks / decisions / games), and how many
+  files were ``unreadable``.
+- ``warnings``: one line per skipped (unreadable) Parquet file.
 - ``fairness``: the house-edge meter over the games the journal covers
   (``rugsd.daemon.audit.fairness``: rug hazard with its 95 % CI, the geometric fit, the
   sidebet hit rate, the cost of holding a tick, and a plain-words ``verdict``).
@@ -49,6 +58,16 @@ from rugsd.daemon.audit.fairness import GameFacts, fairness
 from rugsd.daemon.audit.journal_facts import journal_facts
 from rugsd.daemon.game.accounting import FillKind, lamports_to_sol
 from rugsd.daemon.journal.dataset import DATASET_DIR
+from rugsd.daemon.journal.dayfiles import (
+    DAY_MS,
+    DECISIONS,
+    DayFile,
+    journal_days,
+    read_day_file,
+)
+from rugsd.daemon.journal.errors import DatasetError
+from rugsd.daemon.journal.migrations import tables_of
+from rugsd.daemon.journal.readers import query_files
 from rugsd.daemon.journal.schema import TABLES
 from rugsd.daemon.journal.store import JOURNAL_FILE
 
@@ -62,6 +81,7 @@ _TS_COLUMN = {
 }
 # small tables loaded whole into Arrow (decisions are aggregated in sqlite instead)
 _LOADED = ("runs", "orders", "fills", "risk_events", "kill_events", "operator_commands", "games")
+_SPECS = {spec.name: spec for spec in TABLES}
 _ENTRY_KINDS = (FillKind.BUY.value, FillKind.SIDEBET_PLACE.value)
 _TRADE_KINDS = (FillKind.BUY.value, FillKind.SELL.value, FillKind.RUG_SELL.value)
 _SIDEBET_KINDS = (
@@ -105,51 +125,102 @@ def iso(ts_ms: int | None) -> str | None:
 
 
 def _arrow(conn: sqlite3.Connection, sql: str, params: tuple, schema: pa.Schema) -> pa.Table:
-    rows = conn.execute(sql, params).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
-    return pa.Table.from_arrays(
-        [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)],
-        schema=schema,
-    )
+    return _rows_table(conn.execute(sql, params).fetchall(), schema)
+
+
+def _loaded_schema(name: str) -> pa.Schema:
+    """The Arrow schema of a loaded journal table (its non-blob columns)."""
+    spec = _SPECS[name]
+    return pa.schema([(c, _ARROW_TYPES[t]) for c, t in spec.columns.items() if t is not bytes])
 
 
 def _load(conn: sqlite3.Connection, since_ms: int) -> dict[str, pa.Table]:
-    """The small journal tables (window-filtered) plus decision aggregates, as Arrow."""
-    specs = {spec.name: spec for spec in TABLES}
+    """The small journal tables (window-filtered), as Arrow."""
     tables: dict[str, pa.Table] = {}
     for name in _LOADED:
-        spec = specs[name]
-        cols = [c for c, t in spec.columns.items() if t is not bytes]
-        schema = pa.schema([(c, _ARROW_TYPES[spec.columns[c]]) for c in cols])
+        schema = _loaded_schema(name)
+        cols = schema.names
         ts = _TS_COLUMN.get(name, "ts_ms")
         # run metadata is loaded whole: a run started before the window may act in it
         where = "" if name == "runs" else f" WHERE {ts} >= ?"
         params = () if name == "runs" else (since_ms,)
         tables[name] = _arrow(conn, f"SELECT {', '.join(cols)} FROM {name}{where}", params, schema)
-    tables["decision_counts"] = _arrow(
-        conn,
-        "SELECT run_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), MAX(ts_ms) "
-        "FROM decisions WHERE ts_ms >= ? GROUP BY run_id, intent_action, verdict, reason",
-        (since_ms,),
-        pa.schema(
-            [
-                ("run_id", pa.string()),
-                ("intent_action", pa.string()),
-                ("verdict", pa.string()),
-                ("reason", pa.string()),
-                ("n", pa.int64()),
-                ("first_ts", pa.int64()),
-                ("last_ts", pa.int64()),
-            ]
-        ),
-    )
-    tables["decision_games"] = _arrow(
-        conn,
-        "SELECT DISTINCT run_id, game_id FROM decisions WHERE ts_ms >= ?",
-        (since_ms,),
-        pa.schema([("run_id", pa.string()), ("game_id", pa.string())]),
-    )
     return tables
+
+
+_TALLY_SCHEMA = pa.schema(
+    [
+        ("run_id", pa.string()),
+        ("game_id", pa.string()),
+        ("intent_action", pa.string()),
+        ("verdict", pa.string()),
+        ("reason", pa.string()),
+        ("n", pa.int64()),
+        ("first_ts", pa.int64()),
+        ("last_ts", pa.int64()),
+    ]
+)
+# one pass per source: counts per (run, game, action, verdict, reason); the report's
+# per-action counts and games seen are both derived from it
+_TALLY_SQL = (
+    "SELECT run_id, game_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), "
+    "MAX(ts_ms) FROM {src} WHERE ts_ms >= ?{extra} "
+    "GROUP BY run_id, game_id, intent_action, verdict, reason"
+)
+
+
+def _day_files(data_dir: Path) -> tuple[list[DayFile], list[str]]:
+    """Decision day files whose footer reads, and a warning for each other one."""
+    files, warnings = [], []
+    for path in sorted((data_dir / DATASET_DIR / "decisions").glob("day-*.parquet")):
+        try:
+            files.append(read_day_file(path))
+        except DatasetError as err:
+            warnings.append(f"skipped {err}")
+    return files, warnings
+
+
+def _decisions(
+    conn: sqlite3.Connection | None, data_dir: Path, since_ms: int
+) -> tuple[pa.Table, list[str]]:
+    """The decision tally: the day files, plus the journal's rows no readable day file
+    holds (``rowid > max_rowid`` of their day's file)."""
+    days, warnings = _day_files(data_dir)
+    rows: list[tuple] = []
+    files = [f.path for f in days if f.day_ms + DAY_MS > since_ms]
+    if files:
+        found, used, skipped = query_files(_TALLY_SQL.format(src="read_parquet(?)", extra=""),
+                                           files, [since_ms])
+        rows += found
+        warnings += skipped
+        days = [f for f in days if f.path in used or f.day_ms + DAY_MS <= since_ms]
+    if conn is not None:
+        rows += _journal_tally(conn, {f.day_ms: f.max_rowid for f in days}, since_ms)
+    return _rows_table(rows, _TALLY_SCHEMA), warnings
+
+
+def _journal_tally(conn: sqlite3.Connection, covered: dict[int, int], since_ms: int) -> list:
+    """The journal's decision tally outside the day files, a day at a time through the
+    ts index (a day its file covers costs an index range scan, no table read)."""
+    indexed = conn.execute("SELECT 1 FROM sqlite_master WHERE type = 'index' AND "
+                           "name = 'idx_decisions_ts_ms'").fetchone()
+    if indexed is None:  # a journal not migrated yet: one scan
+        return conn.execute(_TALLY_SQL.format(src="decisions", extra=""),
+                            (since_ms,)).fetchall()
+    rows: list = []
+    for day in journal_days(conn, DECISIONS, since_ms):
+        rows += conn.execute(
+            _TALLY_SQL.format(src="decisions", extra=" AND ts_ms < ? AND rowid > ?"),
+            (max(day, since_ms), day + DAY_MS, covered.get(day, 0))).fetchall()
+    return rows
+
+
+def _rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
+    cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
+    return pa.Table.from_arrays(
+        [pa.array(list(c), type=f.type) for c, f in zip(cols, schema, strict=True)],
+        schema=schema,
+    )
 
 
 def _q(con: duckdb.DuckDBPyConnection, sql: str, params: list | None = None) -> list[tuple]:
@@ -228,28 +299,28 @@ def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
-    """Files and rows per dataset kind, read with DuckDB's built-in Parquet reader."""
+def _dataset(data_dir: Path, since_ms: int) -> tuple[dict[str, dict[str, int]], list[str]]:
+    """Files and rows per dataset kind (DuckDB reads them: a file whose pages are damaged
+    is found too), unreadable files skipped with a warning each."""
     out: dict[str, dict[str, int]] = {}
+    warnings: list[str] = []
     ts_cols = {"ticks": "ts_ms", "decisions": "ts_ms", "games": "ended_ts_ms"}
     for kind, ts in ts_cols.items():
         files = sorted((data_dir / DATASET_DIR / kind).glob("*.parquet"))
-        rows = 0
-        if files:
-            # fetchall: a half-read result would stay pending on DuckDB's process-wide
-            # default connection and break the next query anyone makes on it
-            rows = duckdb.execute(
-                f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?",
-                [[str(f) for f in files], since_ms],
-            ).fetchall()[0][0]
-        out[kind] = {"files": len(files), "rows": int(rows)}
-    return out
+        rows, used, skipped = query_files(
+            f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?", files, [since_ms])
+        warnings += skipped
+        out[kind] = {"files": len(used), "rows": int(rows[0][0]) if rows else 0,
+                     "unreadable": len(files) - len(used)}
+    return out, warnings
 
 
 def _connect(journal: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
-        conn.execute("SELECT COUNT(*) FROM sqlite_master").fetchone()
+        if not tables_of(conn):
+            conn.close()
+            raise ReportError(f"cannot read journal {journal}: no journal tables (empty file?)")
     except sqlite3.Error as err:
         raise ReportError(f"cannot read journal {journal}: {err}") from None
     return conn
@@ -259,7 +330,7 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     """The report for ``data_dir`` (activity at or after ``since_ms``; None = all).
 
     Raises ``ReportError`` if ``data_dir`` does not exist or the journal is unreadable.
-    A data dir without a journal yields an empty report.
+    A data dir without a journal reports what the dataset holds.
     """
     root = Path(data_dir)
     if not root.is_dir():
@@ -267,24 +338,38 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     cutoff = since_ms if since_ms is not None else -(2**62)
     journal = root / JOURNAL_FILE
     con = duckdb.connect()
+    tables: dict[str, pa.Table] = {}
     facts: list[GameFacts] = []
-    if journal.exists():
-        conn = _connect(journal)
-        try:
+    conn = _connect(journal) if journal.exists() else None
+    try:
+        if conn is not None:
             tables = _load(conn, cutoff)
             facts = journal_facts(conn, cutoff)
-        except sqlite3.Error as err:
-            raise ReportError(f"cannot read journal {journal}: {err}") from None
-        finally:
+        tally, warnings = _decisions(conn, root, cutoff)
+    except sqlite3.Error as err:
+        raise ReportError(f"cannot read journal {journal}: {err}") from None
+    finally:
+        if conn is not None:
             conn.close()
-    else:
-        tables = {}
+    dataset, more = _dataset(root, cutoff)
+    warnings = list(dict.fromkeys(warnings + more))  # a bad day file is met twice
+    if not tables and tally.num_rows == 0:
+        return _with_fairness({**_empty(since_ms, dataset), "warnings": warnings}, facts)
+    for name in _LOADED:  # no journal: empty tables of the right shape
+        tables.setdefault(name, _rows_table([], _loaded_schema(name)))
+    tables["decision_tally"] = tally
     for name, table in tables.items():
         con.register(name, table)
-    if not tables:
-        report = _empty(since_ms, _dataset(root, cutoff))
-    else:
-        report = _assemble(con, since_ms, _dataset(root, cutoff))
+    con.execute("CREATE TEMP TABLE decision_counts AS SELECT run_id, intent_action, verdict, "
+                "reason, SUM(n) AS n, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts "
+                "FROM decision_tally GROUP BY ALL")
+    con.execute("CREATE TEMP TABLE decision_games AS SELECT DISTINCT run_id, game_id "
+                "FROM decision_tally")
+    return _with_fairness({**_assemble(con, since_ms, dataset), "warnings": warnings}, facts)
+
+
+def _with_fairness(report: dict[str, Any], facts: list[GameFacts]) -> dict[str, Any]:
+    """Add the house-edge meter over the games the journal covers."""
     sidebets = report["sidebets"]
     report["fairness"] = fairness(facts, ours=(sidebets["won"], sidebets["lost"]))
     return report

@@ -32,6 +32,7 @@ from rugsd.daemon.journal.records import (
     PositionSnapshot,
     RiskEvent,
     RunStarted,
+    TickRecord,
     features_bytes,
     features_from_bytes,
 )
@@ -185,13 +186,32 @@ DECISIONS = TableSpec(
         "order_id": str,
         "trading_state": str,
     },
-    # rowid table, no secondary index: one decision per tick must insert at >= 20k/s.
-    # Reports scan it once with GROUP BY; (run_id, seq) is unique by construction.
+    # rowid table; its only index is ts_ms (retention, export by day, report windows):
+    # ~90k inserts/s with it, ~120k without (bench/journal.py). (run_id, seq) is unique
+    # by construction. Rowids only grow: compaction never deletes the newest row, so
+    # a rowid is never reused and "rowid <= m" names what a Parquet day file holds.
     pk=None,
     not_null=frozenset({"run_id", "seq", "ts_ms", "intent_action", "verdict"}),
-    indexes=(),
+    indexes=(("ts_ms",),),
     encode=encode_decision,
     decode=decode_decision,
+)
+
+TICKS = TableSpec(
+    name="ticks",
+    record=TickRecord,
+    columns={
+        "run_id": str,
+        "ts_ms": int,
+        "game_id": str,
+        "tick": int,
+        "price": float,
+        "phase": str,
+    },
+    pk=None,  # rowid table like decisions, batched with them
+    not_null=frozenset({"run_id", "ts_ms", "tick"}),
+    indexes=(("ts_ms",),),
+    encode=lambda r: (r.run_id, r.ts_ms, r.game_id, r.tick, float(r.price), str(r.phase)),
 )
 
 ORDERS = TableSpec(
@@ -359,6 +379,7 @@ AUDITS = TableSpec(
 TABLES: tuple[TableSpec, ...] = (
     RUNS,
     DECISIONS,
+    TICKS,
     ORDERS,
     FILLS,
     POSITIONS,

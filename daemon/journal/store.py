@@ -14,16 +14,25 @@ Durability model (WAL, ``synchronous=NORMAL`` by default):
   status updates and risk events commit immediately with NORMAL: after a power loss
   the venue (``playerUpdate``) is the truth for balances anyway. ``bench/journal.py``
   measures what FULL costs per order on this machine.
-- Decisions are batched in memory and written with ``executemany`` every
+- Decisions and ticks are batched in memory and written with ``executemany`` every
   ``batch_size`` records, when the batch is older than ``flush_interval_ms`` of
   wall-clock (monotonic) time, before any immediate write (so the decision that led to
-  an order is on disk with it), and on ``flush()`` / ``close()``. A crash loses at most
-  that pending batch: live, about one second of decisions; in a replay (event time runs
-  fast) the batch size bounds it, so replays keep the batched write rate. The clock
-  only groups commits: what is written never depends on it.
+  an order is on disk before it), on ``flush_due()`` (the daemon's 100 ms timer: a
+  silent feed does not hold a batch back) and on ``flush()`` / ``close()``. A crash
+  (``kill -9``) loses at most that pending batch: live, at most ``flush_interval_ms``
+  (1 s: ~4 ticks and ~4 decisions); a game's last ticks commit with its ``GameRecord``.
+  In a replay (event time runs fast) the batch size bounds it, so replays keep the
+  batched write rate. The clock only groups commits: what is written never depends on it.
 
-Ticks (``TickRecord``) are not stored in sqlite; they go to the Parquet dataset when a
-``DatasetWriter`` is attached (decisions and games go to both).
+Every write either commits or raises ``JournalWriteError`` (``rugsd.daemon.journal.errors``):
+disk full and I/O errors keep the pending batch for the next attempt (bounded to
+``_MAX_PENDING_BATCHES`` batches); a record sqlite cannot store (an integer beyond 64
+bits...) is dropped from the batch alone, counted in ``bad_records``, and reported by
+the raise, so one poisoned record cannot block the kill events and orders behind it.
+
+The Parquet dataset is not written here: it is exported from these tables
+(``rugsd.daemon.journal.export``), and compaction prunes old decisions and ticks once
+their day file is durable (``rugsd.daemon.journal.compact``).
 
 A ``Journal`` is not thread-safe: use it from one thread (the daemon's loop thread).
 If a write of an order intent raises, the order must not be sent.
@@ -35,11 +44,14 @@ import sqlite3
 import time
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Self
+from typing import Any, Self
 
 import sqlite_utils
 import structlog
 
+from rugsd.daemon.journal.batch import DATA_ERRORS, PendingBatch
+from rugsd.daemon.journal.errors import JournalOpenError, JournalWriteError
+from rugsd.daemon.journal.migrations import prepare
 from rugsd.daemon.journal.records import (
     AuditRecord,
     DecisionRecord,
@@ -65,40 +77,25 @@ from rugsd.daemon.journal.schema import (
     RUNS,
     SPEC_BY_RECORD,
     TABLES,
+    TICKS,
     TableSpec,
 )
-
-if TYPE_CHECKING:
-    from rugsd.daemon.journal.dataset import DatasetWriter
 
 log = structlog.get_logger(__name__)
 
 JOURNAL_FILE = "journal.sqlite"
 _ORDER_STATUSES = frozenset(s.value for s in OrderStatus)
-# pending decisions kept across failed flushes before the oldest are dropped
+# pending rows kept across failed flushes before the oldest are dropped
 _MAX_PENDING_BATCHES = 10
 
 
-def create_schema(conn: sqlite3.Connection) -> None:
-    """Create every table and index if missing (idempotent)."""
-    db = sqlite_utils.Database(conn)
-    for spec in TABLES:
-        db[spec.name].create(
-            spec.columns,
-            pk=spec.pk,
-            not_null=set(spec.not_null),
-            if_not_exists=True,
-            strict=True,
-        )
-        for cols in spec.indexes:
-            db[spec.name].create_index(list(cols), if_not_exists=True)
-
-
 class Journal:
-    """Append-only sqlite journal (WAL) with batched decisions and durable orders.
+    """Append-only sqlite journal (WAL) with batched decisions/ticks and durable orders.
 
     ``write(record)`` dispatches by type. Orders, fills, positions, risk, kill and
-    operator events and runs/games commit immediately; decisions are batched.
+    operator events and runs/games commit immediately; decisions and ticks are batched.
+    Opening creates or migrates the schema (``migrations.prepare``); ``schema_from`` /
+    ``schema_version`` say what was found and what it is now.
     """
 
     def __init__(
@@ -109,7 +106,6 @@ class Journal:
         flush_interval_ms: int = 1000,
         durable: bool = True,
         keep_features: bool = True,
-        dataset: DatasetWriter | None = None,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.path = Path(path)
@@ -118,16 +114,26 @@ class Journal:
         self.flush_interval_ms = flush_interval_ms
         self.durable = durable
         self.keep_features = keep_features
-        self.dataset = dataset
         # autocommit mode: transactions are explicit BEGIN/COMMIT below
         self.conn = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
-        self.conn.execute("PRAGMA journal_mode=WAL")
-        self.conn.execute("PRAGMA synchronous=NORMAL")
-        self.conn.execute("PRAGMA busy_timeout=5000")
-        create_schema(self.conn)
+        try:
+            self.conn.execute("PRAGMA busy_timeout=5000")
+            # schema first: a new file's auto_vacuum must be set before WAL writes page 1
+            self.schema_from, self.schema_version = prepare(self.conn)
+            self.conn.execute("PRAGMA journal_mode=WAL")
+            self.conn.execute("PRAGMA synchronous=NORMAL")
+        except sqlite3.DatabaseError as err:
+            self.conn.close()
+            raise JournalOpenError(
+                f"cannot open journal {self.path}: {err}",
+                "see docs/reliability.md (recovery from a corrupt journal)",
+            ) from None
+        except BaseException:
+            self.conn.close()
+            raise
         self.db = sqlite_utils.Database(self.conn)
-        self._pending: list[tuple[Any, ...]] = []
-        self._pending_since: float | None = None  # clock() when the batch started
+        self.opened: Any = None  # opening.Opened when opened through the start checks
+        self._batch = PendingBatch((DECISIONS.name, TICKS.name))
         self._clock = clock
         self._flush_interval_s = flush_interval_ms / 1000
         self._closed = False
@@ -143,6 +149,7 @@ class Journal:
             "bad_records": 0,
             "write_errors": 0,
             "decisions_dropped": 0,
+            "ticks_dropped": 0,
         }
         self._dispatch = {
             DecisionRecord: self._write_decision,
@@ -158,6 +165,7 @@ class Journal:
             AuditRecord: self._write_now,
         }
         self._sql = {spec.record: spec.insert_sql() for spec in TABLES}
+        self._batch_sql = {spec.name: spec.insert_sql() for spec in (DECISIONS, TICKS)}
         self._position_sql = (
             "INSERT INTO positions ("
             + ", ".join((*POSITIONS.field_names, "last_fill_id"))
@@ -169,7 +177,10 @@ class Journal:
     # -- writing ------------------------------------------------------------------------
 
     def write(self, record: Record) -> None:
-        """Journal ``record`` (dispatch by type). Unknown types are counted and logged."""
+        """Journal ``record`` (dispatch by type). Unknown types are counted and logged.
+
+        Raises ``JournalWriteError`` when a commit fails (see the module docstring).
+        """
         handler = self._dispatch.get(type(record))
         if handler is None:
             self.counters["bad_records"] += 1
@@ -183,45 +194,36 @@ class Journal:
             self.write(record)
 
     def _write_decision(self, record: DecisionRecord) -> None:
+        row = DECISIONS.to_row(record)
         if not self.keep_features and record.features is not None:
-            # dataclasses.replace would re-run __init__; cheaper to blank in the row
-            row = list(DECISIONS.to_row(record))
-            row[8] = None
-            self._pending.append(tuple(row))
-        else:
-            self._pending.append(DECISIONS.to_row(record))
-        if self.dataset is not None:
-            self.dataset.write(record)
-        now = self._clock()
-        if self._pending_since is None:
-            self._pending_since = now
-        if (
-            len(self._pending) >= self.batch_size
-            or now - self._pending_since >= self._flush_interval_s
-        ):
-            self.flush()
+            row = (*row[:8], None, *row[9:])  # cheaper than dataclasses.replace
+        self._batched(DECISIONS.name, row)
 
     def _write_tick(self, record: TickRecord) -> None:
-        self.counters["ticks"] += 1
-        if self.dataset is not None:
-            self.dataset.write(record)
+        self._batched(TICKS.name, TICKS.to_row(record))
 
-    def _commit(self, sql: str | None, row: tuple[Any, ...] | None, *, full: bool = False) -> int:
-        """One transaction: pending decisions plus one statement; returns its rowcount.
+    def _batched(self, table: str, row: tuple[Any, ...]) -> None:
+        now = self._clock()
+        batch = self._batch
+        batch.add(table, row, now)
+        # batch.due() inlined: this runs for every tick and decision
+        if batch.n >= self.batch_size or now - batch.since >= self._flush_interval_s:
+            self.flush()
 
-        The pending batch is cleared only once the transaction committed.
-        """
+    def _transaction(self, sql: str | None, row: tuple[Any, ...] | None,
+                     *, full: bool = False, batch: bool = False) -> int:
+        """One transaction: the pending batch (``batch``) or one statement; returns the
+        statement's rowcount. Raises the underlying error, rolled back."""
         if self._closed:
-            raise RuntimeError("journal is closed")
-        pending = self._pending
+            raise JournalWriteError(f"journal {self.path} is closed")
         count = 0
         if full:
             self.conn.execute("PRAGMA synchronous=FULL")
         try:
             self.conn.execute("BEGIN IMMEDIATE")
             try:
-                if pending:
-                    self.conn.executemany(self._sql[DecisionRecord], pending)
+                if batch:
+                    self._batch.insert_all(self.conn, self._batch_sql)
                 if sql is not None:
                     count = self.conn.execute(sql, row).rowcount
                 self.conn.execute("COMMIT")
@@ -232,30 +234,77 @@ class Journal:
         finally:
             if full:
                 self.conn.execute("PRAGMA synchronous=NORMAL")
-        if pending:
-            self.counters["decisions"] += len(pending)
-            self.counters["decision_batches"] += 1
-            self._pending = []
-            self._pending_since = None
         return count
 
-    def flush(self) -> None:
-        """Commit the pending decision batch.
+    def _commit(self, sql: str, row: tuple[Any, ...], *, full: bool = False) -> int:
+        """Flush the pending batch, then commit one statement; returns its rowcount."""
+        self.flush()
+        try:
+            return self._transaction(sql, row, full=full)
+        except (sqlite3.Error, *DATA_ERRORS) as err:
+            self.counters["write_errors"] += 1
+            raise JournalWriteError(f"journal write failed: {err}") from err
 
-        A failing write (disk full, I/O error) is logged and counted, never raised: the
-        batch is kept for the next attempt, bounded to ``_MAX_PENDING_BATCHES`` batches.
+    def flush(self) -> None:
+        """Commit the pending decision and tick batch now (one transaction).
+
+        Raises ``JournalWriteError`` if it did not commit: after a disk or I/O error the
+        batch is kept for the next attempt (bounded to ``_MAX_PENDING_BATCHES`` batches,
+        the oldest dropped and counted beyond that); a row sqlite cannot store is dropped
+        alone (``bad_records``) and the rest of the batch is committed.
         """
-        if not self._pending:
+        if not len(self._batch):
             return
         try:
-            self._commit(None, None)
+            self._transaction(None, None, batch=True)
+        except DATA_ERRORS:
+            self._commit_row_by_row()
+            return
         except sqlite3.Error as err:
+            raise self._failed_batch(err) from err
+        self._batch_committed()
+
+    def flush_due(self) -> None:
+        """Flush if the pending batch is older than ``flush_interval_ms`` (timer hook)."""
+        if self._batch.due(self._clock(), self.batch_size, self._flush_interval_s):
+            self.flush()
+
+    def _batch_committed(self) -> None:
+        counts = self._batch.clear()
+        self.counters["decisions"] += counts[DECISIONS.name]
+        self.counters["ticks"] += counts[TICKS.name]
+        self.counters["decision_batches"] += 1
+
+    def _failed_batch(self, err: BaseException) -> JournalWriteError:
+        """Keep the batch for the next attempt (bounded); the error to raise."""
+        self.counters["write_errors"] += 1
+        dropped = self._batch.bound(_MAX_PENDING_BATCHES * self.batch_size)
+        self.counters["decisions_dropped"] += dropped[DECISIONS.name]
+        self.counters["ticks_dropped"] += dropped[TICKS.name]
+        log.error("journal_batch_write_failed", error=str(err), pending=len(self._batch))
+        return JournalWriteError(f"journal write failed: {err}")
+
+    def _commit_row_by_row(self) -> None:
+        """A batch holding a row sqlite cannot store: commit the others, drop that one."""
+        try:
+            self.conn.execute("BEGIN IMMEDIATE")
+            try:
+                skipped = self._batch.insert_each(self.conn, self._batch_sql)
+                self.conn.execute("COMMIT")
+            except BaseException:
+                if self.conn.in_transaction:
+                    self.conn.execute("ROLLBACK")
+                raise
+        except sqlite3.Error as err:
+            raise self._failed_batch(err) from err
+        self._batch_committed()
+        if skipped:
+            self.counters["bad_records"] += len(skipped)
             self.counters["write_errors"] += 1
-            log.error("journal_decisions_write_failed", error=str(err), pending=len(self._pending))
-            limit = _MAX_PENDING_BATCHES * self.batch_size
-            if len(self._pending) > limit:
-                self.counters["decisions_dropped"] += len(self._pending) - limit
-                self._pending = self._pending[-limit:]
+            log.error("journal_records_dropped", count=len(skipped), first=skipped[0])
+            raise JournalWriteError(
+                f"{len(skipped)} record(s) could not be journaled: {skipped[0]}"
+            )
 
     def _write_now(self, record: Any) -> None:
         spec = SPEC_BY_RECORD[type(record)]
@@ -275,8 +324,6 @@ class Journal:
 
     def _write_game(self, record: GameRecord) -> None:
         self._commit(GAMES.insert_sql("INSERT OR REPLACE"), GAMES.to_row(record))
-        if self.dataset is not None:
-            self.dataset.write(record)
 
     def _write_order(self, record: OrderRecord) -> None:
         if record.status == OrderStatus.SENT:
@@ -289,6 +336,11 @@ class Journal:
             ORDERS.to_row(record),
         )
 
+    def maintain(self, sql: str, params: tuple[Any, ...] = ()) -> int:
+        """One maintenance statement (compaction's prune) in its own transaction, after
+        the pending batch; returns its rowcount. Raises ``JournalWriteError``."""
+        return self._commit(sql, params)
+
     # -- orders (idempotency) -------------------------------------------------------------
 
     def record_order_intent(self, order: OrderRecord) -> bool:
@@ -296,8 +348,8 @@ class Journal:
 
         Returns True if it was new (send it), False if this ``order_id`` is already in
         the journal ("already sent — do not send again"). Committed with
-        ``synchronous=FULL`` when the journal is durable. Raises if the write fails: an
-        order that is not journaled must not be sent.
+        ``synchronous=FULL`` when the journal is durable. Raises ``JournalWriteError``
+        if the write fails: an order that is not journaled must not be sent.
         """
         row = ORDERS.to_row(order)
         row = (*row[:8], OrderStatus.SENT.value, *row[9:])
@@ -332,7 +384,7 @@ class Journal:
     ) -> list[Any]:
         """Read back records of ``record_type`` (``where`` / ``order`` are SQL fragments).
 
-        Pending decisions are flushed first so a read sees everything written.
+        Pending decisions and ticks are flushed first so a read sees everything written.
         """
         self.flush()
         spec: TableSpec = SPEC_BY_RECORD[record_type]
@@ -343,21 +395,22 @@ class Journal:
         return [spec.from_row(row) for row in self.conn.execute(sql, tuple(params))]
 
     def count(self, table: str) -> int:
-        """Number of rows in ``table`` (after flushing pending decisions)."""
+        """Number of rows in ``table`` (after flushing pending decisions and ticks)."""
         self.flush()
         return self.db[table].count
 
     # -- lifecycle --------------------------------------------------------------------------
 
     def close(self) -> None:
-        """Flush, close the attached dataset writer, checkpoint the WAL and close."""
+        """Flush, checkpoint the WAL and close (closed even when the flush raises)."""
         if self._closed:
             return
         try:
             self.flush()
-            if self.dataset is not None:
-                self.dataset.close()
-            self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            try:
+                self.conn.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+            except sqlite3.Error as err:  # the WAL stays: nothing is lost
+                log.warning("journal_checkpoint_failed", error=str(err))
         finally:
             self._closed = True
             self.conn.close()

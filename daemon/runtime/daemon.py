@@ -81,6 +81,8 @@ from rugsd.daemon.runtime.snapshot import DecisionWindow, account_block
 from rugsd.daemon.runtime.startup import (
     DaemonError,
     claim_pid_file,
+    journal_opened,
+    make_compactor,
     now_ms,
     prepare_data_dir,
     restore_state,
@@ -116,8 +118,10 @@ class Daemon:
         executor: str = "paper",
         live: bool = False,
         strategy: Any = None,
+        new_journal: bool = False,
     ):
         self.settings = settings
+        self.new_journal = new_journal
         self.paths = data_paths(data_dir)
         self.feed_url = feed_url
         self.executor_kind = executor
@@ -140,6 +144,7 @@ class Daemon:
         self.mirror: SimMirror | None = None
         self.control: ControlServer | None = None
         self.auditor: Auditor | None = None  # venue-integrity audits, off the loop
+        self.compactor = None  # journal retention, a slice per settlement event
         self.first_decision_ms: int | None = None
         self.latch = LatchKeeper(self.paths.run_dir)
         self.registry_entry: registry.DaemonEntry | None = None
@@ -157,9 +162,11 @@ class Daemon:
         self.journal = None
         try:
             try:
-                self.journal = open_journal(paths.data_dir, self.settings)
+                self.journal = open_journal(paths.data_dir, self.settings,
+                                            new_journal=self.new_journal)
             except (OSError, sqlite3.Error) as err:
                 raise DaemonError(f"cannot open the journal {paths.journal}: {err}") from None
+            self.compactor = make_compactor(self.journal, paths.dataset_dir, self.settings)
             restored = restore_state(self.journal, paths, self.mode, self.run_id)
             self.latch.restored(restored.latch)
             ts = now_ms()
@@ -172,6 +179,7 @@ class Daemon:
                 hold_orders=True,  # paper fills only after the order's intent is on disk
             )
             self.journal.write(run_started(self.settings, self.core, self.mode, ts))
+            journal_opened(self.journal, self.run_id, ts)
         except BaseException:
             # refusing to start (a broken bundle, an unreadable journal...) leaves no pid
             # file behind
@@ -381,8 +389,12 @@ class Daemon:
             self._between_games(event)
 
     def _between_games(self, event: GameUpdate) -> None:
-        """Cooldown: reconcile with the simulator, pick up a newly promoted bundle."""
+        """Cooldown: reconcile with the simulator, pick up a newly promoted bundle, and
+        compact the journal (a bounded slice per event of the settlement, when no
+        decision is due)."""
         view = self.core.view
+        if view.phase is Phase.COOLDOWN and self.compactor is not None:
+            self.compactor.run(self.settings.journal.compact_budget_ms, now_ms())
         if view.phase is not Phase.COOLDOWN or self._bundle_checked_game == view.game_id:
             return
         self._bundle_checked_game = view.game_id
@@ -468,7 +480,9 @@ def run_daemon(
     feed_url: str | None = None,
     executor: str = "paper",
     live: bool = False,
+    new_journal: bool = False,
 ) -> int:
     """Blocking entry point for ``rugsd run``."""
-    daemon = Daemon(settings, data_dir, feed_url=feed_url, executor=executor, live=live)
+    daemon = Daemon(settings, data_dir, feed_url=feed_url, executor=executor, live=live,
+                    new_journal=new_journal)
     return asyncio.run(daemon.run())

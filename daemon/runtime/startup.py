@@ -14,6 +14,7 @@ the CLI runs with umask 077, so everything written later is 0600 / 0700 too.
 from __future__ import annotations
 
 import contextlib
+import getpass
 import os
 import stat
 import time
@@ -23,9 +24,11 @@ from pathlib import Path
 import structlog
 
 from rugsd.daemon.audit.restore import RESTORED, venue_halt_in_force
+from rugsd.daemon.config import Settings
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.journal import DataPaths
-from rugsd.daemon.journal.records import RiskEvent
+from rugsd.daemon.journal.compact import Compactor
+from rugsd.daemon.journal.records import OperatorCommand, RiskEvent
 from rugsd.daemon.journal.recovery import RecoveredState, mark_open_orders_unknown, restore
 from rugsd.daemon.journal.store import Journal
 from rugsd.risk import killswitch
@@ -178,3 +181,34 @@ def restore_state(journal: Journal, paths: DataPaths, mode: str, run_id: str) ->
         latch=latch,
         state=state,
     )
+
+
+def make_compactor(journal: Journal, dataset_dir: Path, settings: Settings) -> Compactor | None:
+    """The between-games compactor (None when ``journal.compact_between_games`` is off)."""
+    cfg = settings.journal
+    if not cfg.compact_between_games:
+        return None
+    return Compactor(journal, dataset_dir, retention_days=cfg.retention_days,
+                     batch_rows=cfg.compact_batch_rows)
+
+
+def journal_opened(journal: Journal, run_id: str, ts_ms: int) -> None:
+    """Log how the journal was opened; journal a ``--new-journal`` start."""
+    opened = journal.opened
+    if opened is None:
+        return
+    log.info("journal opened", created=opened.created, schema_from=opened.schema_from,
+             schema_version=opened.schema_version, check=opened.check,
+             check_ms=opened.check_ms)
+    if opened.new_journal:
+        kept = f"previous journal kept as {opened.replaced.name}" if opened.replaced else (
+            "no previous journal")
+        journal.write(OperatorCommand(run_id, ts_ms, "new_journal", _who(), f"ok: {kept}"))
+        log.warning("started with a new journal (--new-journal)", detail=kept)
+
+
+def _who() -> str:
+    try:
+        return getpass.getuser()
+    except (OSError, KeyError):
+        return f"uid {os.getuid()}"

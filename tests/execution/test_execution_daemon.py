@@ -245,7 +245,7 @@ async def test_daemon_buys_sells_and_sidebets_by_clicks_and_matches_the_ledger(
             await feed.close()
 
     # Assert: the journal's account (latest snapshot, fills rolled forward) is the ledger's
-    with open_journal(data_dir, dataset=False) as journal:
+    with open_journal(data_dir) as journal:
         state = restore(journal, data_dir / "run", modes=("paper",))
         all_fills = journal.records(FillRecord, order="id")
     assert state.account is not None and state.consistent
@@ -388,6 +388,6 @@ async def test_daemon_killed_browser_fails_the_order_relaunches_and_trades_again
     assert counts["restarts"] == 1 and new_pids and new_pids != pids
     assert query(data_dir, "SELECT count(*) FROM risk_events WHERE new_state = 'reducing'") \
         == [(0,)]
-    with open_journal(data_dir, dataset=False) as journal:
+    with open_journal(data_dir) as journal:
         restored = restore(journal, data_dir / "run", modes=("paper",)).account
     assert restored is not None and account_tuple(restored) == ledger_tuple(ledger)

@@ -65,3 +65,26 @@ def test_build_dataset_keeps_simulated_heldout_disjoint(tmp_path):
     assert not train_ids & {g.game_id for g in ds.heldout}
     a, b = ds.train[0].prices, ds.heldout[0].prices
     assert not (len(a) == len(b) and np.array_equal(a, b))
+
+
+def test_games_journaled_by_the_daemon_reach_training_and_a_bad_file_is_skipped(tmp_path):
+    from rugsd.daemon.journal import open_journal
+
+    with open_journal(tmp_path) as journal:  # ticks are journaled, not written to Parquet
+        for i, gid in enumerate(("20250101-cccccccccccccccc", "20250101-dddddddddddddddd")):
+            t0 = 1_000 + 100_000 * i
+            journal.write_many(TickRecord("run", t0 + 250 * t, gid, t, 1.0 + t / 10, "active")
+                               for t in range(3))
+            journal.write(TickRecord("run", t0 + 750, gid, 3, 0.01, "rugged"))
+            journal.write(GameRecord("run", gid, 3, 1.2, None, t0 + 750))
+    legacy = DatasetWriter(tmp_path / "dataset", games_per_file=1)  # an older data dir's file
+    _write_game(legacy, "20250101-aaaaaaaaaaaaaaaa", [1.0, 1.1], 0.01, 500)
+    legacy.close()
+    (tmp_path / "dataset" / "ticks" / "part-0000000000009-broken.parquet").write_bytes(b"PAR1")
+
+    ds = build_dataset(data_dir=tmp_path, sim_train=0, sim_heldout=0, heldout_frac=0.5)
+
+    real = sorted(g.game_id for g in (*ds.train, *ds.heldout))
+    assert real == ["20250101-aaaaaaaaaaaaaaaa", "20250101-cccccccccccccccc",
+                    "20250101-dddddddddddddddd"]
+    assert ds.stats.dataset_unreadable_files == 1

@@ -78,7 +78,7 @@ def test_cli_pause_without_daemon_fails_clearly(tmp_path, capsys):
 
 
 def test_cli_status_without_daemon_reads_latch_and_journal(tmp_path, capsys):
-    with open_journal(tmp_path, dataset=False) as journal:
+    with open_journal(tmp_path) as journal:
         journal.write(RiskEvent("run-1", 1000, "active", "killed", "operator_kill", "tui"))
         journal.write(KillEvent("run-1", 1000, "tui", "operator_kill"))
         journal.write(PositionSnapshot("run-1", 1001, "g-1", 50, 9_500_000_000, 0, 0,

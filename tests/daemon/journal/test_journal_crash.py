@@ -2,8 +2,8 @@
 
 A real child process writes a simulated session into the journal, then the tail of a
 crash (a fill without its position snapshot, an order intent without a fill, a kill
-event, decisions still pending in the batch), announces it is done and blocks; the test
-kills it with ``kill -9`` and restores from a fresh ``Journal``.
+event, decisions and ticks still pending in the batch), announces it is done and
+blocks; the test kills it with ``kill -9`` and restores from a fresh ``Journal``.
 """
 
 from __future__ import annotations
@@ -12,11 +12,13 @@ import importlib.util
 import os
 import selectors
 import signal
+import sqlite3
 import subprocess
 import sys
+from collections import Counter
 from pathlib import Path
 
-from rugsd.daemon.journal import DecisionRecord, Journal, KillEvent, OrderRecord
+from rugsd.daemon.journal import DecisionRecord, Journal, KillEvent, OrderRecord, TickRecord
 from rugsd.daemon.journal.recovery import mark_open_orders_unknown, restore
 
 HERE = Path(__file__).resolve().parent
@@ -29,7 +31,7 @@ fx = importlib.util.module_from_spec(spec)
 sys.modules[spec.name] = fx
 spec.loader.exec_module(fx)
 from rugsd.daemon.journal import Journal, KillEvent, OrderRecord
-from rugsd.daemon.journal.records import DecisionRecord
+from rugsd.daemon.journal.records import DecisionRecord, TickRecord
 
 s = fx.simulate(n_games=5)
 records, _, _ = fx.crash_tail(s)
@@ -46,6 +48,7 @@ for i in range(3):  # pending in the batch: lost with the process, by design
     journal.write(DecisionRecord(s.run_id, 10_000 + i, last.ts_ms + 99_000, last.game_id, 0,
                                  "active", 1.0, "h", None, None, None, "wait", 0, 0, "none", "",
                                  None, "active"))
+    journal.write(TickRecord(s.run_id, last.ts_ms + 99_000 + i, "unfinished", i, 1.0, "active"))
 print("ready", flush=True)
 time.sleep(120)
 """
@@ -130,3 +133,23 @@ def test_recovered_open_orders_are_never_resent_and_can_be_marked_unknown(tmp_pa
     assert again.open_orders == []
     assert statuses["tail-o2"] == "unknown"
     assert statuses["tail-o1"] == "sent"  # filled but never marked: not open (has a fill)
+
+
+def test_sigkilled_writer_keeps_every_tick_of_every_ended_game(tmp_path) -> None:
+    fx = _fixtures()
+    s = fx.simulate(n_games=5)
+    expected = Counter(r.game_id for r in s.records if isinstance(r, TickRecord))
+    db = tmp_path / "journal.sqlite"
+
+    _run_and_kill(db)
+    conn = sqlite3.connect(db)
+    try:
+        got = Counter(dict(conn.execute("SELECT game_id, COUNT(*) FROM ticks GROUP BY 1")))
+    finally:
+        conn.close()
+
+    # the batch was never full: only game ends and immediate writes committed it, and
+    # each ended game's ticks went with its GameRecord; the unfinished game's three
+    # ticks were still pending (the documented bound: one batch)
+    assert got == expected
+    assert "unfinished" not in got

@@ -1,4 +1,6 @@
-"""The Parquet dataset: files per N games, atomic writes, readable by DuckDB."""
+"""``DatasetWriter`` (records straight to Parquet): files per N games, atomic writes,
+readable by DuckDB. The daemon's own dataset is exported from the journal
+(``test_journal_export.py``)."""
 
 from __future__ import annotations
 
@@ -15,7 +17,6 @@ from rugsd.daemon.journal import (
     DecisionRecord,
     GameRecord,
     TickRecord,
-    open_journal,
 )
 from rugsd.daemon.journal.dataset import write_atomic
 from rugsd.daemon.journal.records import features_bytes, features_from_bytes
@@ -124,23 +125,6 @@ def test_keep_features_false_leaves_the_column_null(tmp_path: Path) -> None:
     writer.close()
     q = f"SELECT features, features_hash FROM read_parquet('{tmp_path}/decisions/*.parquet')"
     assert duckdb.execute(q).fetchall() == [(None, "h")]
-
-
-def test_journal_forwards_ticks_decisions_and_games_to_the_dataset(
-    tmp_path: Path, make_session
-) -> None:
-    s = make_session(n_games=3)
-    journal = open_journal(tmp_path)
-    journal.write_many(s.records)
-    journal.close()
-    root = tmp_path / "dataset"
-    assert _count(root, "ticks") == s.ticks
-    assert _count(root, "decisions") == len(s.decisions)
-    assert _count(root, "games") == 3
-    seeds = duckdb.execute(
-        f"SELECT list(server_seed ORDER BY ended_ts_ms) FROM read_parquet('{root}/games/*.parquet')"
-    ).fetchone()[0]
-    assert seeds == ["seed0", "seed1", "seed2"]
 
 
 def test_failed_atomic_write_leaves_neither_temp_nor_partial_file(tmp_path: Path) -> None:

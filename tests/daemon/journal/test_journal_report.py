@@ -15,12 +15,13 @@ from hypothesis import strategies as st
 
 from rugsd.daemon.cli_report import add_parser
 from rugsd.daemon.journal import Journal, KillEvent, RiskEvent, open_journal
+from rugsd.daemon.journal.export import export_days
 from rugsd.daemon.journal.report import build_report, parse_since
 
 REQUIRED_KEYS = {
     "pnl_sol", "roi", "win_rate", "trades", "sidebets", "action_distribution",
     "refusals_by_reason", "games", "runs", "empty", "window", "orders", "risk_events",
-    "kill_events", "verdicts", "dataset", "staked_sol", "pnl_lamports",
+    "kill_events", "verdicts", "dataset", "staked_sol", "pnl_lamports", "warnings",
 }  # fmt: skip
 
 
@@ -76,6 +77,7 @@ def two_runs(tmp_path: Path, make_session):
         journal.write_many(b.records)
         journal.write(RiskEvent("run-b", now - 3_000_000, "active", "halted", "stale_feed", ""))
         journal.write(KillEvent("run-b", now - 2_000_000, "cli", "test"))
+        export_days(journal.conn, tmp_path / "dataset")  # ticks reach Parquet by export
     return tmp_path, a, b
 
 

@@ -22,7 +22,6 @@ from rugsd.daemon.journal import (
     PositionSnapshot,
     RiskEvent,
     RunStarted,
-    TickRecord,
     features_hash,
     open_journal,
 )
@@ -190,9 +189,8 @@ def test_keep_features_false_drops_the_vector_but_keeps_the_hash(tmp_path: Path)
 def test_unknown_record_type_is_counted_not_raised(tmp_path: Path) -> None:
     with Journal(tmp_path / "j.sqlite") as journal:
         journal.write("not a record")  # type: ignore[arg-type]
-        journal.write(TickRecord("r1", 1, "g", 0, 1.0, "active"))  # no dataset: dropped
         assert journal.counters["bad_records"] == 1
-        assert journal.counters["ticks"] == 1
+        assert journal.count("decisions") == 0
 
 
 def test_close_checkpoints_the_wal(tmp_path: Path) -> None:
@@ -226,14 +224,15 @@ def test_full_session_counts_match_what_was_written(tmp_path: Path, make_session
 
 def test_open_journal_applies_the_journal_config(tmp_path: Path) -> None:
     settings = load_settings(
-        journal={"parquet_games_per_file": 2, "fsync_orders": False, "decision_batch_size": 7}
+        journal={"fsync_orders": False, "decision_batch_size": 7, "integrity_check": "full"}
     )
     with open_journal(tmp_path, settings) as journal:
         assert journal.path == tmp_path / "journal.sqlite"
         assert journal.durable is False
         assert journal.batch_size == 7
-        assert journal.dataset is not None and journal.dataset.games_per_file == 2
-    assert (tmp_path / "dataset" / "ticks").is_dir()
+        assert journal.opened.created and journal.opened.check == "new"
+    with open_journal(tmp_path, settings) as journal:
+        assert not journal.opened.created and journal.opened.check == "full"
 
 
 def test_numpy_model_outputs_are_stored_like_plain_floats(tmp_path: Path) -> None:
