@@ -115,7 +115,7 @@ def test_an_empty_report_still_says_what_the_meter_saw(
 
 def _journal_with(tmp_path: Path, *events: tuple[str, str, str]) -> Path:
     data = tmp_path / "d"
-    with open_journal(data, dataset=False) as journal:
+    with open_journal(data) as journal:
         for i, (reason, new, detail) in enumerate(events):
             journal.write(RiskEvent("r0", 1000 + i, "active", new, reason, detail))
     return data
@@ -124,30 +124,30 @@ def _journal_with(tmp_path: Path, *events: tuple[str, str, str]) -> Path:
 def test_a_venue_halt_survives_a_restart_until_resumed(tmp_path: Path) -> None:
     data = _journal_with(tmp_path, ("venue_integrity", "halted", "game g1 path_mismatch: x"))
     paths = data_paths(data)
-    with open_journal(data, dataset=False) as journal:
+    with open_journal(data) as journal:
         assert venue_halt_in_force(journal) == "game g1 path_mismatch: x"
         restored = restore_state(journal, paths, "paper", "r1")
         assert restored.risk.trading_state is TradingState.HALTED
         assert restored.risk.venue_halted
     # a second restart still halts, without nesting the restored note
-    with open_journal(data, dataset=False) as journal:
+    with open_journal(data) as journal:
         assert venue_halt_in_force(journal) == "game g1 path_mismatch: x"
         journal.write(RiskEvent("r1", 5000, "halted", "active", "operator_resume", "cli"))
-    with open_journal(data, dataset=False) as journal:
+    with open_journal(data) as journal:
         assert venue_halt_in_force(journal) is None
         assert restore_state(journal, paths, "paper", "r2").risk.venue_halted is False
 
 
 def test_a_kill_mode_mismatch_is_left_to_the_kill_latch(tmp_path: Path) -> None:
     data = _journal_with(tmp_path, ("venue_integrity", "killed", "game g1"))
-    with open_journal(data, dataset=False) as journal:
+    with open_journal(data) as journal:
         assert venue_halt_in_force(journal) is None
 
 
 def test_audit_records_round_trip(tmp_path: Path) -> None:
     record = AuditRecord("r", 1, "g", "path_mismatch", "v3", "ab" * 32, "cd" * 32, 92, 0, 91,
                          40, 1.25, 1.2500000000000002, "tick 40: ...", '{"claims": []}')
-    with open_journal(tmp_path / "d", dataset=False) as journal:
+    with open_journal(tmp_path / "d") as journal:
         journal.write(record)
         assert journal.records(AuditRecord) == [record]
 

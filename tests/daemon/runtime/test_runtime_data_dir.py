@@ -27,10 +27,14 @@ def test_every_file_the_daemon_writes_is_private(
     data = tmp_path / "data"
     data.mkdir(mode=0o755)
     data.chmod(0o755)
-    d = daemons(data_dir=data, env={"RUGSD_JOURNAL__PARQUET_GAMES_PER_FILE": "1"})
+    d = daemons(data_dir=data)
     d.wait_ready()
     assert d.command("kill", {"reason": "mode test"})["ok"]
-    wait_for(lambda: list((data / "dataset").rglob("*.parquet")), 30, "a Parquet file", d.alive)
+    wait_for(lambda: d.query("SELECT count(*) FROM ticks")[0][0] > 0, 30, "a tick", d.alive)
+    # the Parquet dataset is exported from the journal (safe while the daemon runs)
+    done = rugsd("export", "--data-dir", str(data), timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert list((data / "dataset").rglob("*.parquet"))
     entries = list(_registry().iterdir())
 
     files = [p for p in data.rglob("*") if not p.is_dir()] + entries

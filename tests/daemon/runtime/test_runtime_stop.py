@@ -47,7 +47,8 @@ def test_sigterm_exits_0_with_journal_and_dataset_closed_on_both_transports(
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     finally:
         conn.close()
-    assert list((d.data_dir / "dataset" / "ticks").glob("*.parquet")), "no ticks written"
+    # ticks are durable in the journal itself (the Parquet dataset is exported from it)
+    assert d.query("SELECT count(*) FROM ticks")[0][0] > 0, "no ticks journaled"
 
 
 def test_stop_with_an_open_position_sells_it_first_in_paper_mode(
