@@ -1,7 +1,8 @@
 """Replay source: recordings on disk → internal events, in file order.
 
-``ReplaySource(path)`` reads one file or every ``*.jsonl`` file under a folder
-(recursively). Files are ordered by the receive time of their first record, then by
+``ReplaySource(path)`` reads one file or every ``*.jsonl`` / ``*.jsonl.gz`` file under a
+folder (recursively; gzip files are decompressed on the fly, so a compressed sample of
+the recordings replays exactly like the plain files). Files are ordered by the receive time of their first record, then by
 path: our recorder names files ``<gameId>.jsonl`` and game ids are random, so name order
 would shuffle games; the real recordings' names are chronological anyway. Every line is
 decoded by ``rugsd.daemon.feed.lines`` (formats auto-detected per line).
@@ -23,12 +24,13 @@ missing path, a folder without recordings, or files that cannot be opened at all
 from __future__ import annotations
 
 import asyncio
+import gzip
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field
 from itertools import islice
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 import structlog
 
@@ -38,6 +40,7 @@ from rugsd.daemon.feed.lines import LineDecoder, LineKind, first_timestamp_ms
 log = structlog.get_logger(__name__)
 
 PATTERN = "*.jsonl"
+PATTERNS = ("*.jsonl", "*.jsonl.gz")
 _SORT_PROBE_LINES = 5
 
 
@@ -107,20 +110,27 @@ def discover(path: Path) -> list[Path]:
         raise ReplayError(f"replay path does not exist: {path}")
     if path.is_file():
         return [path]
-    files = [p for p in path.rglob(PATTERN) if p.is_file()]
+    files = [p for pattern in PATTERNS for p in path.rglob(pattern) if p.is_file()]
     if not files:
-        raise ReplayError(f"no {PATTERN} recordings under {path}")
+        raise ReplayError(f"no {' or '.join(PATTERNS)} recordings under {path}")
     return sorted(files, key=_order_key)
 
 
 def _order_key(path: Path) -> tuple[int, int, str]:
     try:
-        with path.open("rb") as fh:
+        with open_recording(path) as fh:
             head = list(islice(fh, _SORT_PROBE_LINES))
-    except OSError:
+    except (OSError, EOFError):
         return (1, 0, str(path))
     ts = first_timestamp_ms(head)
     return (0, ts, str(path)) if ts is not None else (1, 0, str(path))
+
+
+def open_recording(path: Path) -> BinaryIO:
+    """A recording opened for binary reading (``.gz`` files decompressed)."""
+    if path.name.endswith(".gz"):
+        return gzip.open(path, "rb")  # type: ignore[return-value]
+    return path.open("rb")
 
 
 def _default_decoder() -> LineDecoder:
@@ -154,7 +164,7 @@ class ReplaySource:
             name = str(path)
             fs = FileStats(name)
             try:
-                fh = path.open("rb")
+                fh = open_recording(path)
             except OSError as err:
                 stats.files_failed += 1
                 log.warning("replay_file_unreadable", path=name, error=str(err))
@@ -173,7 +183,7 @@ class ReplaySource:
                             fs.skipped += 1
                         else:
                             fs.meta += 1
-            except OSError as err:  # read error mid-file: keep what was read, go on
+            except (OSError, EOFError) as err:  # read error mid-file (a cut .gz too): go on
                 log.warning("replay_file_read_error", path=name, error=str(err))
             finally:  # a consumer that stops early still sees the partial file counted
                 stats.add(fs)
