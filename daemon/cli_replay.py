@@ -30,6 +30,10 @@ def run_replay(args: argparse.Namespace) -> int:
     settings = load_settings(**overrides) if overrides else load_settings()
     if args.strategy:
         settings.strategy.name = args.strategy
+    from rugsd.daemon import logs
+
+    # logs on stderr, warnings and up: stdout is the summary (and clean JSON with --json)
+    logs.configure(settings.logging.format, "warning", stream=sys.stderr)
     data_dir = data_dir_of(settings, args.data_dir)
     for path in args.paths:
         if not Path(path).exists():
@@ -45,10 +49,20 @@ def run_replay(args: argparse.Namespace) -> int:
         print(json.dumps({"summary": summary.as_dict(), "report": report}, default=str))
         return 0
     s = summary
+    f = s.figures
+    g = s.game_counts
     print(f"replayed {s.files} files, {s.lines} lines: {s.events} events, "
           f"{s.malformed} malformed and {s.skipped} skipped lines")
     print(f"run {s.run_id}: {s.decisions} decisions, {s.orders} orders, {s.fills} fills, "
           f"{s.games} games; P&L {s.pnl_sol:+.9f} SOL; state {s.trading_state}")
+    print(f"games: {g['complete']} complete, {g['incomplete']} incomplete, "
+          f"{g['skipped']} skipped (no decision)")
+    refused = ", ".join(f"{k} {v}" for k, v in f["orders_refused"].items()) or "none"
+    print(f"intents: {f['non_wait_intents']} non-wait, refused {sum(f['orders_refused'].values())}"
+          f" ({100 * f['refused_share']:.1f} %: {refused}); exits: {f['exits']['sold']} sold, "
+          f"{f['exits']['rugged']} rugged")
+    if s.open_position:
+        print("a position or sidebet was still open when the recordings ended (not in P&L)")
     print(f"decision log sha256 {s.decision_log_sha256}")
     print(f"journal and dataset in {data_dir}; `rugsd report --data-dir {data_dir}` for more")
     return 0

@@ -29,7 +29,7 @@ import structlog
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.game.engine import rug_price
 from rugsd.daemon.game.fast import generate_batch
-from rugsd.training.episodes import GameSpec, next_start_ms
+from rugsd.training.episodes import HISTORY_SIZE, GameSpec, next_start_ms
 
 log = structlog.get_logger(__name__)
 
@@ -103,37 +103,63 @@ def games_from_dataset(data_dir: str | Path, stats: LoadStats | None = None) -> 
 def games_from_recordings(
     paths: Iterable[str | Path], stats: LoadStats | None = None
 ) -> list[GameSpec]:
-    """Complete games from recording files/folders (missing paths are skipped)."""
+    """Complete games from recording files/folders (missing paths are skipped).
+
+    The paths are read in order through ONE state machine, exactly as ``rugsd replay``
+    feeds its core, so each game keeps its recorded events and the finished games the
+    replay knew when it began (``GameSpec.events`` / ``.recent``): training on a
+    recorded game sees the vectors the daemon computes on it.
+    """
     from rugsd.daemon.feed.replay import ReplayError, ReplaySource
     from rugsd.daemon.state.machine import GameStateMachine
     from rugsd.daemon.state.transitions import GameFinished
 
     stats = stats if stats is not None else LoadStats()
     out: list[GameSpec] = []
+    machine = GameStateMachine()
+    group: list[GameUpdate] = []
+    gid: str | None = None
+    recent: tuple = ()
+    done: dict | None = None  # the finished game of the current group, until it ends
+
+    def close() -> None:
+        if done is not None:
+            out.append(GameSpec(**done, events=tuple(group)))
+            stats.recording_games += 1
+
     for path in paths:
         try:
             source = ReplaySource(path)
         except ReplayError as err:
             log.info("no recordings", path=str(path), reason=str(err))
             continue
-        machine = GameStateMachine()
         for event in source.iter_events():
             if not isinstance(event, GameUpdate):
                 continue
-            for tr in machine.apply(event):
-                if not isinstance(tr, GameFinished):
+            first = event.game_id != gid
+            if first:
+                close()
+                gid, group, done = event.game_id, [], None
+            group.append(event)
+            transitions = machine.apply(event)
+            if first:
+                recent = machine.view.recent[-HISTORY_SIZE:]
+            for tr in transitions:
+                if not isinstance(tr, GameFinished) or tr.summary.game_id != gid:
+                    if isinstance(tr, GameFinished):  # a previous game, finished late
+                        stats.recording_incomplete += 1
                     continue
                 started = machine.view.started_ts_ms
                 full = tr.prices
                 if not (tr.complete and tr.rug_seen and started is not None and len(full) > 1):
                     stats.recording_incomplete += 1
                     continue
-                prices = np.asarray(full[:-1], dtype=np.float64)
-                out.append(GameSpec(tr.summary.game_id, prices, float(full[-1]), int(started),
-                                    "recording"))
-                stats.recording_games += 1
+                done = {"game_id": gid, "prices": np.asarray(full[:-1], dtype=np.float64),
+                        "rug_price": float(full[-1]), "start_ms": int(started),
+                        "source": "recording", "recent": recent}
         stats.recording_files += source.stats.files
         stats.recording_malformed_lines += source.stats.malformed
+    close()
     return out
 
 

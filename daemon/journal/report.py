@@ -20,7 +20,10 @@ directly (its parquet reader is built in).
 - ``trades``: ``buys``, ``sells``, ``rug_sells`` (forced sales at the rug), ``total``.
 - ``sidebets``: ``placed``, ``won``, ``lost``, ``staked_sol``, ``pnl_sol``.
 - ``games``: ``seen`` (games in decisions, fills or the games table), ``traded``
-  (games with a fill), ``won``, ``lost``.
+  (games with a fill), ``won``, ``lost``; ``complete`` / ``incomplete`` / ``skipped`` /
+  ``played`` by ``rugsd.daemon.journal.games.classify_game`` — the rule ``rugsd
+  replay`` and ``rugsd evaluate`` count with (rug seen = a rugged tick in the dataset).
+- ``exits``: games whose position was ``sold`` vs ``rugged`` (closed by the rug).
 - ``action_distribution``: decisions per intent action (``wait`` included).
 - ``verdicts``: decisions per risk verdict; ``refusals_by_reason``: refused decisions
   per reason code.
@@ -44,6 +47,7 @@ import pyarrow as pa
 
 from rugsd.daemon.game.accounting import FillKind, lamports_to_sol
 from rugsd.daemon.journal.dataset import DATASET_DIR
+from rugsd.daemon.journal.games import GameClass, classify_game, exit_of
 from rugsd.daemon.journal.schema import TABLES
 from rugsd.daemon.journal.store import JOURNAL_FILE
 
@@ -140,9 +144,12 @@ def _load(conn: sqlite3.Connection, since_ms: int) -> dict[str, pa.Table]:
     )
     tables["decision_games"] = _arrow(
         conn,
-        "SELECT DISTINCT run_id, game_id FROM decisions WHERE ts_ms >= ?",
+        "SELECT run_id, game_id, COUNT(*) FILTER (WHERE phase = 'presale'), "
+        "COUNT(*) FILTER (WHERE phase != 'presale'), MIN(tick) FILTER (WHERE phase != 'presale') "
+        "FROM decisions WHERE ts_ms >= ? GROUP BY run_id, game_id",
         (since_ms,),
-        pa.schema([("run_id", pa.string()), ("game_id", pa.string())]),
+        pa.schema([("run_id", pa.string()), ("game_id", pa.string()),
+                   ("presale", pa.int64()), ("live", pa.int64()), ("first_tick", pa.int64())]),
     )
     return tables
 
@@ -179,22 +186,46 @@ _FILL_FIGURES = f"""
     FROM fills GROUP BY ALL
 """
 
-_GAME_FIGURES = """
+_GAME_FACTS = """
     WITH per_game AS (
-        SELECT run_id, game_id, SUM(realised) AS pnl FROM fills GROUP BY ALL
+        SELECT run_id, game_id, SUM(realised) AS pnl,
+            COUNT(*) FILTER (WHERE kind = 'sell') AS sells,
+            COUNT(*) FILTER (WHERE kind = 'rug_sell') AS rug_sells
+        FROM fills GROUP BY ALL
     ), seen AS (
         SELECT run_id, game_id FROM decision_games
         UNION SELECT run_id, game_id FROM fills
         UNION SELECT run_id, game_id FROM games
     )
-    SELECT s.run_id,
-        COUNT(*) AS seen,
-        COUNT(p.game_id) AS traded,
-        COUNT(*) FILTER (WHERE p.pnl > 0) AS won,
-        COUNT(*) FILTER (WHERE p.pnl <= 0) AS lost
-    FROM seen s LEFT JOIN per_game p USING (run_id, game_id)
-    GROUP BY ALL
+    SELECT s.run_id, s.game_id, COALESCE(d.presale, 0), COALESCE(d.live, 0), d.first_tick,
+        r.game_id IS NOT NULL, p.game_id IS NOT NULL, COALESCE(p.pnl, 0),
+        COALESCE(p.sells, 0), COALESCE(p.rug_sells, 0)
+    FROM seen s
+    LEFT JOIN decision_games d USING (run_id, game_id)
+    LEFT JOIN per_game p USING (run_id, game_id)
+    LEFT JOIN rugs r USING (run_id, game_id)
 """
+_GAME_KEYS = ("seen", "traded", "won", "lost", "complete", "incomplete", "skipped", "played")
+
+
+def _game_figures(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Per run: games seen / traded / won / lost, classified by ``classify_game`` (the
+    rule ``rugsd replay`` and ``rugsd evaluate`` count with) and the exits."""
+    out: dict[str, dict[str, int]] = {}
+    for (run_id, _gid, presale, live, first_tick, rug_seen, traded, pnl, sells,
+         rug_sells) in _q(con, _GAME_FACTS):
+        g = out.setdefault(run_id, dict.fromkeys((*_GAME_KEYS, "sold", "rugged"), 0))
+        klass = classify_game(presale, live, first_tick, bool(rug_seen))
+        g["seen"] += 1
+        g[klass.value] += 1
+        g["played"] += klass is not GameClass.SKIPPED
+        g["traded"] += bool(traded)
+        g["won"] += bool(traded) and pnl > 0
+        g["lost"] += bool(traded) and pnl <= 0
+        ended = exit_of(sells, rug_sells)
+        if ended is not None:
+            g[ended] += 1
+    return out
 
 
 def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
@@ -219,7 +250,8 @@ def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
             "staked_sol": _sol(row["sidebet_staked"]),
             "pnl_sol": _sol(row["sidebet_pnl"]),
         },
-        "games": {k: int(games[k]) for k in ("seen", "traded", "won", "lost")},
+        "games": {k: int(games[k]) for k in _GAME_KEYS},
+        "exits": {"sold": int(games["sold"]), "rugged": int(games["rugged"])},
     }
 
 
@@ -237,6 +269,22 @@ def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
             ).fetchone()[0]
         out[kind] = {"files": len(files), "rows": int(rows)}
     return out
+
+
+def _rugs(data_dir: Path, since_ms: int) -> pa.Table:
+    """(run_id, game_id) of the games whose rug the core saw (the dataset's rugged ticks)."""
+    files = sorted((data_dir / DATASET_DIR / "ticks").glob("*.parquet"))
+    schema = pa.schema([("run_id", pa.string()), ("game_id", pa.string())])
+    if not files:
+        return schema.empty_table()
+    rows = duckdb.execute(
+        "SELECT DISTINCT run_id, game_id FROM read_parquet(?) "
+        "WHERE phase = 'rugged' AND ts_ms >= ?",
+        [[str(f) for f in files], since_ms],
+    ).fetchall()
+    cols = list(zip(*rows, strict=True)) if rows else [(), ()]
+    return pa.Table.from_arrays([pa.array(list(c), type=pa.string()) for c in cols],
+                                schema=schema)
 
 
 def _connect(journal: Path) -> sqlite3.Connection:
@@ -272,6 +320,8 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
         tables = {}
     for name, table in tables.items():
         con.register(name, table)
+    if tables:
+        con.register("rugs", _rugs(root, cutoff))
     if not tables:
         return _empty(since_ms, _dataset(root, cutoff))
     return _assemble(con, since_ms, _dataset(root, cutoff))
@@ -283,7 +333,7 @@ def _empty(since_ms: int | None, dataset: dict) -> dict[str, Any]:
          "rug_sells", "sb_placed", "sb_won", "sb_lost"),
         0,
     )  # fmt: skip
-    games = {"seen": 0, "traded": 0, "won": 0, "lost": 0}
+    games = dict.fromkeys((*_GAME_KEYS, "sold", "rugged"), 0)
     return {
         "empty": True,
         "window": {"since_ms": since_ms, "since": iso(since_ms), "first_ts_ms": None,
@@ -306,8 +356,8 @@ def _assemble(con: duckdb.DuckDBPyConnection, since_ms: int | None, dataset: dic
         "rug_sells", "sb_placed", "sb_won", "sb_lost",
     ]  # fmt: skip
     per_run_fills = {r[0]: dict(zip(fill_cols, r[1:], strict=True)) for r in _q(con, _FILL_FIGURES)}
-    game_cols = ["seen", "traded", "won", "lost"]
-    per_run_games = {r[0]: dict(zip(game_cols, r[1:], strict=True)) for r in _q(con, _GAME_FIGURES)}
+    game_cols = [*_GAME_KEYS, "sold", "rugged"]
+    per_run_games = _game_figures(con)
     zero_f = dict.fromkeys(fill_cols, 0)
     zero_g = dict.fromkeys(game_cols, 0)
     total_f = {c: sum(r[c] for r in per_run_fills.values()) for c in fill_cols}
