@@ -159,6 +159,15 @@ class ControlConfig(_Section):
     snapshot_interval_s: float = Field(0.25, gt=0, le=10)
 
 
+class TrainingConfig(_Section):
+    """``rugsd retrain``: where the real recordings are (``--recordings`` overrides)."""
+
+    # recording files or folders (*.jsonl / *.jsonl.gz); relative paths are taken from
+    # the working directory. Empty: only the data dir's own dataset and recordings.
+    recordings: list[Path] = []
+    max_minutes: float = Field(30.0, gt=0, le=24 * 60)
+
+
 class LoggingConfig(_Section):
     """structlog output: JSON lines in production, console in a terminal."""
 
@@ -186,6 +195,7 @@ class Settings(BaseSettings):
     live: LiveConfig = LiveConfig()
     browser: BrowserConfig = BrowserConfig()
     control: ControlConfig = ControlConfig()
+    training: TrainingConfig = TrainingConfig()
     logging: LoggingConfig = LoggingConfig()
 
     @classmethod

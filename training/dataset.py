@@ -212,9 +212,14 @@ def split_by_time(
 
 @dataclass(slots=True)
 class Dataset:
-    """Train and held-out games plus where they came from."""
+    """Training, validation and held-out games plus where they came from.
+
+    Real games are split by time (oldest → train, then validation, newest → held-out);
+    simulated games are added to each by the pipeline from different seeds.
+    """
 
     train: list[GameSpec]
+    validation: list[GameSpec]
     heldout: list[GameSpec]
     stats: LoadStats = field(default_factory=LoadStats)
     new_real_games: int = 0
@@ -225,7 +230,7 @@ class Dataset:
             by: dict[str, int] = {}
             for g in games:
                 by[g.source] = by.get(g.source, 0) + 1
-            real = [g.start_ms for g in games if g.source != "sim"]
+            real = [g.start_ms for g in games if g.real]
             return {
                 "games": len(games),
                 "ticks": int(sum(g.rug_tick for g in games)),
@@ -236,29 +241,37 @@ class Dataset:
 
         return {
             "train": describe(self.train),
+            "validation": describe(self.validation),
             "heldout": describe(self.heldout),
             "load": self.stats.as_dict(),
             "new_real_games_since_last_run": self.new_real_games,
         }
 
+    def real(self, games: Sequence[GameSpec]) -> list[GameSpec]:
+        """The real games of ``games`` (recordings, the daemon's dataset)."""
+        return [g for g in games if g.real]
+
     def last_real_ts_ms(self) -> int | None:
         """Start time of the newest real game (the next run's "new data" cut-off)."""
-        real = [g.start_ms for g in (*self.train, *self.heldout) if g.source != "sim"]
+        real = [g.start_ms for g in (*self.train, *self.validation, *self.heldout) if g.real]
         return max(real) if real else None
 
 
-def build_dataset(
-    *,
-    data_dir: str | Path | None,
-    recordings: Sequence[str | Path] = (),
-    sim_train: int = 2000,
-    sim_heldout: int = 500,
-    heldout_frac: float = 0.3,
-    seed: int = 0,
-    since_ts_ms: int | None = None,
-) -> Dataset:
-    """Load every source, dedupe, split real games by time and add simulated games."""
-    stats = LoadStats()
+def split_three(games: Sequence[GameSpec], valid_frac: float, heldout_frac: float
+                ) -> tuple[list[GameSpec], list[GameSpec], list[GameSpec]]:
+    """(train, validation, held-out) by start time: the newest ``heldout_frac`` held out,
+    the ``valid_frac`` before them for validation (at least one each when ≥ 3 games)."""
+    rest, held = split_by_time(games, heldout_frac) if games else ([], [])
+    if len(rest) < 2:
+        return rest, [], held
+    share = valid_frac / max(1e-9, 1.0 - heldout_frac)
+    train, valid = split_by_time(rest, share)
+    return train, valid, held
+
+
+def real_games(data_dir: str | Path | None, recordings: Sequence[str | Path],
+               stats: LoadStats) -> list[GameSpec]:
+    """Every complete real game: the data dir's dataset and recordings, ``recordings``."""
     real: list[GameSpec] = []
     if data_dir is not None:
         real += games_from_dataset(data_dir, stats)
@@ -266,11 +279,34 @@ def build_dataset(
         if rec.is_dir():
             real += games_from_recordings([rec], stats)
     real += games_from_recordings(recordings, stats)
-    real = dedupe(real, stats)
-    train, held = split_by_time(real, heldout_frac) if real else ([], [])
+    return dedupe(real, stats)
+
+
+def build_dataset(
+    *,
+    data_dir: str | Path | None,
+    recordings: Sequence[str | Path] = (),
+    sim_train: int = 2000,
+    sim_valid: int = 200,
+    sim_heldout: int = 500,
+    valid_frac: float = 0.15,
+    heldout_frac: float = 0.25,
+    seed: int = 0,
+    sim_seed: int | None = None,
+    since_ts_ms: int | None = None,
+) -> Dataset:
+    """Load every source, dedupe, split real games by time, add simulated games.
+
+    Simulated training games come from ``seed``, the validation and held-out ones from
+    ``sim_seed`` (``rugsd retrain`` draws a new one every run)."""
+    stats = LoadStats()
+    real = real_games(data_dir, recordings, stats)
+    train, valid, held = split_three(real, valid_frac, heldout_frac)
+    eval_seed = (2 * seed + 1001) if sim_seed is None else sim_seed
     train += simulated_games(sim_train, seed=2 * seed + 1000, prefix="sim-train")
-    held += simulated_games(sim_heldout, seed=2 * seed + 1001, prefix="sim-heldout")
+    valid += simulated_games(sim_valid, seed=eval_seed + 1, prefix="sim-valid")
+    held += simulated_games(sim_heldout, seed=eval_seed, prefix="sim-heldout")
     new = sum(1 for g in real if since_ts_ms is None or g.start_ms > since_ts_ms)
-    ds = Dataset(train, held, stats, new)
+    ds = Dataset(train, valid, held, stats, new)
     log.info("dataset", **{k: v for k, v in ds.data_range().items() if k != "load"})
     return ds
