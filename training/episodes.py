@@ -15,7 +15,8 @@ the events the daemon's core receives for it:
   100 ms apart (``cooldownTimer`` 15000 → 100; the first carries ``gameHistory``, the
   previous games newest first; presale from 10000, so the core decides once per 250 ms
   of countdown: 41 presale decisions), one update per tick 250 ms apart, the rug
-  (``rugged: true``, still ``active``) at tick ``R`` and the post-rug repeat. A test
+  (``rugged: true``, still ``active``) at tick ``R`` and the post-rug repeat (with the
+  ``gameHistory`` again, as the room's final event). A test
   replays the room itself and checks that the core decides, fills and journals the same
   on both streams.
 
@@ -146,9 +147,10 @@ def game_events(spec: GameSpec, history: tuple[FinishedGame, ...] = ()) -> list[
         elif kind is StepKind.TICK:
             events.append(GameUpdate(ts_ms=at, game_id=gid, active=True, rugged=False,
                                      cooldown_ms=0, price=prices[step.index], tick=step.index))
-        else:  # the rug, then its post-rug repeat
+        else:  # the rug, then its post-rug repeat (which carries the history again)
             events.append(GameUpdate(ts_ms=at, game_id=gid, active=True, rugged=True,
-                                     cooldown_ms=0, price=rug_price, tick=rug_tick))
+                                     cooldown_ms=0, price=rug_price, tick=rug_tick,
+                                     history=history if kind is StepKind.POSTRUG else ()))
         step = next_step(plan, step)
     return events
 
