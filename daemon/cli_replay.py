@@ -39,11 +39,16 @@ def run_replay(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"rugsd replay: no such file or folder: {path}", file=sys.stderr)
             return 1
+    from rugsd.strategy.registry import StrategyError
+
     try:
         summary = replay(args.paths, settings, data_dir, decision_log=args.decision_log)
     except NothingToReplay as err:
         print(f"rugsd replay: {err}", file=sys.stderr)
         return 1
+    except StrategyError as err:  # e.g. a bundle of another feature schema
+        print(f"rugsd replay: {err}", file=sys.stderr)
+        return 2
     report = build_report(data_dir)
     if args.json:
         print(json.dumps({"summary": summary.as_dict(), "report": report}, default=str))

@@ -255,7 +255,8 @@ def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
     }
 
 
-def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
+def _dataset(con: duckdb.DuckDBPyConnection, data_dir: Path, since_ms: int
+             ) -> dict[str, dict[str, int]]:
     """Files and rows per dataset kind, read with DuckDB's built-in Parquet reader."""
     out: dict[str, dict[str, int]] = {}
     ts_cols = {"ticks": "ts_ms", "decisions": "ts_ms", "games": "ended_ts_ms"}
@@ -263,7 +264,7 @@ def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
         files = sorted((data_dir / DATASET_DIR / kind).glob("*.parquet"))
         rows = 0
         if files:
-            rows = duckdb.execute(
+            rows = con.execute(
                 f"SELECT COUNT(*) FROM read_parquet(?) WHERE {ts} >= ?",
                 [[str(f) for f in files], since_ms],
             ).fetchone()[0]
@@ -271,13 +272,13 @@ def _dataset(data_dir: Path, since_ms: int) -> dict[str, dict[str, int]]:
     return out
 
 
-def _rugs(data_dir: Path, since_ms: int) -> pa.Table:
+def _rugs(con: duckdb.DuckDBPyConnection, data_dir: Path, since_ms: int) -> pa.Table:
     """(run_id, game_id) of the games whose rug the core saw (the dataset's rugged ticks)."""
     files = sorted((data_dir / DATASET_DIR / "ticks").glob("*.parquet"))
     schema = pa.schema([("run_id", pa.string()), ("game_id", pa.string())])
     if not files:
         return schema.empty_table()
-    rows = duckdb.execute(
+    rows = con.execute(
         "SELECT DISTINCT run_id, game_id FROM read_parquet(?) "
         "WHERE phase = 'rugged' AND ts_ms >= ?",
         [[str(f) for f in files], since_ms],
@@ -321,10 +322,10 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
     for name, table in tables.items():
         con.register(name, table)
     if tables:
-        con.register("rugs", _rugs(root, cutoff))
+        con.register("rugs", _rugs(con, root, cutoff))
     if not tables:
-        return _empty(since_ms, _dataset(root, cutoff))
-    return _assemble(con, since_ms, _dataset(root, cutoff))
+        return _empty(since_ms, _dataset(con, root, cutoff))
+    return _assemble(con, since_ms, _dataset(con, root, cutoff))
 
 
 def _empty(since_ms: int | None, dataset: dict) -> dict[str, Any]:

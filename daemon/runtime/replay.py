@@ -31,6 +31,7 @@ from rugsd.daemon.journal.games import GameTally, summarise_games
 from rugsd.daemon.journal.records import DecisionRecord, Mode
 from rugsd.daemon.runtime.build import make_core, run_started, stable_id
 from rugsd.strategy.base import Strategy
+from rugsd.strategy.registry import build_strategy
 
 
 class NothingToReplay(Exception):
@@ -196,7 +197,8 @@ def replay(
     journal: bool = True,
 ) -> ReplaySummary:
     """Replay ``paths`` through the core in paper mode; journal and summarise."""
-    sources_of(paths)  # refuse a missing path before anything is created
+    sources_of(paths)  # refuse a missing path or an unusable strategy before any file is made
+    strategy = build_strategy(settings)
     store = open_journal(data_dir, settings) if journal else None
     log_file = decision_log.open("w") if decision_log is not None else None
 
@@ -206,8 +208,9 @@ def replay(
 
     try:
         played, sources = replay_paths(
-            paths, settings, write=store.write_many if store is not None else None,
-            on_first=started, decision_log=log_file)
+            paths, settings, strategy=strategy, strategy_name=settings.strategy.name,
+            write=store.write_many if store is not None else None, on_first=started,
+            decision_log=log_file)
     finally:
         if log_file is not None:
             log_file.close()
