@@ -60,7 +60,7 @@ import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from itertools import pairwise
-from typing import Protocol
+from typing import TYPE_CHECKING
 
 import numpy as np
 
@@ -69,6 +69,9 @@ from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.game.rules import COOLDOWN_MS, SIDEBET_WINDOW
 from rugsd.daemon.state.prices import PriceHistory
 from rugsd.daemon.state.view import GameSummary, GameView
+
+if TYPE_CHECKING:  # risk imports strategy.intents: a type-only import keeps them acyclic
+    from rugsd.risk.context import RiskLimits as Limits
 
 SCHEMA_VERSION = 2
 
@@ -266,23 +269,6 @@ class ReturnCache:
                 r.append(_log(cur / prev))
                 prev = cur
         return r[max(m - MAX_WINDOW, 0) + 1 : m + 1]
-
-
-class Limits(Protocol):
-    """The risk limits the policy is conditioned on (``rugsd.risk.context.RiskLimits``)."""
-
-    max_bet: int
-    max_position: int
-    max_exposure: int
-    min_balance_reserve: int
-    max_orders_per_minute: int
-    max_sidebets_per_game: int
-    max_daily_loss: int
-    max_drawdown: int
-    entry_phases: frozenset[Phase]
-    entry_min_tick: int
-    entry_max_tick: int
-    presale_cutoff_ms: int
 
 
 @dataclass(frozen=True, slots=True)

@@ -10,12 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
 from rugsd.daemon.events import Phase, SessionStats
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.state.view import GameSummary, GameView
+
+if TYPE_CHECKING:
+    from rugsd.risk.context import RiskLimits as Limits
 from rugsd.strategy.features import (
     _ACTIVE_ONEHOT,
     _PHASES,
@@ -29,7 +33,6 @@ from rugsd.strategy.features import (
     RETURN_WINDOWS,
     SESSION_SLICE,
     VOL_WINDOWS,
-    Limits,
     account_features,
     default_limits,
     session_features,

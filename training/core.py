@@ -19,10 +19,10 @@ import numpy as np
 from rugsd.daemon.core.decision import CoreSettings, DecisionCore, StepOutput
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.state.view import GameView
-from rugsd.risk.context import SessionFigures
+from rugsd.risk.context import RiskLimits, SessionFigures
 from rugsd.strategy.actions import WAIT_INDEX, ActionTable
 from rugsd.strategy.base import Decision, Strategy
-from rugsd.strategy.features import NO_COMMITMENTS, Commitments, FeatureBuilder, Limits
+from rugsd.strategy.features import NO_COMMITMENTS, Commitments, FeatureBuilder
 
 
 class AgentStrategy:
@@ -52,7 +52,7 @@ class _CachedBuilder(FeatureBuilder):
 
     __slots__ = ("_key",)
 
-    def __init__(self, limits: Limits) -> None:
+    def __init__(self, limits: RiskLimits) -> None:
         super().__init__(None, limits)
         self._key: tuple[object, object, Commitments] | None = None
 

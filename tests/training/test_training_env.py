@@ -8,9 +8,9 @@ import numpy as np
 from gymnasium.utils.env_checker import check_env
 from stable_baselines3.common.env_checker import check_env as sb3_check_env
 
+from rugsd.daemon.config import RiskConfig
 from rugsd.daemon.game.accounting import LAMPORTS_PER_SOL
 from rugsd.strategy.actions import SIDEBET_INDEX, action_mask
-from rugsd.daemon.config import RiskConfig
 from rugsd.strategy.features import FEATURE_INDEX
 from rugsd.training.env import RugsEnv
 from rugsd.training.episodes import PRESALE_DECISION_TIMERS
