@@ -117,7 +117,7 @@ def run_retrain(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
     )
 
-    from rugsd.training.pipeline import NoRealGames, RetrainConfig, check_real_games, retrain
+    from rugsd.training.pipeline import NoRealGames, RetrainConfig, retrain
 
     data_dir = args.data_dir or settings.general.data_dir
     models_dir = args.models_dir or settings.strategy.models_dir
@@ -126,15 +126,13 @@ def run_retrain(args: argparse.Namespace) -> int:
     cfg = RetrainConfig(Path(data_dir), Path(models_dir), [Path(p) for p in recordings],
                         minutes, args.seed, args.resume, args.human_demos,
                         args.allow_sim_only, settings)
-    try:
-        check_real_games(cfg)
-    except NoRealGames as err:
-        return _fail("retrain", str(err), 2)
     console = Console(stderr=True)
     try:
         with Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
                       TimeElapsedColumn(), console=console, transient=False) as progress:
             outcome = retrain(cfg, _RichPhases(progress))
+    except NoRealGames as err:  # before anything was trained or written
+        return _fail("retrain", str(err), 2)
     except KeyboardInterrupt:
         raise
     except Exception as err:  # noqa: BLE001 -- a failed run is exit 1 with one line

@@ -294,13 +294,15 @@ def build_dataset(
     seed: int = 0,
     sim_seed: int | None = None,
     since_ts_ms: int | None = None,
+    real: Sequence[GameSpec] | None = None,
 ) -> Dataset:
     """Load every source, dedupe, split real games by time, add simulated games.
 
     Simulated training games come from ``seed``, the validation and held-out ones from
-    ``sim_seed`` (``rugsd retrain`` draws a new one every run)."""
+    ``sim_seed`` (``rugsd retrain`` draws a new one every run); ``real`` are the real
+    games when already loaded (``real_games``)."""
     stats = LoadStats()
-    real = real_games(data_dir, recordings, stats)
+    real = list(real) if real is not None else real_games(data_dir, recordings, stats)
     train, valid, held = split_three(real, valid_frac, heldout_frac)
     eval_seed = (2 * seed + 1001) if sim_seed is None else sim_seed
     train += simulated_games(sim_train, seed=2 * seed + 1000, prefix="sim-train")

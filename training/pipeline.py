@@ -53,8 +53,6 @@ from rugsd.training.report import write_report
 log = structlog.get_logger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
-EVENTS_PER_S_EVAL = 15_000  # conservative replay speed (events/s) to size the eval sets
-EVENTS_PER_GAME = 350  # a simulated game: 150 cooldown updates, ~200 ticks
 
 
 class NoRealGames(Exception):
@@ -140,12 +138,14 @@ def _write_state(data_dir: Path, state: dict) -> None:
 
 
 def _sizes(budget_s: float) -> tuple[int, int, int, int]:
-    """(sim train, sim validation, sim held-out, demo games) for a budget."""
+    """(sim train, sim validation, sim held-out, demo games) for a budget.
+
+    The evaluation replays every set once per strategy (validation 3, held-out 4, plus
+    4 account sizes on the real held-out games): about a third of the budget on a busy
+    2-core machine (≈ 5 000 events/s; a simulated game is ≈ 350 events)."""
     sim_train = int(np.clip(budget_s * 10, 300, 20_000))
-    # the evaluation (≈ 35 % of the budget) replays each set once per strategy (~6)
-    eval_games = 0.3 * budget_s * EVENTS_PER_S_EVAL / EVENTS_PER_GAME / 6
-    sim_held = int(np.clip(eval_games * 0.6, 60, 3_000))
-    sim_valid = int(np.clip(eval_games * 0.2, 30, 1_000))
+    sim_held = int(np.clip(budget_s * 0.4, 60, 800))
+    sim_valid = int(np.clip(budget_s * 0.15, 30, 300))
     demo_games = int(np.clip(budget_s * 0.5, 40, 600))
     return sim_train, sim_valid, sim_held, demo_games
 
@@ -155,20 +155,20 @@ def eval_seed(version: str, seed: int) -> int:
     return int(hashlib.sha256(f"{version}:{seed}".encode()).hexdigest()[:8], 16)
 
 
-def check_real_games(cfg: RetrainConfig) -> int:
-    """How many real games the run will have; raises ``NoRealGames`` when none and
+def check_real_games(cfg: RetrainConfig, stats: LoadStats | None = None) -> list:
+    """The real games the run will have; raises ``NoRealGames`` when there is none and
     ``allow_sim_only`` is off (before any training starts)."""
     missing = [str(p) for p in cfg.recordings if not Path(p).exists()]
     if missing:
         raise NoRealGames(f"no such recordings path: {', '.join(missing)}")
-    n = len(real_games(cfg.data_dir, cfg.recordings, LoadStats()))
-    if n == 0 and not cfg.allow_sim_only:
+    games = real_games(cfg.data_dir, cfg.recordings, stats if stats is not None else LoadStats())
+    if not games and not cfg.allow_sim_only:
         where = ", ".join(map(str, cfg.recordings)) or "no recordings configured"
         raise NoRealGames(
             f"no real game to train and judge on ({where}; data dir {cfg.data_dir}): set "
             "[training] recordings or pass --recordings PATH, or --allow-sim-only to train "
             "and evaluate on simulated games alone")
-    return n
+    return games
 
 
 def retrain(cfg: RetrainConfig, phases: Phases | None = None,
@@ -201,10 +201,11 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
 
     settings = cfg.settings if cfg.settings is not None else load_settings()
     scfg = settings.strategy
-    n_real = check_real_games(cfg)
+    load_stats = LoadStats()
+    real = check_real_games(cfg, load_stats)
     version = registry.version_name(now())
     state = _read_state(cfg.data_dir)
-    sim_only = n_real == 0
+    sim_only = not real
 
     # -- data ---------------------------------------------------------------------------
     ph.start("data", 1)
@@ -212,7 +213,9 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     sim_seed = eval_seed(version, cfg.seed)
     ds = build_dataset(data_dir=cfg.data_dir, recordings=cfg.recordings, sim_train=sim_train,
                        sim_valid=sim_valid, sim_heldout=sim_held, seed=cfg.seed,
-                       sim_seed=sim_seed, since_ts_ms=state.get("last_real_ts_ms"))
+                       sim_seed=sim_seed, since_ts_ms=state.get("last_real_ts_ms"),
+                       real=real)
+    ds.stats = load_stats
     real_held = ds.real(ds.heldout)
     sim_heldout = [g for g in ds.heldout if not g.real]
     gate_games = real_held if not sim_only else sim_heldout
