@@ -67,8 +67,8 @@ class PaperConfig(_Section):
     """Paper execution: fills at the first tick at least ``latency_ms`` after the order."""
 
     latency_ms: int = Field(0, ge=0, le=10_000)
-    # 1 SOL: the account the committed model bundle was trained with (its balance
-    # feature is outside the training range far from it; the strategy warns)
+    # the paper account; the policy's inputs are fractions of the [risk] limits, so its
+    # decisions do not depend on this size (rugsd retrain checks 0.1 to 100 SOL)
     starting_balance_sol: float = Field(1.0, gt=0, le=1_000_000)
     player_name: str = "rugsd-paper"
 

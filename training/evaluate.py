@@ -102,6 +102,7 @@ def summarise(session: Session, seed: int = 0) -> dict:
         "orders": figures["orders"],
         "orders_per_game": figures["orders_per_game"],
         "exits": figures["exits"],
+        "fills": figures["fills"],
         "rugged_share": figures["rugged_share"],
         "decision_log_sha256": session.played.decision_log_sha256,
         "action_distribution": _dist(decisions),
