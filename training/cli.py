@@ -83,14 +83,23 @@ def _quiet_logs(settings) -> None:
 
 
 class _RichPhases:
-    """``rugsd.training.pipeline.Phases`` on a rich progress display."""
+    """``rugsd.training.pipeline.Phases`` on a rich progress display, shown from the
+    first phase on (a run refused before it prints its one line and nothing else)."""
 
     def __init__(self, progress) -> None:
         self.progress = progress
         self.tasks: dict[str, int] = {}
+        self.started = False
 
     def start(self, phase: str, total: int) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
         self.tasks[phase] = self.progress.add_task(phase, total=max(total, 1))
+
+    def stop(self) -> None:
+        if self.started:
+            self.progress.stop()
 
     def update(self, phase: str, done: int, total: int) -> None:
         task = self.tasks.get(phase)
@@ -127,10 +136,14 @@ def run_retrain(args: argparse.Namespace) -> int:
                         minutes, args.seed, args.resume, args.human_demos,
                         args.allow_sim_only, settings)
     console = Console(stderr=True)
+    phases = _RichPhases(Progress(TextColumn("{task.description:<18}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                                  transient=False))
     try:
-        with Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=False) as progress:
-            outcome = retrain(cfg, _RichPhases(progress))
+        try:
+            outcome = retrain(cfg, phases)
+        finally:
+            phases.stop()
     except NoRealGames as err:  # before anything was trained or written
         return _fail("retrain", str(err), 2)
     except KeyboardInterrupt:
