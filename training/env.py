@@ -11,8 +11,11 @@ Config-conditioned (``LimitSampler``): the policy's inputs carry its limits and 
 as fractions (``rugsd.strategy.features``), so each episode draws its own account size
 (log-uniform 0.03–300 SOL) and, half of the time, risk limits around the daemon's
 ``[risk]`` (size limits scaled together by 0.1–10×, rate, sidebet, tick-window and
-presale cut-off varied, part of the loss budgets already used); the other half trades
-under the daemon's ``[risk]`` exactly. Evaluation and promotion never randomise: they
+presale cut-off varied); the other half trades under the daemon's ``[risk]`` exactly.
+Some episodes also start with part of the loss budgets used, with orders already in the
+rate window (a busy session, or the simulator at ``--speed`` N whose minutes are short)
+or with a paper latency of up to 1.5 s (orders stay in flight: the policy must count
+them as position). Evaluation and promotion never randomise: they
 run the daemon's configuration (``rugsd.training.backtest``).
 
 - Observation: the shared feature vector of the pending decision, exactly what the core
@@ -44,6 +47,7 @@ from rugsd.daemon.game import accounting
 from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, open_account, sol_to_lamports
 from rugsd.daemon.journal.records import DecisionRecord
 from rugsd.risk.context import DAY_MS, RiskLimits, SessionFigures
+from rugsd.risk.ratelimit import RateWindow
 from rugsd.strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, action_mask
 from rugsd.strategy.features import N_FEATURES
 from rugsd.training.core import AgentStrategy, SteppedCore
@@ -70,11 +74,14 @@ def core_settings(run_id: str = "train", limits: RiskLimits | None = None,
 
 @dataclass(frozen=True, slots=True)
 class Episode:
-    """What one episode trades with: limits, starting balance, session figures."""
+    """What one episode trades with: limits, starting balance, session figures, the
+    orders already in the rate window and the paper latency."""
 
     limits: RiskLimits
     balance: int
     figures: SessionFigures | None
+    rate_times: tuple[int, ...] = ()
+    latency_ms: int | None = None  # None: the env's configured latency
 
 
 class LimitSampler:
@@ -88,7 +95,8 @@ class LimitSampler:
         self.balance = sol_to_lamports(balance_sol)
 
     def draw(self, rng: np.random.Generator, start_ms: int) -> Episode:
-        """One episode's limits, balance and (maybe partly used) loss budgets."""
+        """One episode's limits, balance, (maybe partly used) loss and rate budgets and
+        paper latency (orders then stay in flight for a tick or more)."""
         if not self.randomize:
             return Episode(self.base, self.balance, None)
         balance = sol_to_lamports(math.exp(rng.uniform(math.log(0.03), math.log(300.0))))
@@ -118,7 +126,12 @@ class LimitSampler:
             dd = int(limits.max_drawdown * rng.uniform(0, 1.1))
             figures = SessionFigures(balance, balance + dd, balance + loss, balance,
                                      (start_ms - 15_000) // DAY_MS)
-        return Episode(limits, balance, figures)
+        rate: tuple[int, ...] = ()
+        if rng.random() < 0.3:  # orders of the last minute (a busy session, a fast venue)
+            k = int(rng.integers(1, limits.max_orders_per_minute + 1))
+            rate = tuple(sorted(int(start_ms - rng.uniform(5_000, 70_000)) for _ in range(k)))
+        latency = int(rng.integers(0, 1_501)) if rng.random() < 0.3 else None
+        return Episode(limits, balance, figures, rate, latency)
 
 
 class RugsEnv(gym.Env):
@@ -239,9 +252,13 @@ class RugsEnv(gym.Env):
         self._steps = 0
         self.refused = 0
         self.agent = AgentStrategy(self.table)
-        settings = core_settings("train", self.episode.limits, self.latency_ms)
-        self.core = SteppedCore(self.agent, settings, open_account(self.episode.balance),
-                                figures=self.episode.figures)
+        ep = self.episode
+        latency = self.latency_ms if ep.latency_ms is None else ep.latency_ms
+        settings = core_settings("train", ep.limits, latency)
+        self.core = SteppedCore(self.agent, settings, open_account(ep.balance),
+                                figures=ep.figures)
+        if ep.rate_times:
+            self.core.rate = RateWindow(ep.rate_times)
         seed_core(self.core, self.game)
         if not self._advance():  # a game with no decision point cannot happen
             raise RuntimeError(f"game {self.game.game_id} produced no decision")

@@ -120,3 +120,30 @@ def test_a_refused_intent_costs_the_refusal_penalty(sim_train):
     _, reward, _, _, info = env.step(3)  # buy_large in presale
 
     assert info["refused"] == 1 and reward == -env.refusal_penalty
+
+
+def test_some_episodes_start_with_orders_in_the_rate_window_or_in_flight(sim_train):
+    env = RugsEnv(sim_train[:10])
+    env.reset(seed=5)
+    busy = slow = 0
+    for _ in range(60):
+        obs, _ = env.reset()
+        if env.episode.rate_times:
+            busy += 1
+            assert env.core.rate.times == env.episode.rate_times
+        slow += env.episode.latency_ms is not None
+    assert 5 < busy < 40 and 5 < slow < 40
+
+
+def test_an_exhausted_rate_budget_is_visible_and_refuses_entries(sim_train):
+    from rugsd.training.env import Episode
+
+    env = RugsEnv(sim_train[:3], shuffle=False)
+    env.reset(seed=0)
+    start = env.games[0].start_ms
+    full = Episode(env.sampler.base, 10**9, None, tuple(start - 12_000 + i for i in range(30)))
+    obs, _ = env.reset(options={"game_index": 0, "episode": full})
+
+    assert obs[FEATURE_INDEX["rate_budget_frac"]] == 0.0
+    _, reward, _, _, info = env.step(3)
+    assert info["refused"] == 1 and reward == -env.refusal_penalty
