@@ -127,11 +127,9 @@ class LimitSampler:
             figures = SessionFigures(balance, balance + dd, balance + loss, balance,
                                      (start_ms - 15_000) // DAY_MS)
         rate: tuple[int, ...] = ()
-        if rng.random() < 0.3:  # a busy rate window (a busy session, a fast venue): orders
-            # stamped up to a minute either side of tick 0 keep it full into the game
-            cap = limits.max_orders_per_minute
-            k = cap if rng.random() < 0.5 else int(rng.integers(1, cap + 1))
-            rate = tuple(sorted(int(start_ms + rng.uniform(-70_000, 60_000)) for _ in range(k)))
+        if rng.random() < 0.3:  # orders of the last minute (a busy session, a fast venue)
+            k = int(rng.integers(1, limits.max_orders_per_minute + 1))
+            rate = tuple(sorted(int(start_ms - rng.uniform(5_000, 70_000)) for _ in range(k)))
         latency = int(rng.integers(0, 1_501)) if rng.random() < 0.3 else None
         return Episode(limits, balance, figures, rate, latency)
 
