@@ -127,7 +127,7 @@ def test_some_episodes_start_with_orders_in_the_rate_window_or_in_flight(sim_tra
     env.reset(seed=5)
     busy = slow = 0
     for _ in range(60):
-        obs, _ = env.reset()
+        env.reset()
         if env.episode.rate_times:
             busy += 1
             assert env.core.rate.times == env.episode.rate_times
