@@ -366,22 +366,6 @@ def _dataset(data_dir: Path, since_ms: int) -> tuple[dict[str, dict[str, int]], 
     return out, warnings
 
 
-def _rugs(con: duckdb.DuckDBPyConnection, data_dir: Path, since_ms: int) -> pa.Table:
-    """(run_id, game_id) of the games whose rug the core saw (the dataset's rugged ticks)."""
-    files = sorted((data_dir / DATASET_DIR / "ticks").glob("*.parquet"))
-    schema = pa.schema([("run_id", pa.string()), ("game_id", pa.string())])
-    if not files:
-        return schema.empty_table()
-    rows = con.execute(
-        "SELECT DISTINCT run_id, game_id FROM read_parquet(?) "
-        "WHERE phase = 'rugged' AND ts_ms >= ?",
-        [[str(f) for f in files], since_ms],
-    ).fetchall()
-    cols = list(zip(*rows, strict=True)) if rows else [(), ()]
-    return pa.Table.from_arrays([pa.array(list(c), type=pa.string()) for c in cols],
-                                schema=schema)
-
-
 def _connect(journal: Path) -> sqlite3.Connection:
     try:
         conn = sqlite3.connect(f"file:{journal}?mode=ro", uri=True)
