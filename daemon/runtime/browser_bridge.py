@@ -98,17 +98,20 @@ class BrowserBridge:
         await self.executor.stop()
 
 
-def trained_on(strategy: Any) -> tuple[str, float] | None:
-    """(bundle version, account size in SOL it was trained on) when the strategy says."""
+def trained_on(strategy: Any) -> tuple[str, float | None] | None:
+    """(bundle version, account size in SOL it was trained on) when the strategy has a
+    bundle; the size is None for a size-invariant bundle (features are fractions of the
+    account, so no account size was baked in)."""
     manifest = getattr(getattr(strategy, "bundle", None), "manifest", None)
-    sol = getattr(manifest, "train_balance_sol", None)
-    if not isinstance(sol, int | float) or sol <= 0:
+    if manifest is None:
         return None
-    return str(getattr(manifest, "version", "?")), float(sol)
+    sol = getattr(manifest, "train_balance_sol", None)
+    size = float(sol) if isinstance(sol, int | float) and sol > 0 else None
+    return str(getattr(manifest, "version", "?")), size
 
 
 def account_origin(balance: int, venue: Any, mode: str,
-                   trained: tuple[str, float] | None) -> tuple[str, str | None]:
+                   trained: tuple[str, float | None] | None) -> tuple[str, str | None]:
     """The banner line saying which account trades and why, and a warning when it is far
     (outside 1/3..3x, the strategy's own rule) from the one the bundle was trained on."""
     sol = balance / LAMPORTS_PER_SOL
@@ -127,6 +130,9 @@ def account_origin(balance: int, venue: Any, mode: str,
     if trained is None:
         return line + "; the strategy records no training account size", None
     version, size = trained
+    if size is None:
+        return (line + f"; bundle {version} is size-invariant (its account features are "
+                "fractions of the account), so any account size is in range"), None
     line += f"; bundle {version} was trained on a {size:g} SOL account"
     if size / 3 <= sol <= size * 3:
         return line, None

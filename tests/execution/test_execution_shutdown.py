@@ -29,9 +29,9 @@ def wait_for_text(path: Path, text: str, proc: subprocess.Popen, timeout: float)
     raise AssertionError(f"timed out waiting for {text!r}")
 
 
-def test_browser_mode_uses_the_training_account_and_ctrl_c_stops_it_cleanly(
+def test_browser_mode_names_its_account_and_ctrl_c_stops_it_cleanly(
         tmp_path: Path, free_port: int) -> None:
-    # Arrange: the default strategy (the committed bundle, trained on 1 SOL) and paper
+    # Arrange: the default strategy (the committed bundle, size-invariant) and paper
     # account; the embedded simulator on a free port; private XDG dirs
     env = {k: v for k, v in os.environ.items() if not k.startswith("RUGSD_")}
     env.update({
@@ -75,5 +75,5 @@ def test_browser_mode_uses_the_training_account_and_ctrl_c_stops_it_cleanly(
     assert not browser_pids(data / "browser-profile")
     assert ("account 1.0000 SOL: the embedded simulator's practice account, opened at "
             "paper.starting_balance_sol = 1 SOL; bundle v") in banner
-    assert "was trained on a 1 SOL account" in banner and "WARNING" not in banner
+    assert "is size-invariant" in banner and "WARNING" not in banner
     assert "bundle trained on another account size" not in stderr

@@ -43,3 +43,10 @@ def test_the_training_size_comes_from_the_bundle_manifest():
     manifest = SimpleNamespace(version="v9", train_balance_sol=1.0)
     assert trained_on(SimpleNamespace(bundle=SimpleNamespace(manifest=manifest))) == ("v9", 1.0)
     assert trained_on(SimpleNamespace(name="never")) is None
+    # a size-invariant bundle (schema 2) records no size: any account is in range
+    invariant = SimpleNamespace(version="v10", train_balance_sol=None)
+    trained = trained_on(SimpleNamespace(bundle=SimpleNamespace(manifest=invariant)))
+    assert trained == ("v10", None)
+    line, warning = account_origin(10 * SOL, Venue("https://backend.rugs.fun", False),
+                                   "live", trained)
+    assert "bundle v10 is size-invariant" in line and warning is None
