@@ -39,20 +39,35 @@ def run_replay(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"rugsd replay: no such file or folder: {path}", file=sys.stderr)
             return 1
+    from rugsd.strategy.registry import StrategyError
+
     try:
         summary = replay(args.paths, settings, data_dir, decision_log=args.decision_log)
     except (NothingToReplay, JournalError) as err:
         print(f"rugsd replay: {err}", file=sys.stderr)
         return 1
+    except StrategyError as err:  # e.g. a bundle of another feature schema
+        print(f"rugsd replay: {err}", file=sys.stderr)
+        return 2
     report = build_report(data_dir)
     if args.json:
         print(json.dumps({"summary": summary.as_dict(), "report": report}, default=str))
         return 0
     s = summary
+    f = s.figures
+    g = s.game_counts
     print(f"replayed {s.files} files, {s.lines} lines: {s.events} events, "
           f"{s.malformed} malformed and {s.skipped} skipped lines")
     print(f"run {s.run_id}: {s.decisions} decisions, {s.orders} orders, {s.fills} fills, "
           f"{s.games} games; P&L {s.pnl_sol:+.9f} SOL; state {s.trading_state}")
+    print(f"games: {g['complete']} complete, {g['incomplete']} incomplete, "
+          f"{g['skipped']} skipped (no decision)")
+    refused = ", ".join(f"{k} {v}" for k, v in f["orders_refused"].items()) or "none"
+    print(f"intents: {f['non_wait_intents']} non-wait, refused {sum(f['orders_refused'].values())}"
+          f" ({100 * f['refused_share']:.1f} %: {refused}); exits: {f['exits']['sold']} sold, "
+          f"{f['exits']['rugged']} rugged")
+    if s.open_position:
+        print("a position or sidebet was still open when the recordings ended (not in P&L)")
     print(f"decision log sha256 {s.decision_log_sha256}")
     print(f"journal in {data_dir}; `rugsd report --data-dir {data_dir}` for more, "
           "`rugsd export` for the Parquet dataset")

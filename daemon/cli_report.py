@@ -118,7 +118,11 @@ def render_text(report: dict[str, Any], console: Console, data_dir: Path) -> Non
                 "ROI": _pct(report["roi"]),
                 "win rate (games)": _pct(report["win_rate"]).lstrip("+"),
                 "games seen / traded": f"{g['seen']} / {g['traded']} (won {g['won']})",
+                "  complete / incomplete / skipped": (
+                    f"{g['complete']} / {g['incomplete']} / {g['skipped']}"),
                 "trades buy / sell / rug": f"{t['buys']} / {t['sells']} / {t['rug_sells']}",
+                "exits sold / rugged (games)": (
+                    f"{report['exits']['sold']} / {report['exits']['rugged']}"),
                 "sidebets placed / won / lost": f"{s['placed']} / {s['won']} / {s['lost']}",
                 "orders": ", ".join(f"{k} {v}" for k, v in report["orders"].items()) or "none",
             },

@@ -99,8 +99,8 @@ class PaperConfig(_Section):
     """Paper execution: fills at the first tick at least ``latency_ms`` after the order."""
 
     latency_ms: int = Field(0, ge=0, le=10_000)
-    # 1 SOL: the account the committed model bundle was trained with (its balance
-    # feature is outside the training range far from it; the strategy warns)
+    # the paper account; the policy's inputs are fractions of the [risk] limits, so its
+    # decisions do not depend on this size (rugsd retrain checks 0.1 to 100 SOL)
     starting_balance_sol: float = Field(1.0, gt=0, le=1_000_000)
     player_name: str = "rugsd-paper"
 
@@ -240,6 +240,15 @@ class AuditConfig(_Section):
     on_mismatch: Literal["halt", "kill", "warn"] = "halt"
 
 
+class TrainingConfig(_Section):
+    """``rugsd retrain``: where the real recordings are (``--recordings`` overrides)."""
+
+    # recording files or folders (*.jsonl / *.jsonl.gz); relative paths are taken from
+    # the working directory. Empty: only the data dir's own dataset and recordings.
+    recordings: list[Path] = []
+    max_minutes: float = Field(30.0, gt=0, le=24 * 60)
+
+
 class LoggingConfig(_Section):
     """structlog output: JSON lines in production, console in a terminal."""
 
@@ -270,6 +279,7 @@ class Settings(BaseSettings):
     browser: BrowserConfig = Field(default_factory=BrowserConfig)
     control: ControlConfig = Field(default_factory=ControlConfig)
     audit: AuditConfig = Field(default_factory=AuditConfig)
+    training: TrainingConfig = Field(default_factory=TrainingConfig)
     logging: LoggingConfig = Field(default_factory=LoggingConfig)
 
     @classmethod

@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 import numpy as np
 
-from rugsd.daemon.events import SessionStats
+from rugsd.daemon.events import Phase, SessionStats
 from rugsd.daemon.game.accounting import Account
-from rugsd.daemon.game.rules import LAMPORTS_PER_SOL, SIDEBET_WINDOW, TICK_MS
-from rugsd.daemon.state.view import GameSummary
+from rugsd.daemon.state.view import GameSummary, GameView
+
+if TYPE_CHECKING:
+    from rugsd.risk.context import RiskLimits as Limits
 from rugsd.strategy.features import (
     _ACTIVE_ONEHOT,
     _PHASES,
@@ -29,12 +32,12 @@ from rugsd.strategy.features import (
     PRICE_FLOOR,
     RETURN_WINDOWS,
     SESSION_SLICE,
-    TIME_CEIL_S,
     VOL_WINDOWS,
+    account_features,
+    default_limits,
     session_features,
 )
 
-_LAMPORTS = float(LAMPORTS_PER_SOL)
 _log = math.log
 
 
@@ -47,15 +50,11 @@ def _clean_array(p: np.ndarray) -> np.ndarray:
     return np.where(p > PRICE_FLOOR, np.minimum(p, PRICE_CEIL), PRICE_FLOOR)
 
 
-def game_features_batch(
-    prices: np.ndarray,
-    ts_ms: np.ndarray | None = None,
-    started_ts_ms: int | None = None,
-) -> np.ndarray:
+def game_features_batch(prices: np.ndarray) -> np.ndarray:
     """Game block [T, len(GAME_FEATURES)] float64 for ACTIVE ticks 0..T-1 of one game.
 
     Row ``t`` equals ``game_features`` of the view at tick ``t`` with ``price=prices[t]``,
-    ``peak=max(prices[:t+1])``, ``cooldown_ms=0`` and the same timestamps.
+    ``peak=max(prices[:t+1])`` and ``cooldown_ms=0``.
     """
     x = _clean_array(np.asarray(prices, dtype=np.float64))
     n = x.shape[0]
@@ -99,39 +98,36 @@ def game_features_batch(
     out[:, col : col + len(_PHASES)] = _ACTIVE_ONEHOT
     col += len(_PHASES)
     out[:, col] = 0.0  # cooldown_frac: 0 while active
-    if ts_ms is not None and started_ts_ms is not None:
-        elapsed = (np.asarray(ts_ms, dtype=np.int64) - started_ts_ms) / 1000
-    else:
-        elapsed = t * TICK_MS / 1000
-    out[:, col + 1] = np.maximum(0.0, np.minimum(elapsed, TIME_CEIL_S))
     return out
 
 
-def account_features_batch(account: Account, prices: np.ndarray) -> np.ndarray:
-    """Account block [T, len(ACCOUNT_FEATURES)] for a fixed account at ticks 0..T-1."""
-    x = _clean_array(np.asarray(prices, dtype=np.float64))
-    n = x.shape[0]
-    t = np.arange(n)
+def _active_view(t: int, price: float) -> GameView:
+    return GameView(None, Phase.ACTIVE, t, price, (), price, 0, False, 0)
+
+
+def account_features_batch(
+    account: Account, prices: np.ndarray, limits: Limits | None = None
+) -> np.ndarray:
+    """Account block [T, len(ACCOUNT_FEATURES)] for a fixed ``account`` (nothing in flight,
+    a fresh session) at ACTIVE ticks 0..T-1, row by row the per-tick function's values."""
+    lim = limits or default_limits()
+    p = np.asarray(prices, dtype=np.float64)
+    n = p.shape[0]
     out = np.zeros((n, len(ACCOUNT_FEATURES)), dtype=np.float64)
-    qty, cost = account.qty, account.cost
-    if qty > 0:
-        val = float(qty) * x
-        upnl = val - float(cost)
-        out[:, 0] = 1.0
-        out[:, 1] = val / _LAMPORTS
-        out[:, 2] = (cost / qty) / x
-        out[:, 3] = upnl / _LAMPORTS
-        out[:, 4] = upnl / float(cost) if cost > 0 else 0.0
-        entry = account.entry_tick
-        if entry is not None:
-            out[:, 5] = np.where(t > entry, (t - entry) / 100, 0.0)
-    bet = account.sidebet
-    if bet is not None:
-        live = t < bet.end_tick
-        out[:, 6] = np.where(live, 1.0, 0.0)
-        out[:, 7] = np.where(live, np.minimum((bet.end_tick - t) / SIDEBET_WINDOW, 1.0), 0.0)
-    bal = account.balance
-    out[:, 8] = math.log1p(bal / _LAMPORTS) if bal > 0 else 0.0
+    if n == 0:
+        return out
+    if account.qty == 0 and account.sidebet is None:
+        # flat: only the entry window moves with the tick (the sidebet model's rows)
+        open_ = np.array(account_features(_active_view(lim.entry_min_tick, 1.0), account, lim))
+        t = np.arange(n)
+        inside = (t >= lim.entry_min_tick) & (t <= lim.entry_max_tick)
+        out[:] = open_
+        out[:, ACCOUNT_FEATURES.index("entry_open")] = np.where(inside, 1.0, 0.0)
+        if Phase.ACTIVE not in lim.entry_phases:
+            out[:, ACCOUNT_FEATURES.index("entry_open")] = 0.0
+        return out
+    for t, price in enumerate(p.tolist()):
+        out[t] = account_features(_active_view(t, price), account, lim)
     return out
 
 
@@ -141,20 +137,19 @@ def build_batch(
     account: Account | None = None,
     recent: Sequence[GameSummary] = (),
     stats: SessionStats | None = None,
-    ts_ms: np.ndarray | None = None,
-    started_ts_ms: int | None = None,
+    limits: Limits | None = None,
 ) -> np.ndarray:
     """Features [T, N_FEATURES] float32 for every ACTIVE tick 0..T-1 of one game.
 
     Row ``t`` is bit-identical to ``build_features`` at tick ``t`` (see
-    ``game_features_batch``) with a fixed ``account`` (flat, zero balance by default):
-    a backtest or env overwrites ``ACCOUNT_SLICE`` per row as its account changes (see
-    ``account_features``). ``prices`` must hold active ticks only (no rug price).
+    ``game_features_batch``) with a fixed ``account`` (flat, zero balance by default),
+    nothing in flight and ``limits`` (default ``[risk]``). ``prices`` must hold active
+    ticks only (no rug price).
     """
     p = np.asarray(prices, dtype=np.float64)
     n = p.shape[0]
     out = np.empty((n, N_FEATURES), dtype=np.float32)
-    out[:, GAME_SLICE] = game_features_batch(p, ts_ms, started_ts_ms)
-    out[:, ACCOUNT_SLICE] = account_features_batch(account or Account(), p)
+    out[:, GAME_SLICE] = game_features_batch(p)
+    out[:, ACCOUNT_SLICE] = account_features_batch(account or Account(), p, limits)
     out[:, SESSION_SLICE] = np.array(session_features(recent, stats), dtype=np.float64)
     return out

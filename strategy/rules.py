@@ -9,6 +9,7 @@ from rugsd.daemon.events import Phase
 from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, Account, sol_to_lamports
 from rugsd.daemon.state.view import GameView
 from rugsd.strategy.base import Decision
+from rugsd.strategy.features import FEATURE_INDEX
 from rugsd.strategy.intents import WAIT, Action, Intent
 
 _WAIT = Decision(WAIT)
@@ -16,6 +17,10 @@ _WAIT = Decision(WAIT)
 # A sell that has not filled after this many ticks is asked for again (a refused or
 # lost order must not leave the position open until the rug).
 SELL_RETRY_TICKS = 4
+_PENDING = FEATURE_INDEX["order_pending"]
+_RATE = FEATURE_INDEX["rate_budget_frac"]
+_ENTRY_OPEN = FEATURE_INDEX["entry_open"]
+_ROOM = FEATURE_INDEX["buy_room_frac"]
 
 
 class NeverStrategy:
@@ -38,6 +43,11 @@ class PresaleTargetStrategy:
     - Sell 100 %: phase ACTIVE, holding, and price ≥ ``target_multiple`` × average entry
       or ``tick - entry_tick`` ≥ ``max_hold_ticks``. Repeated every ``SELL_RETRY_TICKS``
       ticks while still holding.
+    - It does not lean on the risk gate: with the core's feature vector at hand it asks
+      for nothing the gate would refuse for a reason the vector shows — no order while
+      one is in flight or the orders-per-minute budget is used up, no buy outside the
+      entry window or without room in the limits (``rugsd.strategy.features``). It
+      asks again at a later decision instead.
     """
 
     name = "presale_target"
@@ -63,11 +73,14 @@ class PresaleTargetStrategy:
     ) -> Decision:
         """The rule for this tick."""
         phase = view.phase
+        if features is not None and (features[_PENDING] > 0 or features[_RATE] <= 0):
+            return _WAIT  # the gate would refuse any order now
         if phase == Phase.PRESALE:
             if (
                 account.qty == 0
                 and view.game_id != self._bought_game
                 and MIN_BET_LAMPORTS <= self.bet <= account.balance
+                and (features is None or (features[_ENTRY_OPEN] > 0 and features[_ROOM] > 0))
             ):
                 self._bought_game = view.game_id
                 return self._buy

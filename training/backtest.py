@@ -1,10 +1,11 @@
-"""Backtests through the daemon's own ``DecisionCore`` (paper fills), one game at a time.
+"""Backtests on the daemon's own path: ``rugsd.daemon.runtime.replay.play`` on a core built
+from the daemon's configuration (its ``[risk]``, paper latency and starting balance).
 
-Each game gets a fresh core and account (``rugsd.training.env`` settings: paper venue, 0 ms
-latency, permissive risk limits), fed the events ``rugsd.training.episodes.game_events``
-builds — the same path the env trains on and the daemon trades through. Per game we
-keep the P&L (equity after the rug minus the start), what was staked, fills, the
-strategy's decisions by action, and the exposure the null model prices:
+There is no second engine: a backtest of recorded games replays their recorded events
+(one continuous session, as ``rugsd replay`` does), a backtest of simulated games the
+events the simulator emits (``rugsd.training.episodes.session_events``). Per game we keep
+what ``rugsd replay`` and ``rugsd report`` count (``rugsd.daemon.journal.games``), plus
+the strategy's decisions by action-table name and the exposure the null model prices:
 
 - a position of value ``V`` carried from one tick to the next loses ``HOLD_COST * V`` in
   expectation (rug hazard 0.5 %, drift +0.4375 % on the 7/8 non-big-move ticks, v3 god
@@ -15,23 +16,23 @@ strategy's decisions by action, and the exposure the null model prices:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from rugsd.daemon.audit.fairness import committed_hold_cost
-from rugsd.daemon.config import StrategyConfig
-from rugsd.daemon.core.decision import DecisionCore
+from rugsd.daemon.config import Settings, StrategyConfig
 from rugsd.daemon.game import accounting
-from rugsd.daemon.game.accounting import open_account, sol_to_lamports
 from rugsd.daemon.game.rules import RUG_PROB, SIDEBET_PAYOUT, SIDEBET_WINDOW
-from rugsd.daemon.journal.records import DecisionRecord, FillRecord
+from rugsd.daemon.journal.games import GameFacts
+from rugsd.daemon.journal.records import DecisionRecord, FillRecord, PositionSnapshot, TickRecord
+from rugsd.daemon.runtime.build import make_core
+from rugsd.daemon.runtime.replay import Played, play
 from rugsd.daemon.state.view import GameView
 from rugsd.strategy.actions import ACTION_NAMES, ActionTable, mask_values
 from rugsd.strategy.base import Decision, Strategy
-from rugsd.training.env import START_BALANCE_SOL, core_settings
-from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+from rugsd.training.episodes import GameSpec, seed_core, session_events
 
 HOLD_COST = committed_hold_cost()
 """Expected fractional loss of holding a position for one tick (≈ 0.050 %), the same
@@ -63,16 +64,21 @@ class RandomStrategy:
 
 @dataclass(slots=True)
 class GameResult:
-    """One game of one strategy."""
+    """One played game of one strategy: the replay's facts plus evaluation extras."""
 
     game_id: str
-    pnl: int = 0  # lamports
+    klass: str = "complete"
+    pnl: int = 0  # lamports, realised
     staked: int = 0  # buys filled + sidebet stakes
     buys: int = 0
     sells: int = 0
+    rug_sells: int = 0
     sidebets: int = 0
+    orders: int = 0
+    exit: str | None = None
     null_ev: float = 0.0  # lamports, the null model's expectation of this exposure
-    decisions: Counter = field(default_factory=Counter)  # action name → count
+    decisions: Counter = field(default_factory=Counter)  # action-table name → count
+    refused: Counter = field(default_factory=Counter)  # reason → refused decisions
     ticks: int = 0
 
 
@@ -85,49 +91,94 @@ def action_name(rec: DecisionRecord, table: ActionTable) -> str:
     return f"other:{rec.intent_action}"
 
 
-def run_game(strategy: Strategy, spec: GameSpec, history: tuple, table: ActionTable,
-             start_balance: int, presale_timers: Sequence[int] = PRESALE_TIMERS) -> GameResult:
-    """Play one game through a fresh ``DecisionCore``."""
-    core = DecisionCore(strategy, core_settings("backtest"), open_account(start_balance))
-    res = GameResult(spec.game_id)
-    exposure = 0.0
-    for ev in game_events(spec, history, presale_timers):
-        out = core.step(ev)
-        for rec in out.records:
+class _Extras:
+    """Per game: decisions by action name and the position value held at every tick."""
+
+    def __init__(self, table: ActionTable) -> None:
+        self.table = table
+        self.names: dict[str, Counter] = {}
+        self.exposure: Counter = Counter()
+        self.ticks: Counter = Counter()
+        self.sidebet_stakes: Counter = Counter()
+        self.qty = 0
+
+    def add(self, records: list) -> None:
+        for rec in records:  # the account after this step first (settled at this tick)
+            if type(rec) is PositionSnapshot:
+                self.qty = rec.qty
+        for rec in records:
             kind = type(rec)
-            if kind is FillRecord:
-                if rec.kind == "buy":
-                    res.buys += 1
-                    res.staked += rec.amount
-                elif rec.kind == "sell":
-                    res.sells += 1
-                elif rec.kind == "sidebet_place":
-                    res.sidebets += 1
-                    res.staked += rec.amount
-                    res.null_ev += rec.amount * SIDEBET_EV
-            elif kind is DecisionRecord:
-                res.decisions[action_name(rec, table)] += 1
-        if ev.active and not ev.rugged:
-            res.ticks += 1
-            qty = core.account.qty
-            if qty:
-                exposure += accounting.value_of(qty, core.view.price)
-    res.null_ev -= HOLD_COST * exposure
-    res.pnl = accounting.equity(core.account, core.view.price) - start_balance
-    return res
+            if kind is DecisionRecord:
+                names = self.names.get(rec.game_id)
+                if names is None:
+                    names = self.names[rec.game_id] = Counter()
+                names[action_name(rec, self.table)] += 1
+            elif kind is TickRecord and rec.phase == "active":
+                self.ticks[rec.game_id] += 1
+                if self.qty:
+                    self.exposure[rec.game_id] += accounting.value_of(self.qty, rec.price)
+            elif kind is FillRecord and rec.kind == "sidebet_place":
+                self.sidebet_stakes[rec.game_id] += rec.amount
 
 
-def backtest(strategy: Strategy, games: Sequence[GameSpec], *, cfg: StrategyConfig | None = None,
-             start_balance_sol: float = START_BALANCE_SOL,
-             presale_timers: Sequence[int] = PRESALE_TIMERS,
-             progress=None) -> list[GameResult]:
-    """Every game of ``games`` (in order; history from the preceding ones)."""
-    table = ActionTable.from_config(cfg or StrategyConfig())
-    start = sol_to_lamports(start_balance_sol)
-    out = []
-    for i, spec in enumerate(games):
-        out.append(run_game(strategy, spec, history_for(games[max(0, i - 10):i]), table, start,
-                            presale_timers))
-        if progress is not None:
-            progress(i + 1, len(games))
-    return out
+def _result(g: GameFacts, extras: _Extras) -> GameResult:
+    gid = g.game_id
+    null = extras.sidebet_stakes[gid] * SIDEBET_EV - HOLD_COST * extras.exposure[gid]
+    return GameResult(gid, g.klass.value, g.pnl, g.staked, g.buys, g.sells, g.rug_sells,
+                      g.sidebets, g.orders, g.exit, null, extras.names.get(gid, Counter()),
+                      Counter(g.refused), extras.ticks[gid])
+
+
+@dataclass(slots=True)
+class Session:
+    """One strategy's run over a stream: the replay's ``Played`` plus per-game results."""
+
+    played: Played
+    results: list[GameResult]
+
+    def figures(self) -> dict:
+        """The replay's totals (``Played.figures``)."""
+        return self.played.figures()
+
+
+def run_session(strategy: Strategy, events: Iterable[object], settings: Settings, *,
+                run_id: str, seed: GameSpec | None = None,
+                starting_balance_sol: float | None = None,
+                table: ActionTable | None = None,
+                progress: Callable[[int], None] | None = None) -> Session:
+    """``strategy`` over ``events`` on the daemon's path (``make_core`` + ``play``).
+
+    ``seed`` (a recorded game) gives the core the finished games the full replay knew at
+    it; ``starting_balance_sol`` overrides ``paper.starting_balance_sol``.
+    """
+    if starting_balance_sol is not None:
+        settings = settings.model_copy(deep=True)
+        settings.paper.starting_balance_sol = starting_balance_sol
+    core = make_core(settings, run_id=run_id, order_prefix=run_id, strategy=strategy)
+    if seed is not None:
+        seed_core(core, seed)
+    extras = _Extras(table or ActionTable.from_config(settings.strategy))
+    add = extras.add
+    if progress is not None:
+        done = [0]
+
+        def write(records: list) -> None:
+            add(records)
+            for rec in records:
+                if type(rec) is TickRecord and rec.phase == "rugged":
+                    done[0] += 1
+                    progress(done[0])
+    else:
+        write = add
+    played = play(core, events, write=write)
+    return Session(played, [_result(g, extras) for g in played.tally.played()])
+
+
+def backtest(strategy: Strategy, games: Sequence[GameSpec], settings: Settings, *,
+             run_id: str = "backtest", starting_balance_sol: float | None = None,
+             progress: Callable[[int], None] | None = None) -> Session:
+    """``games`` (in order) as one continuous session: recorded games replay their
+    recorded events, the others the simulator's (``session_events``)."""
+    seed = games[0] if games and games[0].recent else None
+    return run_session(strategy, session_events(games), settings, run_id=run_id, seed=seed,
+                       starting_balance_sol=starting_balance_sol, progress=progress)

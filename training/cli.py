@@ -5,13 +5,16 @@ Nothing heavy is imported at module level (``daemon/cli.py`` imports this module
 every command): torch, SB3 and onnx load inside the run functions.
 
 - ``rugsd retrain [--data-dir DIR] [--max-minutes M] [--models-dir DIR]
-  [--recordings PATH ...] [--seed N] [--resume] [--human-demos PATH]`` — dataset →
-  sidebet model → policy → held-out evaluation → promote or reject; writes the bundle
-  and its report into ``MODELS_DIR/<version>/`` and prints where. Exit 0 on promotion
-  or an honest rejection (the current bundle stays), 1 on failure.
+  [--recordings PATH ...] [--allow-sim-only] [--seed N] [--resume] [--human-demos PATH]``
+  — dataset → sidebet model → policy → held-out evaluation → promote or reject; writes
+  the bundle and its report into ``MODELS_DIR/<version>/`` and prints where. Real
+  recordings come from ``--recordings`` or ``[training] recordings``; with no real game
+  it refuses in one line (exit 2) unless ``--allow-sim-only``. Exit 0 on promotion or an
+  honest rejection (the current bundle stays), 1 on failure.
 - ``rugsd models list|promote VERSION|rollback [--models-dir DIR]``.
-- ``rugsd evaluate BUNDLE_DIR PATH... [--json]`` — backtest a bundle on recordings
-  against the baselines and print the table (or JSON).
+- ``rugsd evaluate BUNDLE_DIR PATH... [--json] [--balance SOL] [--scales]`` — the bundle
+  and the baselines replayed over the recordings on ``rugsd replay``'s own path (same
+  configuration, same run ids: the same decision log, P&L, refusals and exits).
 """
 
 from __future__ import annotations
@@ -30,10 +33,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     p.add_argument("--data-dir", type=Path, help="data folder (default: general.data_dir)")
     p.add_argument("--models-dir", type=Path, help="bundle folder (default: strategy.models_dir)")
-    p.add_argument("--max-minutes", type=float, default=30.0, metavar="M",
-                   help="wall-clock budget (default 30)")
+    p.add_argument("--max-minutes", type=float, metavar="M",
+                   help="wall-clock budget (default [training] max_minutes, 30)")
     p.add_argument("--recordings", type=Path, action="append", metavar="PATH",
-                   help="recordings (file/folder, repeatable; default: the bundled real ones)")
+                   help="real recordings (file/folder, repeatable; default: [training] "
+                        "recordings of the config)")
+    p.add_argument("--allow-sim-only", action="store_true",
+                   help="train and evaluate on simulated games when there is no real game "
+                        "(the report says so in its first line; never promoted)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--resume", action="store_true",
                    help="continue PPO from DATA_DIR/training/ppo.zip instead of cloning anew")
@@ -49,10 +56,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     m.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
     m.set_defaults(func=run_models)
 
-    e = sub.add_parser("evaluate", help="backtest a bundle on recordings against the baselines")
+    e = sub.add_parser("evaluate", help="replay a bundle and the baselines over recordings")
     e.add_argument("bundle", type=Path, metavar="BUNDLE_DIR")
     e.add_argument("paths", type=Path, nargs="+", metavar="PATH")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    e.add_argument("--balance", type=float, metavar="SOL",
+                   help="starting balance (default paper.starting_balance_sol)")
+    e.add_argument("--scales", action="store_true",
+                   help="also run the bundle at 0.1, 1, 10 and 100 SOL starting balances")
     e.add_argument("--seed", type=int, default=0)
     e.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
     e.set_defaults(func=run_evaluate)
@@ -72,14 +83,23 @@ def _quiet_logs(settings) -> None:
 
 
 class _RichPhases:
-    """``rugsd.training.pipeline.Phases`` on a rich progress display."""
+    """``rugsd.training.pipeline.Phases`` on a rich progress display, shown from the
+    first phase on (a run refused before it prints its one line and nothing else)."""
 
     def __init__(self, progress) -> None:
         self.progress = progress
         self.tasks: dict[str, int] = {}
+        self.started = False
 
     def start(self, phase: str, total: int) -> None:
+        if not self.started:
+            self.progress.start()
+            self.started = True
         self.tasks[phase] = self.progress.add_task(phase, total=max(total, 1))
+
+    def stop(self) -> None:
+        if self.started:
+            self.progress.stop()
 
     def update(self, phase: str, done: int, total: int) -> None:
         task = self.tasks.get(phase)
@@ -94,7 +114,7 @@ class _RichPhases:
 
 
 def run_retrain(args: argparse.Namespace) -> int:
-    """Retrain; 0 on promotion or honest rejection, 1 on failure."""
+    """Retrain; 0 on promotion or honest rejection, 1 on failure, 2 without real games."""
     settings = load_settings()
     _quiet_logs(settings)
     from rich.console import Console
@@ -106,20 +126,26 @@ def run_retrain(args: argparse.Namespace) -> int:
         TimeElapsedColumn,
     )
 
-    from rugsd.training.pipeline import BUNDLED_RECORDINGS, RetrainConfig, retrain
+    from rugsd.training.pipeline import NoRealGames, RetrainConfig, retrain
 
     data_dir = args.data_dir or settings.general.data_dir
     models_dir = args.models_dir or settings.strategy.models_dir
-    recordings = args.recordings
-    if recordings is None:
-        recordings = [BUNDLED_RECORDINGS] if BUNDLED_RECORDINGS.is_dir() else []
-    cfg = RetrainConfig(Path(data_dir), Path(models_dir), list(recordings), args.max_minutes,
-                        args.seed, args.resume, args.human_demos)
+    recordings = args.recordings if args.recordings is not None else settings.training.recordings
+    minutes = args.max_minutes if args.max_minutes is not None else settings.training.max_minutes
+    cfg = RetrainConfig(Path(data_dir), Path(models_dir), [Path(p) for p in recordings],
+                        minutes, args.seed, args.resume, args.human_demos,
+                        args.allow_sim_only, settings)
     console = Console(stderr=True)
+    phases = _RichPhases(Progress(TextColumn("{task.description:<18}"), BarColumn(),
+                                  MofNCompleteColumn(), TimeElapsedColumn(), console=console,
+                                  transient=False))
     try:
-        with Progress(TextColumn("{task.description:<18}"), BarColumn(), MofNCompleteColumn(),
-                      TimeElapsedColumn(), console=console, transient=False) as progress:
-            outcome = retrain(cfg, _RichPhases(progress))
+        try:
+            outcome = retrain(cfg, phases)
+        finally:
+            phases.stop()
+    except NoRealGames as err:  # before anything was trained or written
+        return _fail("retrain", str(err), 2)
     except KeyboardInterrupt:
         raise
     except Exception as err:  # noqa: BLE001 -- a failed run is exit 1 with one line
@@ -169,16 +195,31 @@ def run_models(args: argparse.Namespace) -> int:
         return _fail("models", str(err), 2)
 
 
+EVAL_NAMES = {"bundle": "onnx", "never": "never", "random": "random",
+              "rule": "presale_target"}
+"""Evaluation row → the strategy name ``rugsd replay --strategy`` uses (its run id)."""
+
+
 def run_evaluate(args: argparse.Namespace) -> int:
-    """Backtest a bundle on recordings; print the table or JSON."""
+    """Replay the bundle and the baselines over the recordings; print the table or JSON."""
     settings = load_settings()
     _quiet_logs(settings)
+    from rugsd.daemon.runtime.replay import (
+        NothingToReplay,
+        recorded_events,
+        replay_run_id,
+        sources_of,
+    )
     from rugsd.strategy.bundle import BundleError, load_bundle
     from rugsd.strategy.onnx_strategy import OnnxStrategy
     from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
     from rugsd.training.backtest import RandomStrategy
-    from rugsd.training.dataset import dedupe, games_from_recordings
-    from rugsd.training.evaluate import analytic_row, evaluate_strategies, format_table
+    from rugsd.training.evaluate import (
+        analytic_row,
+        evaluate_strategies,
+        format_table,
+        scale_check,
+    )
 
     scfg = settings.strategy
     try:
@@ -188,21 +229,52 @@ def run_evaluate(args: argparse.Namespace) -> int:
     missing = [str(p) for p in args.paths if not p.exists()]
     if missing:
         return _fail("evaluate", f"no such path: {', '.join(missing)}", 2)
-    games = dedupe(games_from_recordings(args.paths))
-    if not games:
-        return _fail("evaluate", "no complete game in the recordings", 2)
+    try:
+        sources_of(args.paths)
+    except NothingToReplay as err:
+        return _fail("evaluate", str(err), 2)
+
+    def events():
+        return recorded_events(sources_of(args.paths))
+
     strategies = {
         "bundle": OnnxStrategy(bundle, scfg),
         "never": NeverStrategy(),
         "random": RandomStrategy(scfg, seed=args.seed),
         "rule": PresaleTargetStrategy(scfg),
     }
-    rows, _ = evaluate_strategies(strategies, games, cfg=scfg, seed=args.seed)
+    run_ids = {n: replay_run_id(args.paths, EVAL_NAMES[n]) for n in strategies}
+    rows, sessions = evaluate_strategies(strategies, events, settings, run_ids=run_ids,
+                                         seed=args.seed, starting_balance_sol=args.balance)
+    if rows["bundle"]["games"] == 0:
+        return _fail("evaluate", "no game with a decision in the recordings", 2)
     rows["analytic"] = analytic_row(rows["bundle"])
+    scales = None
+    if args.scales:
+        scales = scale_check(lambda: OnnxStrategy(bundle, scfg), events, settings,
+                             run_id=replay_run_id(args.paths, "onnx"))
+    balance = args.balance if args.balance is not None else settings.paper.starting_balance_sol
     if args.json:
-        print(json.dumps({"bundle": str(args.bundle), "version": bundle.manifest.version,
-                          "games": len(games), "strategies": rows}, indent=2))
-    else:
-        print(f"{bundle.manifest.version} on {len(games)} recorded games\n")
-        print(format_table(rows))
+        out = {"bundle": str(args.bundle), "version": bundle.manifest.version,
+               "starting_balance_sol": balance, "games": rows["bundle"]["game_counts"],
+               "strategies": rows,
+               "per_game": {n: s.played.per_game() for n, s in sessions.items()}}
+        if scales is not None:
+            out["scales"] = scales
+        print(json.dumps(out, indent=2))
+        return 0
+    g = rows["bundle"]["game_counts"]
+    print(f"{bundle.manifest.version} replayed over {g['played']} games ({g['complete']} "
+          f"complete, {g['incomplete']} incomplete, {g['skipped']} skipped) from "
+          f"{balance:g} SOL, on rugsd replay's path with this config's [risk]\n")
+    print(format_table(rows))
+    for name in ("bundle", "rule"):
+        r = rows[name]
+        reasons = ", ".join(f"{k} {v}" for k, v in r["orders_refused"].items()) or "none"
+        print(f"{name}: {r['non_wait_intents']} non-wait intents, refused "
+              f"{100 * r['refused_share']:.1f} % ({reasons}); exits {r['exits']['sold']} sold, "
+              f"{r['exits']['rugged']} rugged; decision log sha256 {r['decision_log_sha256']}")
+    if scales is not None:
+        print(f"\naccount size: action distributions at {', '.join(scales['balances'])} SOL "
+              f"differ by at most {scales['max_tv']:.4f} (total variation)")
     return 0

@@ -19,9 +19,10 @@ import numpy as np
 from rugsd.daemon.core.decision import CoreSettings, DecisionCore, StepOutput
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.state.view import GameView
+from rugsd.risk.context import RiskLimits, SessionFigures
 from rugsd.strategy.actions import WAIT_INDEX, ActionTable
 from rugsd.strategy.base import Decision, Strategy
-from rugsd.strategy.features import FeatureBuilder
+from rugsd.strategy.features import NO_COMMITMENTS, Commitments, FeatureBuilder
 
 
 class AgentStrategy:
@@ -51,15 +52,17 @@ class _CachedBuilder(FeatureBuilder):
 
     __slots__ = ("_key",)
 
-    def __init__(self) -> None:
-        super().__init__()
-        self._key: tuple[object, object] | None = None
+    def __init__(self, limits: RiskLimits) -> None:
+        super().__init__(None, limits)
+        self._key: tuple[object, object, Commitments] | None = None
 
-    def build(self, view: GameView, account: Account) -> np.ndarray:
-        key = (view, account)
-        if self._key is not None and self._key[0] is view and self._key[1] is account:
+    def build(self, view: GameView, account: Account,
+              commitments: Commitments = NO_COMMITMENTS) -> np.ndarray:
+        key = (view, account, commitments)
+        k = self._key
+        if k is not None and k[0] is view and k[1] is account and k[2] == commitments:
             return self.buffer
-        out = super().build(view, account)
+        out = super().build(view, account, commitments)
         self._key = key
         return out
 
@@ -67,10 +70,11 @@ class _CachedBuilder(FeatureBuilder):
 class SteppedCore(DecisionCore):
     """``DecisionCore`` with deferred decisions (``defer_decisions``), one at a time."""
 
-    def __init__(self, strategy: Strategy, cfg: CoreSettings, account: Account) -> None:
-        """As ``DecisionCore`` (fresh risk state and figures)."""
-        super().__init__(strategy, cfg, account)
-        self.builder = _CachedBuilder()
+    def __init__(self, strategy: Strategy, cfg: CoreSettings, account: Account,
+                 figures: SessionFigures | None = None) -> None:
+        """As ``DecisionCore`` (fresh risk state; ``figures`` None: a fresh session)."""
+        super().__init__(strategy, cfg, account, figures=figures)
+        self.builder = _CachedBuilder(cfg.limits)
         self.defer_decisions = True
 
     @property
@@ -89,8 +93,8 @@ class SteppedCore(DecisionCore):
         """The feature vector the pending decision will be given (the builder's buffer)."""
         if self.pending_decision is None:
             raise RuntimeError("no decision pending")
-        view = self.pending_decision[0]
-        return self.builder.build(view, self.account)
+        view, ts_ms, _ = self.pending_decision
+        return self.builder.build(view, self.account, self.commitments(view, ts_ms))
 
     def complete(self) -> StepOutput:
         """Run the pending decision through the core (strategy → gate → paper order)."""

@@ -31,7 +31,7 @@ import structlog
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.game.engine import rug_price
 from rugsd.daemon.game.fast import generate_batch
-from rugsd.training.episodes import GameSpec, next_start_ms
+from rugsd.training.episodes import HISTORY_SIZE, GameSpec, next_start_ms
 
 log = structlog.get_logger(__name__)
 
@@ -123,37 +123,63 @@ def refresh_dataset(data_dir: str | Path) -> None:
 def games_from_recordings(
     paths: Iterable[str | Path], stats: LoadStats | None = None
 ) -> list[GameSpec]:
-    """Complete games from recording files/folders (missing paths are skipped)."""
+    """Complete games from recording files/folders (missing paths are skipped).
+
+    The paths are read in order through ONE state machine, exactly as ``rugsd replay``
+    feeds its core, so each game keeps its recorded events and the finished games the
+    replay knew when it began (``GameSpec.events`` / ``.recent``): training on a
+    recorded game sees the vectors the daemon computes on it.
+    """
     from rugsd.daemon.feed.replay import ReplayError, ReplaySource
     from rugsd.daemon.state.machine import GameStateMachine
     from rugsd.daemon.state.transitions import GameFinished
 
     stats = stats if stats is not None else LoadStats()
     out: list[GameSpec] = []
+    machine = GameStateMachine()
+    group: list[GameUpdate] = []
+    gid: str | None = None
+    recent: tuple = ()
+    done: dict | None = None  # the finished game of the current group, until it ends
+
+    def close() -> None:
+        if done is not None:
+            out.append(GameSpec(**done, events=tuple(group)))
+            stats.recording_games += 1
+
     for path in paths:
         try:
             source = ReplaySource(path)
         except ReplayError as err:
             log.info("no recordings", path=str(path), reason=str(err))
             continue
-        machine = GameStateMachine()
         for event in source.iter_events():
             if not isinstance(event, GameUpdate):
                 continue
-            for tr in machine.apply(event):
-                if not isinstance(tr, GameFinished):
+            first = event.game_id != gid
+            if first:
+                close()
+                gid, group, done = event.game_id, [], None
+            group.append(event)
+            transitions = machine.apply(event)
+            if first:
+                recent = machine.view.recent[-HISTORY_SIZE:]
+            for tr in transitions:
+                if not isinstance(tr, GameFinished) or tr.summary.game_id != gid:
+                    if isinstance(tr, GameFinished):  # a previous game, finished late
+                        stats.recording_incomplete += 1
                     continue
                 started = machine.view.started_ts_ms
                 full = tr.prices
                 if not (tr.complete and tr.rug_seen and started is not None and len(full) > 1):
                     stats.recording_incomplete += 1
                     continue
-                prices = np.asarray(full[:-1], dtype=np.float64)
-                out.append(GameSpec(tr.summary.game_id, prices, float(full[-1]), int(started),
-                                    "recording"))
-                stats.recording_games += 1
+                done = {"game_id": gid, "prices": np.asarray(full[:-1], dtype=np.float64),
+                        "rug_price": float(full[-1]), "start_ms": int(started),
+                        "source": "recording", "recent": recent}
         stats.recording_files += source.stats.files
         stats.recording_malformed_lines += source.stats.malformed
+    close()
     return out
 
 
@@ -206,9 +232,14 @@ def split_by_time(
 
 @dataclass(slots=True)
 class Dataset:
-    """Train and held-out games plus where they came from."""
+    """Training, validation and held-out games plus where they came from.
+
+    Real games are split by time (oldest → train, then validation, newest → held-out);
+    simulated games are added to each by the pipeline from different seeds.
+    """
 
     train: list[GameSpec]
+    validation: list[GameSpec]
     heldout: list[GameSpec]
     stats: LoadStats = field(default_factory=LoadStats)
     new_real_games: int = 0
@@ -219,7 +250,7 @@ class Dataset:
             by: dict[str, int] = {}
             for g in games:
                 by[g.source] = by.get(g.source, 0) + 1
-            real = [g.start_ms for g in games if g.source != "sim"]
+            real = [g.start_ms for g in games if g.real]
             return {
                 "games": len(games),
                 "ticks": int(sum(g.rug_tick for g in games)),
@@ -230,29 +261,37 @@ class Dataset:
 
         return {
             "train": describe(self.train),
+            "validation": describe(self.validation),
             "heldout": describe(self.heldout),
             "load": self.stats.as_dict(),
             "new_real_games_since_last_run": self.new_real_games,
         }
 
+    def real(self, games: Sequence[GameSpec]) -> list[GameSpec]:
+        """The real games of ``games`` (recordings, the daemon's dataset)."""
+        return [g for g in games if g.real]
+
     def last_real_ts_ms(self) -> int | None:
         """Start time of the newest real game (the next run's "new data" cut-off)."""
-        real = [g.start_ms for g in (*self.train, *self.heldout) if g.source != "sim"]
+        real = [g.start_ms for g in (*self.train, *self.validation, *self.heldout) if g.real]
         return max(real) if real else None
 
 
-def build_dataset(
-    *,
-    data_dir: str | Path | None,
-    recordings: Sequence[str | Path] = (),
-    sim_train: int = 2000,
-    sim_heldout: int = 500,
-    heldout_frac: float = 0.3,
-    seed: int = 0,
-    since_ts_ms: int | None = None,
-) -> Dataset:
-    """Load every source, dedupe, split real games by time and add simulated games."""
-    stats = LoadStats()
+def split_three(games: Sequence[GameSpec], valid_frac: float, heldout_frac: float
+                ) -> tuple[list[GameSpec], list[GameSpec], list[GameSpec]]:
+    """(train, validation, held-out) by start time: the newest ``heldout_frac`` held out,
+    the ``valid_frac`` before them for validation (at least one each when ≥ 3 games)."""
+    rest, held = split_by_time(games, heldout_frac) if games else ([], [])
+    if len(rest) < 2:
+        return rest, [], held
+    share = valid_frac / max(1e-9, 1.0 - heldout_frac)
+    train, valid = split_by_time(rest, share)
+    return train, valid, held
+
+
+def real_games(data_dir: str | Path | None, recordings: Sequence[str | Path],
+               stats: LoadStats) -> list[GameSpec]:
+    """Every complete real game: the data dir's dataset and recordings, ``recordings``."""
     real: list[GameSpec] = []
     if data_dir is not None:
         refresh_dataset(data_dir)
@@ -261,11 +300,36 @@ def build_dataset(
         if rec.is_dir():
             real += games_from_recordings([rec], stats)
     real += games_from_recordings(recordings, stats)
-    real = dedupe(real, stats)
-    train, held = split_by_time(real, heldout_frac) if real else ([], [])
+    return dedupe(real, stats)
+
+
+def build_dataset(
+    *,
+    data_dir: str | Path | None,
+    recordings: Sequence[str | Path] = (),
+    sim_train: int = 2000,
+    sim_valid: int = 200,
+    sim_heldout: int = 500,
+    valid_frac: float = 0.15,
+    heldout_frac: float = 0.25,
+    seed: int = 0,
+    sim_seed: int | None = None,
+    since_ts_ms: int | None = None,
+    real: Sequence[GameSpec] | None = None,
+) -> Dataset:
+    """Load every source, dedupe, split real games by time, add simulated games.
+
+    Simulated training games come from ``seed``, the validation and held-out ones from
+    ``sim_seed`` (``rugsd retrain`` draws a new one every run); ``real`` are the real
+    games when already loaded (``real_games``)."""
+    stats = LoadStats()
+    real = list(real) if real is not None else real_games(data_dir, recordings, stats)
+    train, valid, held = split_three(real, valid_frac, heldout_frac)
+    eval_seed = (2 * seed + 1001) if sim_seed is None else sim_seed
     train += simulated_games(sim_train, seed=2 * seed + 1000, prefix="sim-train")
-    held += simulated_games(sim_heldout, seed=2 * seed + 1001, prefix="sim-heldout")
+    valid += simulated_games(sim_valid, seed=eval_seed + 1, prefix="sim-valid")
+    held += simulated_games(sim_heldout, seed=eval_seed, prefix="sim-heldout")
     new = sum(1 for g in real if since_ts_ms is None or g.start_ms > since_ts_ms)
-    ds = Dataset(train, held, stats, new)
+    ds = Dataset(train, valid, held, stats, new)
     log.info("dataset", **{k: v for k, v in ds.data_range().items() if k != "load"})
     return ds

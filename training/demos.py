@@ -22,12 +22,14 @@ that state, a press whose price disagrees with the path. Every skip is counted b
 
 Observations — THE feature vector of ``rugsd.strategy.features`` as training builds it:
 the game's price path up to the press tick (nothing later: the ``GameSpec`` handed to
-the state machine is cut there) is turned into ``rugsd.training.episodes.game_events`` (250 ms
-ticks, the previous 10 complete games as ``gameHistory``, no room statistics) and fed to
+the state machine is cut there) is turned into ``rugsd.training.episodes.game_events`` (the
+simulator's schedule, the previous 10 complete games as ``gameHistory``, no room
+statistics) and fed to
 the daemon's ``GameStateMachine``; the view at the press tick and the account give
 ``build_features``. So demonstrations and env observations share one distribution.
-Presale presses are put on the env's presale decision grid (``PRESALE_TIMERS``, the
-nearest by time before tick 0).
+Presale presses are put on the core's presale decision grid
+(``PRESALE_DECISION_TIMERS``: once per 250 ms of countdown, the nearest by time before
+tick 0).
 
 Account — balance and position from the press itself (the page's ``playerUpdate``,
 exact 9-place decimals → lamports / nano-tokens); cost, entry tick and sidebet from
@@ -79,7 +81,7 @@ from rugsd.training.demo_sources import (
     read_button_events,
     tick_files,
 )
-from rugsd.training.episodes import PRESALE_TIMERS, GameSpec, game_events, history_for
+from rugsd.training.episodes import PRESALE_DECISION_TIMERS, GameSpec, game_events, history_for
 
 log = structlog.get_logger(__name__)
 
@@ -323,7 +325,7 @@ class _GameDemos:
         spec = GameSpec(self.path.game_id, self.path.prices[: top + 1], 0.0,
                         self.path.start_ms, "human")
         machine = GameStateMachine()
-        for ev in game_events(spec, self.history, PRESALE_TIMERS)[:-1]:  # no rug event
+        for ev in game_events(spec, self.history)[:-2]:  # no rug (nor its repeat)
             machine.apply(ev)
             view = machine.view
             if view.phase is Phase.PRESALE:
@@ -377,9 +379,9 @@ def _presale_timer(event: dict, path: PricePath) -> int:
     """The env presale timer nearest to the press time (before the path's tick 0)."""
     ts = event.get("ts")
     if ts is None:
-        return PRESALE_TIMERS[len(PRESALE_TIMERS) // 2]
+        return PRESALE_DECISION_TIMERS[len(PRESALE_DECISION_TIMERS) // 2]
     left = path.start_ms - int(ts.timestamp() * 1000)
-    return min(PRESALE_TIMERS, key=lambda timer: (abs(timer - left), timer))
+    return min(PRESALE_DECISION_TIMERS, key=lambda timer: (abs(timer - left), timer))
 
 
 def build_demos(source: Path | Sequence[Path], *, data_dir: Path | None = None,

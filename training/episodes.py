@@ -1,50 +1,82 @@
-"""Price path → the ``GameUpdate`` sequence the simulator would emit for that game (pure).
+"""A game → the ``GameUpdate`` stream the decision core sees for it, at the real cadence.
 
-A game for training is a ``GameSpec``: its active-tick prices (tick 0 = 1.0, no rug
-price), the rug price and the receive time of tick 0. ``game_events`` turns it into the
-events the decision core sees from the simulator (``rugsd.daemon.sim.room``):
+A game for training and evaluation is a ``GameSpec``: its active-tick prices (tick 0 =
+1.0, no rug price), the rug price and the receive time of tick 0. ``game_events`` gives
+the events the daemon's core receives for it:
 
-1. the first cooldown update (``cooldownTimer`` 15000, settlement) carrying
-   ``gameHistory`` — the previous games, newest first, as the server sends it on a
-   transition (the session features come from there);
-2. presale updates (``allowPreRoundBuys``) at ``presale_timers`` (ms left);
-3. one active update per tick ``0..R-1`` (250 ms apart);
-4. the rug update (``rugged: true``, still ``active``) at tick ``R`` with the rug price.
+- a **recorded** game (``spec.events``, kept by ``rugsd.training.dataset`` from the
+  recording) replays exactly the recorded updates — receive times, repeats, the
+  recording's own gaps — so training sees what ``rugsd replay`` feeds the core; its
+  ``spec.recent`` are the finished games the replaying state machine knew at that game
+  (``seed_core`` gives them to a fresh core);
+- any other game (simulated, the daemon's dataset) gets the events the simulator's room
+  (``rugsd.daemon.sim.room``) emits for that price path, on the simulator's own
+  schedule (``rugsd.daemon.sim.schedule``, followed step by step): 150 cooldown updates
+  100 ms apart (``cooldownTimer`` 15000 → 100; the first carries ``gameHistory``, the
+  previous games newest first; presale from 10000, so the core decides once per 250 ms
+  of countdown: 41 presale decisions), one update per tick 250 ms apart, the rug
+  (``rugged: true``, still ``active``) at tick ``R`` and the post-rug repeat (with the
+  ``gameHistory`` again, as the room's final event). A test
+  replays the room itself and checks that the core decides, fills and journals the same
+  on both streams.
 
-The simulator sends 150 cooldown updates (every 100 ms) and the core decides on each of
-the 100 presale ones; training and evaluation send a few presale updates instead
-(default 4) — the presale rule is the same on each (buys fill at 1.00x), so fewer of
-them only removes redundant decision points. Train and evaluate with the same setting.
+There is no shortened presale any more: the policy is trained on the cadence it trades
+at (schema 1 trained on 4 synthetic presale updates, the daemon decides ≈ 41 times).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
 from rugsd.daemon.events import FinishedGame, GameUpdate
-from rugsd.daemon.game.rules import COOLDOWN_MS, TICK_MS
-
-PRESALE_TIMERS: tuple[int, ...] = (10000, 7500, 5000, 2500)
-"""Default presale updates (``cooldownTimer`` values, multiples of 100 ms as on the wire)."""
+from rugsd.daemon.game.engine import GameOutcome
+from rugsd.daemon.game.rules import COOLDOWN_MS, PRESALE_MS, TICK_MS
+from rugsd.daemon.sim.schedule import (
+    NEXT_CYCLE_DELAY_MS,
+    GamePlan,
+    StepKind,
+    cooldown_timer,
+    first_step,
+    next_step,
+)
+from rugsd.daemon.state.view import GameSummary
 
 HISTORY_SIZE = 10
-GAP_MS = 3000  # post-rug pause before the next game's cooldown starts (simulator-like)
+
+
+def _presale_decision_timers() -> tuple[int, ...]:
+    """The ``cooldownTimer`` values at which the core decides in a simulated presale:
+    the first update of each 250 ms slot of countdown (``DecisionCore``'s rule)."""
+    out, slot = [], None
+    for timer in range(PRESALE_MS, 0, -100):
+        if timer // TICK_MS != slot:
+            out.append(timer)
+            slot = timer // TICK_MS
+    return tuple(out)
+
+
+PRESALE_DECISION_TIMERS: tuple[int, ...] = _presale_decision_timers()
+"""Presale decision points of a simulated game (41: 10000, 9900, 9700, … 200)."""
 
 
 @dataclass(frozen=True, slots=True, eq=False)
 class GameSpec:
     """One complete game. ``prices[t]`` is the price at active tick ``t`` (float64);
     ``rug_tick == len(prices)``; ``start_ms`` the receive time of tick 0; ``source``
-    says where it came from (``sim`` | ``recording`` | ``dataset``)."""
+    says where it came from (``sim`` | ``recording`` | ``dataset`` | ``human``).
+    A recorded game keeps its recorded ``events`` and the ``recent`` games the replay
+    knew when it started (see the module docstring)."""
 
     game_id: str
     prices: np.ndarray
     rug_price: float
     start_ms: int
     source: str = "sim"
+    events: tuple[GameUpdate, ...] | None = None
+    recent: tuple[GameSummary, ...] = ()
 
     @property
     def rug_tick(self) -> int:
@@ -60,6 +92,11 @@ class GameSpec:
     def end_ms(self) -> int:
         """Receive time of the rug event."""
         return self.start_ms + self.rug_tick * TICK_MS
+
+    @property
+    def real(self) -> bool:
+        """A game that happened on the venue (not generated)."""
+        return self.source in ("recording", "dataset")
 
 
 def finished_game(spec: GameSpec) -> FinishedGame:
@@ -82,42 +119,60 @@ def history_for(previous: Sequence[GameSpec]) -> tuple[FinishedGame, ...]:
     return tuple(finished_game(g) for g in reversed(list(previous)[-HISTORY_SIZE:]))
 
 
-def game_events(
-    spec: GameSpec,
-    history: tuple[FinishedGame, ...] = (),
-    presale_timers: Sequence[int] = PRESALE_TIMERS,
-) -> list[GameUpdate]:
-    """The update sequence for one game (see the module docstring)."""
+def _plan(spec: GameSpec) -> GamePlan:
+    """The simulator's plan for ``spec``'s price path (its cycle starts 15 s before tick 0)."""
+    prices = tuple(spec.prices.tolist())
+    outcome = GameOutcome(spec.game_id, "v3", "", "", prices, len(prices), spec.peak, ())
+    return GamePlan(0, outcome, float(spec.rug_price), spec.start_ms - COOLDOWN_MS)
+
+
+def game_events(spec: GameSpec, history: tuple[FinishedGame, ...] = ()) -> list[GameUpdate]:
+    """The update stream of one game (recorded, or the simulator's; see the docstring)."""
+    if spec.events is not None:
+        return list(spec.events)
     gid = spec.game_id
-    t0 = spec.start_ms
-    events = [
-        GameUpdate(ts_ms=t0 - COOLDOWN_MS, game_id=gid, active=False, rugged=False,
-                   cooldown_ms=COOLDOWN_MS, allow_prebuys=False, history=history)
-    ]
-    for timer in presale_timers:
-        events.append(
-            GameUpdate(ts_ms=t0 - timer, game_id=gid, active=False, rugged=False,
-                       cooldown_ms=int(timer), allow_prebuys=True)
-        )
-    prices = spec.prices.tolist()
-    for t, p in enumerate(prices):
-        events.append(
-            GameUpdate(ts_ms=t0 + t * TICK_MS, game_id=gid, active=True, rugged=False,
-                       cooldown_ms=0, price=p, tick=t)
-        )
-    r = len(prices)
-    events.append(
-        GameUpdate(ts_ms=t0 + r * TICK_MS, game_id=gid, active=True, rugged=True,
-                   cooldown_ms=0, price=float(spec.rug_price), tick=r)
-    )
+    plan = _plan(spec)
+    prices = plan.outcome.prices
+    rug_price = plan.rug_price
+    rug_tick = plan.rug_tick
+    events: list[GameUpdate] = []
+    step = first_step(plan)
+    while step is not None:
+        kind, at = step.kind, step.at_ms
+        if kind is StepKind.COOLDOWN:
+            timer = cooldown_timer(step.index)
+            events.append(GameUpdate(ts_ms=at, game_id=gid, active=False, rugged=False,
+                                     cooldown_ms=timer, allow_prebuys=timer <= PRESALE_MS,
+                                     history=history if step.index == 0 else ()))
+        elif kind is StepKind.TICK:
+            events.append(GameUpdate(ts_ms=at, game_id=gid, active=True, rugged=False,
+                                     cooldown_ms=0, price=prices[step.index], tick=step.index))
+        else:  # the rug, then its post-rug repeat (which carries the history again)
+            events.append(GameUpdate(ts_ms=at, game_id=gid, active=True, rugged=True,
+                                     cooldown_ms=0, price=rug_price, tick=rug_tick,
+                                     history=history if kind is StepKind.POSTRUG else ()))
+        step = next_step(plan, step)
     return events
 
 
-def decision_count(spec: GameSpec, presale_timers: Sequence[int] = PRESALE_TIMERS) -> int:
-    """How many times the core decides in this game (presale updates + active ticks)."""
-    return len(presale_timers) + spec.rug_tick
+def session_events(games: Sequence[GameSpec]) -> Iterator[GameUpdate]:
+    """One continuous session over ``games`` (in order), as the simulator or a recording
+    feeds the daemon: each simulated game's history is the games before it."""
+    for i, spec in enumerate(games):
+        yield from game_events(spec, history_for(games[max(0, i - HISTORY_SIZE) : i]))
+
+
+def seed_core(core, spec: GameSpec) -> None:
+    """Give a fresh core the finished games a replay knew when ``spec`` started."""
+    if spec.recent:
+        core.machine.seed_recent(spec.recent)
+
+
+def decision_count(spec: GameSpec) -> int:
+    """How many times the core decides in a simulated game (presale + active ticks)."""
+    return len(PRESALE_DECISION_TIMERS) + spec.rug_tick
 
 
 def next_start_ms(spec: GameSpec) -> int:
-    """A plausible start time for the game after ``spec`` (rug + pause + cooldown)."""
-    return spec.end_ms + GAP_MS + COOLDOWN_MS
+    """When the simulator starts the game after ``spec`` (its tick 0, receive time)."""
+    return spec.end_ms + NEXT_CYCLE_DELAY_MS + COOLDOWN_MS

@@ -3,17 +3,25 @@
 The wall-clock budget is split across the phases (data sizes scale with it): sidebet
 ≈ 8 %, behaviour cloning ≈ 10 %, PPO until ≈ 65 %, evaluation and report the rest.
 
-Candidates: ``start`` (the policy PPO starts from: behaviour cloning of the rule
-strategy mixed with human demonstrations when there are any — ``--human-demos`` or
-``DATA_DIR/dataset/button_events`` — or the resumed checkpoint) and ``ppo`` (after PPO). The first of
-(``ppo``, ``start``) without a blocking alarm is the candidate ("first qualifying",
-decided by the alarms, not by its P&L).
+Data: the real games are the configured recordings (``[training] recordings`` or
+``--recordings``) and the data dir's dataset; nothing is picked up implicitly. Without
+a real game the run refuses (``NoRealGames``) unless ``allow_sim_only`` is set, and the
+report then says so in its first line. Real games are split by time into training,
+validation and held-out; simulated games are added to each (the validation and
+held-out ones from a seed drawn anew for every retrain).
 
-Promotion follows ``rugsd.training.promotion`` (the rule is written into each manifest).
+Training runs through ``rugsd.training.env`` (the daemon's core, the real event cadence,
+account size and limits randomised around the daemon's ``[risk]``). Candidates:
+``start`` (behaviour cloning of the rule strategy, mixed with human demonstrations when
+there are any, or the resumed checkpoint) and ``ppo`` (after PPO); which one is judged
+is decided on the validation split (``rugsd.training.heldout``), the gate on held-out
+real games with the daemon's own configuration. Promotion follows
+``rugsd.training.promotion`` (the rule is written into each manifest).
 """
 
 from __future__ import annotations
 
+import hashlib
 import json
 import os
 import time
@@ -25,7 +33,7 @@ from pathlib import Path
 import numpy as np
 import structlog
 
-from rugsd.daemon.config import StrategyConfig
+from rugsd.daemon.config import Settings, load_settings
 from rugsd.strategy.bundle import (
     BundleError,
     current_bundle,
@@ -37,24 +45,18 @@ from rugsd.strategy.onnx_strategy import OnnxStrategy
 from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
 from rugsd.training import registry
 from rugsd.training.backtest import RandomStrategy
-from rugsd.training.dataset import build_dataset
-from rugsd.training.env import START_BALANCE_SOL
-from rugsd.training.evaluate import (
-    alarms,
-    analytic_row,
-    compare,
-    evaluate_strategies,
-    format_table,
-    leakage_checks,
-)
-from rugsd.training.promotion import RULE, decide
+from rugsd.training.dataset import LoadStats, build_dataset, real_games
+from rugsd.training.evaluate import format_table, leakage_checks
+from rugsd.training.promotion import RULE
 from rugsd.training.report import write_report
 
 log = structlog.get_logger(__name__)
 
 ROOT = Path(__file__).resolve().parents[1]
-BUNDLED_RECORDINGS = ROOT.parent / "shared" / "data" / "real" / "recordings"
-TICKS_PER_S_EVAL = 12_000  # conservative backtest speed used to size the held-out set
+
+
+class NoRealGames(Exception):
+    """No real game to train and judge on (one line; ``--allow-sim-only`` overrides)."""
 
 
 @dataclass(slots=True)
@@ -68,6 +70,8 @@ class RetrainConfig:
     seed: int = 0
     resume: bool = False
     human_demos: Path | None = None
+    allow_sim_only: bool = False
+    settings: Settings | None = None  # the daemon's configuration (default: load it)
 
 
 @dataclass(slots=True)
@@ -133,13 +137,38 @@ def _write_state(data_dir: Path, state: dict) -> None:
     os.replace(tmp, path)
 
 
-def _sizes(budget_s: float, real_heldout: int) -> tuple[int, int, int]:
-    """(sim train games, sim held-out games, demo games) for a budget."""
+def _sizes(budget_s: float) -> tuple[int, int, int, int]:
+    """(sim train, sim validation, sim held-out, demo games) for a budget.
+
+    The evaluation replays every set once per strategy (validation 3, held-out 4, plus
+    4 account sizes on the real held-out games): about a third of the budget on a busy
+    2-core machine (≈ 5 000 events/s; a simulated game is ≈ 350 events)."""
     sim_train = int(np.clip(budget_s * 10, 300, 20_000))
-    eval_ticks = 0.25 * budget_s * TICKS_PER_S_EVAL / 6
-    sim_held = int(np.clip(eval_ticks / 200 - real_heldout, 100, 5_000))
-    demo_games = int(np.clip(budget_s * 2, 100, 2_000))
-    return sim_train, sim_held, demo_games
+    sim_held = int(np.clip(budget_s * 0.4, 60, 800))
+    sim_valid = int(np.clip(budget_s * 0.15, 30, 300))
+    demo_games = int(np.clip(budget_s * 0.5, 40, 600))
+    return sim_train, sim_valid, sim_held, demo_games
+
+
+def eval_seed(version: str, seed: int) -> int:
+    """The simulated validation/held-out seed: a new one for every retrain (version)."""
+    return int(hashlib.sha256(f"{version}:{seed}".encode()).hexdigest()[:8], 16)
+
+
+def check_real_games(cfg: RetrainConfig, stats: LoadStats | None = None) -> list:
+    """The real games the run will have; raises ``NoRealGames`` when there is none and
+    ``allow_sim_only`` is off (before any training starts)."""
+    missing = [str(p) for p in cfg.recordings if not Path(p).exists()]
+    if missing:
+        raise NoRealGames(f"no such recordings path: {', '.join(missing)}")
+    games = real_games(cfg.data_dir, cfg.recordings, stats if stats is not None else LoadStats())
+    if not games and not cfg.allow_sim_only:
+        where = ", ".join(map(str, cfg.recordings)) or "no recordings configured"
+        raise NoRealGames(
+            f"no real game to train and judge on ({where}; data dir {cfg.data_dir}): set "
+            "[training] recordings or pass --recordings PATH, or --allow-sim-only to train "
+            "and evaluate on simulated games alone")
+    return games
 
 
 def retrain(cfg: RetrainConfig, phases: Phases | None = None,
@@ -148,6 +177,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     # torch & co. are imported here: ``rugsd`` must start without the train extra
     from rugsd.training.env import RugsEnv
     from rugsd.training.export import export_policy, parity
+    from rugsd.training.heldout import judge
     from rugsd.training.policy import (
         behaviour_clone,
         human_demos,
@@ -160,7 +190,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         train_ppo,
         without_sidebet,
     )
-    from rugsd.training.sidebet import train_sidebet
+    from rugsd.training.sidebet import recent_for, train_sidebet
 
     ph = phases or Phases()
     t0 = time.monotonic()
@@ -169,41 +199,53 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     def left(until_frac: float) -> float:
         return max(1.0, t0 + until_frac * budget - time.monotonic())
 
+    settings = cfg.settings if cfg.settings is not None else load_settings()
+    scfg = settings.strategy
+    load_stats = LoadStats()
+    real = check_real_games(cfg, load_stats)
     version = registry.version_name(now())
     state = _read_state(cfg.data_dir)
-    scfg = StrategyConfig()
+    sim_only = not real
 
     # -- data ---------------------------------------------------------------------------
     ph.start("data", 1)
-    ds = build_dataset(data_dir=cfg.data_dir, recordings=cfg.recordings, sim_train=0,
-                       sim_heldout=0, seed=cfg.seed, since_ts_ms=state.get("last_real_ts_ms"))
-    real_held = len(ds.heldout)
-    sim_train, sim_held, demo_games = _sizes(budget, real_held)
-    from rugsd.training.dataset import simulated_games
-
-    ds.train += simulated_games(sim_train, seed=2 * cfg.seed + 1000, prefix="sim-train")
-    ds.heldout += simulated_games(sim_held, seed=2 * cfg.seed + 1001, prefix="sim-heldout")
+    sim_train, sim_valid, sim_held, demo_games = _sizes(budget)
+    sim_seed = eval_seed(version, cfg.seed)
+    ds = build_dataset(data_dir=cfg.data_dir, recordings=cfg.recordings, sim_train=sim_train,
+                       sim_valid=sim_valid, sim_heldout=sim_held, seed=cfg.seed,
+                       sim_seed=sim_seed, since_ts_ms=state.get("last_real_ts_ms"),
+                       real=real)
+    ds.stats = load_stats
+    real_held = ds.real(ds.heldout)
+    sim_heldout = [g for g in ds.heldout if not g.real]
+    gate_games = real_held if not sim_only else sim_heldout
     ph.update("data", 1, 1)
     ph.done("data")
 
-    # -- sidebet model ----------------------------------------------------------------
+    # -- sidebet model (usability judged on the validation split) ------------------------
     ph.start("sidebet", 100)
-    side = train_sidebet(ds.train, ds.heldout, seed=cfg.seed, budget_s=left(0.08) * 0.8,
+    side = train_sidebet(ds.train, ds.validation, seed=cfg.seed, budget_s=left(0.08) * 0.8,
                          progress=lambda d, t: ph.update("sidebet", d, t))
     ph.done("sidebet")
 
     # -- policy: start point (behaviour cloning or resumed checkpoint) --------------------
-    env = RugsEnv(ds.train, allow_sidebet=side.usable)
+    env_kw = {"strategy_cfg": scfg, "risk": settings.risk, "allow_sidebet": side.usable,
+              "latency_ms": settings.paper.latency_ms}
+    env = RugsEnv(ds.train, **env_kw)
     env.reset(seed=cfg.seed)
     ckpt = cfg.data_dir / "training" / "ppo.zip"
-    training: dict = {"budget_minutes": cfg.max_minutes, "sidebet_allowed": side.usable}
+    training: dict = {"budget_minutes": cfg.max_minutes, "sidebet_allowed": side.usable,
+                      "account_sizes": "log-uniform 0.03-300 SOL",
+                      "limits": "the daemon's [risk] half of the episodes, randomised "
+                                "around it (size limits x0.1-10) the other half"}
     resumed = load_checkpoint(ckpt, env) if cfg.resume else None
     ph.start("behaviour cloning", 100)
     if resumed is not None:
         model, run = resumed
         training["start"] = f"resumed from {ckpt} at {model.num_timesteps} steps"
     else:
-        demo_env = RugsEnv(ds.train, allow_sidebet=side.usable, shuffle=False)
+        demo_env = RugsEnv(ds.train, shuffle=False, **env_kw)
+        demo_env.reset(seed=cfg.seed)
         demos = rule_demos(demo_env, min(demo_games, len(ds.train)), scfg)
         demo_dir = cfg.human_demos
         if demo_dir is None and (cfg.data_dir / "dataset" / "button_events").is_dir():
@@ -242,94 +284,88 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
                        "resumed": ppo_run.resumed, "reward_trend": trend}
     ppo_onnx = export_policy(model.policy)
 
-    # parity on held-out observations (the rule strategy's path through held-out games)
-    held_env = RugsEnv(ds.heldout, allow_sidebet=side.usable, shuffle=False)
-    obs_rows = rule_demos(held_env, min(len(ds.heldout), 20), scfg)
+    # parity on validation observations (the rule strategy's path through them)
+    val_env = RugsEnv(ds.validation, shuffle=False, **env_kw)
+    val_env.reset(seed=cfg.seed)
+    obs_rows = rule_demos(val_env, min(len(ds.validation), 20), scfg)
     par = parity(model.policy, ppo_onnx, obs_rows.obs[:1000], obs_rows.masks[:1000])
     training["export_parity"] = {"rows": par.rows, "argmax_equal": par.argmax_equal,
                                  "max_prob_diff": par.max_prob_diff}
     if not par.ok:
         raise RuntimeError(f"ONNX export parity failed: {par}")
 
-    # -- candidate bundles and evaluation ---------------------------------------------------
+    # -- candidate bundles --------------------------------------------------------------
     work = cfg.data_dir / "training" / "candidates"
     # training episodes carry no room statistics: the bundle says so, and the daemon's
-    # strategy masks them at inference (no train/serve skew)
+    # strategy masks them at inference (no train/serve skew); its inputs are invariant
+    # to the account's size, so no training balance is recorded
     common = {"buy_sizes_sol": list(scfg.buy_sizes_sol), "sidebet_sol": scfg.sidebet_sol,
-              "room_stats_in_training": False, "train_balance_sol": START_BALANCE_SOL}
+              "room_stats_in_training": False, "train_balance_sol": None,
+              "account_size_invariant": True}
     cands = {}
     for name, data in (("ppo", ppo_onnx), ("start", start_onnx)):
         man = make_manifest(f"{version}-{name}", sidebet_usable=side.usable, **common)
         cands[name] = save_bundle(work / f"{version}-{name}", data, side.onnx, man)
-    strategies = {n: OnnxStrategy(load_bundle(p), scfg) for n, p in cands.items()}
+    bundles = {n: load_bundle(p) for n, p in cands.items()}
     cur_dir = current_bundle(cfg.models_dir)  # what the daemon trades now
     current_note = None
+    current = None
     if cur_dir is not None:
         try:
-            strategies["current"] = OnnxStrategy(load_bundle(cur_dir), scfg)
+            cur_bundle = load_bundle(cur_dir)
+            current = lambda: OnnxStrategy(cur_bundle, scfg)
         except BundleError as err:
             current_note = f"current bundle unusable, ignored: {err}"
             cur_dir = None
-    strategies["never"] = NeverStrategy()
-    strategies["random"] = RandomStrategy(scfg, seed=cfg.seed)
-    strategies["rule"] = PresaleTargetStrategy(scfg)
-    total_games = len(ds.heldout) * len(strategies)
-    ph.start("evaluation", total_games)
-    done_before: dict[str, int] = {}
 
-    def eval_progress(name: str, d: int, t: int) -> None:
-        done_before[name] = d
-        ph.update("evaluation", sum(done_before.values()), total_games)
-
-    rows, results = evaluate_strategies(strategies, ds.heldout, cfg=scfg, seed=cfg.seed,
-                                        progress=eval_progress)
+    # -- evaluation, choice and promotion -------------------------------------------------
+    seen = {g.game_id for g in ds.train + ds.validation}
+    leak = leakage_checks(gate_games, seen, env_history=env.history, env_games=ds.train,
+                          sidebet_recent=recent_for, seed=cfg.seed)
+    if sim_heldout and not sim_only:
+        leak["simulated"] = leakage_checks(sim_heldout, seen, n_games=5, seed=cfg.seed)
+        leak["ok"] = leak["ok"] and leak["simulated"]["ok"]
+    ph.start("evaluation", 1)
+    verdict = judge(
+        candidates={n: (lambda b=b: OnnxStrategy(b, scfg)) for n, b in bundles.items()},
+        baselines={"never": NeverStrategy,
+                   "random": lambda: RandomStrategy(scfg, seed=cfg.seed,
+                                                    allow_sidebet=side.usable),
+                   "rule": lambda: PresaleTargetStrategy(scfg)},
+        current=current, validation=ds.validation, heldout_real=gate_games,
+        heldout_sim=sim_heldout if not sim_only else [], settings=settings, leakage=leak,
+        reward_trend_up=trend["up"], seed=cfg.seed,
+        progress=lambda label, d, t: ph.update("evaluation", d, t))
     ph.done("evaluation")
-    leak = leakage_checks(ds.heldout, {g.game_id for g in ds.train}, seed=cfg.seed)
-
-    # -- choose the candidate, decide promotion ---------------------------------------------
-    roi_start = rows["start"]["roi"]
-    cand_alarms = {
-        "ppo": alarms(rows["ppo"], leakage=leak, reward_trend_up=trend["up"], roi_start=roi_start),
-        "start": alarms(rows["start"], leakage=leak),
-    }
-    first = cur_dir is None
-
-    def qualifies(n: str) -> bool:
-        if cand_alarms[n]:
-            return False
-        return not first or compare(results[n], results["rule"], cfg.seed)["ci95"][1] >= 0
-
-    chosen = next((n for n in ("ppo", "start") if qualifies(n)), "ppo")
-    baselines = ["never", "random", "rule"] + (["current"] if cur_dir is not None else [])
-    comparisons = {b: compare(results[chosen], results[b], cfg.seed) for b in baselines}
-    blocking = cand_alarms[chosen]
-    promoted, reason = decide(blocking=blocking, comparisons=comparisons, first=first,
-                              vs_rule=compare(results[chosen], results["rule"], cfg.seed))
-    table_rows = {"candidate": rows[chosen]} | {n: r for n, r in rows.items() if n != chosen}
-    table_rows["analytic"] = analytic_row(rows[chosen])
-    if chosen == "ppo":
-        table_rows["start (bc)"] = table_rows.pop("start")
+    chosen = verdict.chosen
+    promoted, reason = verdict.promoted, verdict.reason
+    if sim_only and promoted:
+        promoted, reason = False, ("trained and judged on simulated games only "
+                                   "(--allow-sim-only): never promoted")
     promotion = {"promoted": promoted, "reason": reason, "candidate": chosen,
-                 "first_bundle": first, "rule": RULE,
-                 "current_before": cur_dir.name if cur_dir else None}
+                 "first_bundle": current is None, "rule": RULE,
+                 "current_before": cur_dir.name if cur_dir else None,
+                 "sim_only": sim_only, "eval_sim_seed": sim_seed}
     if current_note:
         promotion["note"] = current_note
+    if verdict.notes:
+        promotion["notes"] = verdict.notes
     ph.start("report", 1)
-    metrics = {"candidate": rows[chosen], "baselines": {n: rows[n] for n in rows if n != chosen},
-               "comparisons": comparisons, "alarms": blocking, "all_alarms": cand_alarms,
-               "leakage": leak, "sidebet": {k: v for k, v in side.metrics.items()},
-               "training": training}
+    metrics = {"candidate": verdict.real_rows["candidate"],
+               "heldout_real": verdict.real_rows, "heldout_sim": verdict.sim_rows,
+               "validation": verdict.validation, "comparisons": verdict.comparisons,
+               "scale": verdict.scale, "alarms": verdict.alarms,
+               "all_alarms": verdict.all_alarms, "leakage": leak,
+               "sidebet": dict(side.metrics), "training": training}
     man = make_manifest(version, sidebet_usable=side.usable, metrics=metrics,
                         data_range=ds.data_range(), git_commit=git_commit(), promotion=promotion,
                         **common)
     folder = save_bundle(cfg.models_dir / version, ppo_onnx if chosen == "ppo" else start_onnx,
                          side.onnx, man)
     load_bundle(folder)  # the bundle we ship must load in the daemon
-    results_named = {("candidate" if n == chosen else n): r for n, r in results.items()}
-    report = write_report(folder, version=version, rows=table_rows, results=results_named,
-                          comparisons=comparisons, sidebet=side.metrics, promotion=promotion,
-                          alarms=blocking, leakage=leak, training=training,
-                          data_range=ds.data_range())
+    report = write_report(folder, version=version, verdict=verdict, sidebet=side.metrics,
+                          promotion=promotion, leakage=leak, training=training,
+                          data_range=ds.data_range(), settings=settings)
     if promoted:
         registry.promote(cfg.models_dir, version, reason=reason)
     ph.update("report", 1, 1)
@@ -338,4 +374,5 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     _write_state(cfg.data_dir, {"last_real_ts_ms": last if last is not None
                                 else state.get("last_real_ts_ms"),
                                 "last_version": version, "promoted": promoted})
-    return RetrainOutcome(version, folder, report, promoted, reason, format_table(table_rows))
+    return RetrainOutcome(version, folder, report, promoted, reason,
+                          format_table(verdict.real_rows))

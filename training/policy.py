@@ -93,12 +93,17 @@ class Demos:
 
 
 def rule_demos(env: RugsEnv, n_games: int, cfg: StrategyConfig | None = None) -> Demos:
-    """Play the rule strategy through ``env`` for ``n_games`` episodes; record its choices."""
+    """Play the rule strategy through ``env`` for ``n_games`` episodes; record its choices.
+
+    A rule intent the risk gate refused is recorded as WAIT (what a policy that knows
+    its budgets does there: the refusal changed nothing either), so behaviour cloning
+    starts from a policy that does not lean on the gate.
+    """
     cfg = cfg or StrategyConfig()
-    expert = PresaleTargetStrategy(cfg)
     obs_l, act_l, mask_l = [], [], []
     unmatched = 0
     for g in range(n_games):
+        expert = PresaleTargetStrategy(cfg)
         obs, _ = env.reset(options={"game_index": g % len(env.games)})
         done = False
         while not done:
@@ -109,10 +114,11 @@ def rule_demos(env: RugsEnv, n_games: int, cfg: StrategyConfig | None = None) ->
             if a is None or not mask[a]:
                 unmatched += a is None
                 a = WAIT_INDEX
+            refused = env.refused
             obs_l.append(obs)
-            act_l.append(a)
             mask_l.append(mask)
             obs, _, term, trunc, _ = env.step(a)
+            act_l.append(WAIT_INDEX if env.refused > refused else a)
             done = term or trunc
     return Demos(np.array(obs_l, np.float32), np.array(act_l, np.int64),
                  np.array(mask_l, bool), unmatched)

@@ -7,8 +7,11 @@ from pathlib import Path
 
 import numpy as np
 
+from rugsd.daemon.config import Settings
+from rugsd.strategy.actions import ACTION_NAMES
 from rugsd.training.backtest import GameResult
 from rugsd.training.evaluate import format_table
+from rugsd.training.heldout import Judgement
 
 
 def _plots(folder: Path, results: dict[str, list[GameResult]], sidebet: dict,
@@ -26,9 +29,9 @@ def _plots(folder: Path, results: dict[str, list[GameResult]], sidebet: dict,
     if "candidate" in results:
         null = np.cumsum([r.null_ev for r in results["candidate"]]) / 1e9
         ax.plot(null, "k--", lw=0.8, label="null model (candidate exposure)")
-    ax.set_xlabel("held-out game")
+    ax.set_xlabel("held-out real game")
     ax.set_ylabel("cumulative P&L (SOL)")
-    ax.set_title("Equity on held-out games")
+    ax.set_title("Equity on held-out real games (daemon path)")
     ax.legend(fontsize=8)
     fig.tight_layout()
     fig.savefig(folder / "equity.png", dpi=90)
@@ -73,38 +76,94 @@ def _plots(folder: Path, results: dict[str, list[GameResult]], sidebet: dict,
     return files
 
 
-def write_report(folder: Path, *, version: str, rows: dict[str, dict],
-                 results: dict[str, list[GameResult]], comparisons: dict[str, dict],
-                 sidebet: dict, promotion: dict, alarms: list[str], leakage: dict,
-                 training: dict, data_range: dict) -> Path:
+def _risk_line(settings: Settings) -> str:
+    r = settings.risk
+    return (f"max_bet {r.max_bet_sol:g} SOL, max_position {r.max_position_sol:g} SOL, "
+            f"max_exposure {r.max_exposure_sol:g} SOL, reserve {r.min_balance_reserve_sol:g} "
+            f"SOL, {r.max_orders_per_minute} orders/min, {r.max_sidebets_per_game} sidebet(s)/"
+            f"game, daily loss {r.max_daily_loss_sol:g} SOL, drawdown {r.max_drawdown_sol:g} "
+            f"SOL, entries in {'/'.join(r.entry_phases)} ticks {r.entry_min_tick}-"
+            f"{r.entry_max_tick}, presale cut-off {r.presale_cutoff_ms} ms")
+
+
+def _behaviour(rows: dict[str, dict]) -> list[str]:
+    lines = [("| strategy | non-wait intents | refused | by reason | orders/game | exits sold / "
+             "rugged | games complete / incomplete |"), "|---|---|---|---|---|---|---|"]
+    for name, r in rows.items():
+        if "refused_share" not in r:
+            continue
+        reasons = ", ".join(f"{k} {v}" for k, v in r["orders_refused"].items()) or "none"
+        g = r["game_counts"]
+        lines.append(f"| {name} | {r['non_wait_intents']} | {100 * r['refused_share']:.1f} % | "
+                     f"{reasons} | {r['orders_per_game']:.2f} | {r['exits']['sold']} / "
+                     f"{r['exits']['rugged']} | {g['complete']} / {g['incomplete']} |")
+    return lines
+
+
+def _scale(scale: dict) -> list[str]:
+    lines = ["| starting balance (SOL) | P&L total (SOL) | refused | " +
+             " | ".join(ACTION_NAMES) + " |", "|---" * (3 + len(ACTION_NAMES)) + "|"]
+    for bal, r in scale["balances"].items():
+        dist = r["action_distribution"]
+        lines.append(f"| {bal} | {r['pnl_total']:+.6f} | {100 * r['refused_share']:.1f} % | "
+                     + " | ".join(f"{100 * dist.get(a, 0):.2f} %" for a in ACTION_NAMES) + " |")
+    lines += ["", (f"Largest total-variation distance between two of these action distributions: "
+                  f"**{scale['max_tv']:.4f}** (blocking above 0.05).")]
+    return lines
+
+
+def write_report(folder: Path, *, version: str, verdict: Judgement, sidebet: dict,
+                 promotion: dict, leakage: dict, training: dict, data_range: dict,
+                 settings: Settings) -> Path:
     """Write ``report.md`` (+ plots) into ``folder``; returns the report path."""
     folder.mkdir(parents=True, exist_ok=True)
+    rows = verdict.real_rows
+    results = {n: s.results for n, s in verdict.real_sessions.items()}
     plots = _plots(folder, results, sidebet, rows)
     sb = {k: v for k, v in sidebet.items() if k != "calibration"}
-    verdict = "PROMOTED" if promotion.get("promoted") else "NOT PROMOTED"
+    status = "PROMOTED" if promotion.get("promoted") else "NOT PROMOTED"
+    sim_only = promotion.get("sim_only")
+    title = f"# rugsd retrain report — {version}"
+    if sim_only:
+        title += (" — SIMULATED GAMES ONLY (--allow-sim-only): no real game was used; "
+                  "these figures say nothing about the real venue")
+    held = data_range.get("heldout", {})
+    real_n = held.get("by_source", {}).get("recording", 0) + held.get("by_source", {}).get(
+        "dataset", 0)
     lines = [
-        f"# rugsd retrain report — {version}",
+        title,
         "",
-        f"**Decision: {verdict}.** {promotion.get('reason', '')}",
+        f"**Decision: {status}.** {promotion.get('reason', '')}",
+        "",
+        (f"Candidate judged: **{verdict.chosen}** (chosen on the validation split, never on "
+        "the held-out games)."),
         "",
         "The game has a constant rug hazard (0.5 %/tick) and a negative expectation per",
         "tick held, so the question is whether anything beats *never trading* by more than",
-        "the noise. All figures are on held-out games only (split by time/game), backtested",
-        "through the daemon's own decision core with paper fills. SOL per game, bootstrap",
-        "95 % CIs resampling games.",
+        "the noise. Every figure below is the daemon's own path: the held-out games are",
+        "replayed through `rugsd replay`'s `play()` on a decision core built from the",
+        "daemon's configuration — the event stream at its real cadence (recorded games",
+        "replay their recorded events; one session per strategy), paper fills with",
+        (f"{settings.paper.latency_ms} ms latency, a {settings.paper.starting_balance_sol:g} SOL "
+        "starting balance and the `[risk]` limits:"),
+        f"{_risk_line(settings)}. So `rugsd replay` of the same games with the same",
+        "strategy prints the same P&L, refusals and exits (same decision-log SHA-256).",
+        "SOL per played game, bootstrap 95 % CIs resampling games.",
         "",
-        "## Evaluation (held-out)",
+        f"## Held-out REAL games ({real_n} games, the newest by time; the gate)",
         "",
         "```",
         format_table(rows),
         "```",
         "",
-        "Paired per-game P&L difference, candidate minus baseline:",
+        *_behaviour(rows),
+        "",
+        "Paired per-game P&L difference, candidate minus baseline (held-out real games):",
         "",
         "| vs | diff / game (SOL) | 95 % CI | beats |",
         "|---|---|---|---|",
     ]
-    for name, c in comparisons.items():
+    for name, c in verdict.comparisons.items():
         lines.append(f"| {name} | {c['diff_per_game']:+.6f} | [{c['ci95'][0]:+.6f}, "
                      f"{c['ci95'][1]:+.6f}] | {'yes' if c['beats'] else 'no'} |")
     lines += [
@@ -113,11 +172,30 @@ def write_report(folder: Path, *, version: str, rows: dict[str, dict],
         "",
         "![actions](actions.png)",
         "",
+        "## Account size (held-out real games, the candidate at other starting balances)",
+        "",
+        *_scale(verdict.scale),
+        "",
         "## Alarms",
         "",
-        *([f"- **{a}**" for a in alarms] or ["- none"]),
+        *([f"- **{a}**" for a in verdict.alarms] or ["- none"]),
         "",
         f"Leakage checks: `{json.dumps(leakage)}`",
+        "",
+        "## Validation (the candidate choice)",
+        "",
+        "```",
+        format_table(verdict.validation) if verdict.validation else "no validation games",
+        "```",
+        "",
+        f"Alarms on validation: `{json.dumps(verdict.all_alarms.get('validation', {}))}`",
+        "",
+        (f"## Held-out SIMULATED games (reported apart; seed {promotion.get('eval_sim_seed')}, "
+        "new every retrain)"),
+        "",
+        "```",
+        format_table(verdict.sim_rows) if verdict.sim_rows else "none",
+        "```",
         "",
         "## Sidebet model",
         "",

@@ -24,12 +24,12 @@ import torch
 from torch import nn
 
 from rugsd.daemon.game.accounting import Account
-from rugsd.daemon.game.rules import RUG_PROB, SIDEBET_WINDOW, TICK_MS
+from rugsd.daemon.game.rules import RUG_PROB, SIDEBET_WINDOW
 from rugsd.daemon.state.view import GameSummary
 from rugsd.strategy.features import ACCOUNT_SLICE, N_FEATURES
 from rugsd.strategy.features_batch import build_batch
 from rugsd.training import stats as st
-from rugsd.training.episodes import GameSpec
+from rugsd.training.episodes import HISTORY_SIZE, GameSpec
 from rugsd.training.export import to_onnx_bytes
 
 BASELINE_P = 1.0 - (1.0 - RUG_PROB) ** SIDEBET_WINDOW
@@ -40,17 +40,23 @@ def summaries(games: Sequence[GameSpec]) -> list[GameSummary]:
     return [GameSummary(g.game_id, g.rug_tick, g.peak) for g in games]
 
 
+def recent_for(games: Sequence[GameSpec], i: int) -> tuple[GameSummary, ...]:
+    """The finished games the daemon knows while ``games[i]`` runs: a recorded game's
+    replayed session (``GameSpec.recent``), else the games before it in ``games``."""
+    g = games[i]
+    if g.events is not None:
+        return g.recent
+    return tuple(summaries(games[max(0, i - HISTORY_SIZE):i]))
+
+
 def game_rows(games: Sequence[GameSpec], balance: int = 0) -> tuple[np.ndarray, np.ndarray,
                                                                       np.ndarray]:
-    """Features [n, 40], labels [n] (bool) and game index [n] for every active tick."""
-    sums = summaries(games)
+    """Features [n, F], labels [n] (bool) and game index [n] for every active tick."""
     xs, ys, gs = [], [], []
     acct = Account(balance=balance, credited=balance)
     for i, g in enumerate(games):
         n = g.rug_tick
-        ts = g.start_ms + np.arange(n, dtype=np.int64) * TICK_MS
-        x = build_batch(g.prices, account=acct, recent=sums[max(0, i - 10):i], ts_ms=ts,
-                        started_ts_ms=g.start_ms)
+        x = build_batch(g.prices, account=acct, recent=recent_for(games, i))
         xs.append(x)
         ys.append(n <= np.arange(n) + SIDEBET_WINDOW)
         gs.append(np.full(n, i, dtype=np.int64))
@@ -85,7 +91,7 @@ class Normalise(nn.Module):
 
 
 class SidebetNet(nn.Module):
-    """obs [N, 40] → p_rug [N, 1]."""
+    """obs [N, F] → p_rug [N, 1]."""
 
     def __init__(self, mean: np.ndarray, std: np.ndarray, hidden: int = 32) -> None:
         super().__init__()
@@ -203,7 +209,7 @@ def evaluate(y: np.ndarray, p: np.ndarray, games: np.ndarray, seed: int = 0,
 
 
 def export_sidebet(net: SidebetNet) -> bytes:
-    """ONNX bytes: ``obs`` [N, 40] → ``p_rug`` [N, 1]."""
+    """ONNX bytes: ``obs`` [N, F] → ``p_rug`` [N, 1]."""
     return to_onnx_bytes(net.eval(), (torch.zeros(2, N_FEATURES),), ["obs"], ["p_rug"])
 
 

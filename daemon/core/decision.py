@@ -82,7 +82,7 @@ from rugsd.risk.reasons import ReasonCode
 from rugsd.risk.states import RiskState, StateChange, TradingState
 from rugsd.risk.verdicts import Order, Refusal
 from rugsd.strategy.base import ModelOutputs, Strategy
-from rugsd.strategy.features import FeatureBuilder
+from rugsd.strategy.features import Commitments, FeatureBuilder
 from rugsd.strategy.intents import WAIT, Action, Intent
 
 FEED_REFRESH_MS = 100  # how often (event time) a fresh feed's timestamp is refreshed
@@ -234,7 +234,8 @@ class DecisionCore:
         # ONNX strategies expose their models' input row: features are written straight
         # into it, saving a copy per tick
         row = getattr(strategy, "obs_row", None)
-        self.builder = FeatureBuilder(row if isinstance(row, np.ndarray) else None)
+        self.builder = FeatureBuilder(row if isinstance(row, np.ndarray) else None,
+                                      self.cfg.limits)
 
     @property
     def view(self) -> GameView:
@@ -442,13 +443,33 @@ class DecisionCore:
 
     # -- deciding ------------------------------------------------------------------------
 
+    def commitments(self, view: GameView, ts_ms: int) -> Commitments:
+        """What the policy must know beyond the account: orders in flight (they count as
+        position), the rate window, this game's sidebets, the loss limits' references."""
+        buy = side = 0
+        for order in self.open_orders.values():
+            if order.action is Action.BUY:
+                buy += order.amount
+            elif order.action is Action.SIDEBET:
+                side += order.amount
+        fig = self.figures
+        return Commitments(
+            pending_buy=buy,
+            pending_sidebet=side,
+            pending_orders=len(self.open_orders),
+            orders_last_minute=self.rate.count(ts_ms) if self.rate.times else 0,
+            sidebets_this_game=self.counters.for_game(view.game_id).sidebets,
+            day_start_equity=None if fig is None else fig.day_start_equity,
+            peak_equity=None if fig is None else fig.peak_equity,
+        )
+
     def _decide(self, view: GameView, ts_ms: int, out: StepOutput) -> None:
         intent = flatten_intent(self.risk, self.account)
         outputs: ModelOutputs | None = None
         feats: np.ndarray | None = None
         strategy_error = False
         if intent is None:
-            feats = self.builder.build(view, self.account)
+            feats = self.builder.build(view, self.account, self.commitments(view, ts_ms))
             try:
                 decision = self.strategy.decide(view, self.account, feats)
                 intent, outputs = decision.intent, decision.outputs

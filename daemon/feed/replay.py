@@ -1,7 +1,8 @@
 """Replay source: recordings on disk → internal events, in file order.
 
 ``ReplaySource(path)`` reads one file or every ``*.jsonl`` / ``*.jsonl.gz`` file under a
-folder (recursively; ``.gz`` files are decompressed on the fly). Files are ordered by the receive time of their first record, then by
+folder (recursively; gzip files are decompressed on the fly, so a compressed sample of
+the recordings replays exactly like the plain files). Files are ordered by the receive time of their first record, then by
 path: our recorder names files ``<gameId>.jsonl`` and game ids are random, so name order
 would shuffle games; the real recordings' names are chronological anyway. Every line is
 decoded by ``rugsd.daemon.feed.lines`` (formats auto-detected per line).
@@ -180,7 +181,7 @@ class ReplaySource:
                             fs.skipped += 1
                         else:
                             fs.meta += 1
-            except (OSError, EOFError) as err:  # read error / cut .gz: keep what was read
+            except (OSError, EOFError) as err:  # read error mid-file (a cut .gz too): go on
                 log.warning("replay_file_read_error", path=name, error=str(err))
             finally:  # a consumer that stops early still sees the partial file counted
                 stats.add(fs)

@@ -27,7 +27,10 @@ the rest.
 - ``trades``: ``buys``, ``sells``, ``rug_sells`` (forced sales at the rug), ``total``.
 - ``sidebets``: ``placed``, ``won``, ``lost``, ``staked_sol``, ``pnl_sol``.
 - ``games``: ``seen`` (games in decisions, fills or the games table), ``traded``
-  (games with a fill), ``won``, ``lost``.
+  (games with a fill), ``won``, ``lost``; ``complete`` / ``incomplete`` / ``skipped`` /
+  ``played`` by ``rugsd.daemon.journal.games.classify_game`` — the rule ``rugsd
+  replay`` and ``rugsd evaluate`` count with (rug seen = a rugged tick in the dataset).
+- ``exits``: games whose position was ``sold`` vs ``rugged`` (closed by the rug).
 - ``action_distribution``: decisions per intent action (``wait`` included).
 - ``verdicts``: decisions per risk verdict; ``refusals_by_reason``: refused decisions
   per reason code.
@@ -66,6 +69,7 @@ from rugsd.daemon.journal.dayfiles import (
     read_day_file,
 )
 from rugsd.daemon.journal.errors import DatasetError
+from rugsd.daemon.journal.games import GameClass, classify_game, exit_of
 from rugsd.daemon.journal.migrations import tables_of
 from rugsd.daemon.journal.readers import query_files
 from rugsd.daemon.journal.schema import TABLES
@@ -158,15 +162,23 @@ _TALLY_SCHEMA = pa.schema(
         ("n", pa.int64()),
         ("first_ts", pa.int64()),
         ("last_ts", pa.int64()),
+        ("presale", pa.int64()),
+        ("live", pa.int64()),
+        ("first_tick", pa.int64()),
     ]
 )
 # one pass per source: counts per (run, game, action, verdict, reason); the report's
-# per-action counts and games seen are both derived from it
+# per-action counts, games seen and each game's class (``classify_game``: presale and
+# live decisions, first live tick) are all derived from it
 _TALLY_SQL = (
     "SELECT run_id, game_id, intent_action, verdict, reason, COUNT(*), MIN(ts_ms), "
-    "MAX(ts_ms) FROM {src} WHERE ts_ms >= ?{extra} "
+    "MAX(ts_ms), COUNT(*) FILTER (WHERE phase = 'presale'), "
+    "COUNT(*) FILTER (WHERE phase != 'presale'), MIN(tick) FILTER (WHERE phase != 'presale') "
+    "FROM {src} WHERE ts_ms >= ?{extra} "
     "GROUP BY run_id, game_id, intent_action, verdict, reason"
 )
+_RUGS_SCHEMA = pa.schema([("run_id", pa.string()), ("game_id", pa.string())])
+_RUGS_SQL = "SELECT DISTINCT run_id, game_id FROM {src} WHERE phase = 'rugged' AND ts_ms >= ?"
 
 
 def _day_files(data_dir: Path) -> tuple[list[DayFile], list[str]]:
@@ -215,6 +227,20 @@ def _journal_tally(conn: sqlite3.Connection, covered: dict[int, int], since_ms: 
     return rows
 
 
+def _rugs(conn: sqlite3.Connection | None, data_dir: Path, since_ms: int
+          ) -> tuple[pa.Table, list[str]]:
+    """(run_id, game_id) of the games whose rug the core saw: a rugged tick in the
+    journal or in the tick day files (compaction moves old ticks there)."""
+    rows: set[tuple] = set()
+    files = sorted((data_dir / DATASET_DIR / "ticks").glob("*.parquet"))
+    found, _used, warnings = query_files(_RUGS_SQL.format(src="read_parquet(?)"), files,
+                                         [since_ms]) if files else ([], [], [])
+    rows.update(found)
+    if conn is not None and "ticks" in tables_of(conn):
+        rows.update(conn.execute(_RUGS_SQL.format(src="ticks"), (since_ms,)).fetchall())
+    return _rows_table(sorted(rows), _RUGS_SCHEMA), warnings
+
+
 def _rows_table(rows: list[tuple], schema: pa.Schema) -> pa.Table:
     cols = list(zip(*rows, strict=True)) if rows else [()] * len(schema)
     return pa.Table.from_arrays(
@@ -255,22 +281,46 @@ _FILL_FIGURES = f"""
     FROM fills GROUP BY ALL
 """
 
-_GAME_FIGURES = """
+_GAME_FACTS = """
     WITH per_game AS (
-        SELECT run_id, game_id, SUM(realised) AS pnl FROM fills GROUP BY ALL
+        SELECT run_id, game_id, SUM(realised) AS pnl,
+            COUNT(*) FILTER (WHERE kind = 'sell') AS sells,
+            COUNT(*) FILTER (WHERE kind = 'rug_sell') AS rug_sells
+        FROM fills GROUP BY ALL
     ), seen AS (
         SELECT run_id, game_id FROM decision_games
         UNION SELECT run_id, game_id FROM fills
         UNION SELECT run_id, game_id FROM games
     )
-    SELECT s.run_id,
-        COUNT(*) AS seen,
-        COUNT(p.game_id) AS traded,
-        COUNT(*) FILTER (WHERE p.pnl > 0) AS won,
-        COUNT(*) FILTER (WHERE p.pnl <= 0) AS lost
-    FROM seen s LEFT JOIN per_game p USING (run_id, game_id)
-    GROUP BY ALL
+    SELECT s.run_id, s.game_id, COALESCE(d.presale, 0), COALESCE(d.live, 0), d.first_tick,
+        r.game_id IS NOT NULL, p.game_id IS NOT NULL, COALESCE(p.pnl, 0),
+        COALESCE(p.sells, 0), COALESCE(p.rug_sells, 0)
+    FROM seen s
+    LEFT JOIN decision_games d USING (run_id, game_id)
+    LEFT JOIN per_game p USING (run_id, game_id)
+    LEFT JOIN rugs r USING (run_id, game_id)
 """
+_GAME_KEYS = ("seen", "traded", "won", "lost", "complete", "incomplete", "skipped", "played")
+
+
+def _game_figures(con: duckdb.DuckDBPyConnection) -> dict[str, dict[str, int]]:
+    """Per run: games seen / traded / won / lost, classified by ``classify_game`` (the
+    rule ``rugsd replay`` and ``rugsd evaluate`` count with) and the exits."""
+    out: dict[str, dict[str, int]] = {}
+    for (run_id, _gid, presale, live, first_tick, rug_seen, traded, pnl, sells,
+         rug_sells) in _q(con, _GAME_FACTS):
+        g = out.setdefault(run_id, dict.fromkeys((*_GAME_KEYS, "sold", "rugged"), 0))
+        klass = classify_game(presale, live, first_tick, bool(rug_seen))
+        g["seen"] += 1
+        g[klass.value] += 1
+        g["played"] += klass is not GameClass.SKIPPED
+        g["traded"] += bool(traded)
+        g["won"] += bool(traded) and pnl > 0
+        g["lost"] += bool(traded) and pnl <= 0
+        ended = exit_of(sells, rug_sells)
+        if ended is not None:
+            g[ended] += 1
+    return out
 
 
 def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
@@ -295,7 +345,8 @@ def _figures(row: dict[str, int], games: dict[str, int]) -> dict[str, Any]:
             "staked_sol": _sol(row["sidebet_staked"]),
             "pnl_sol": _sol(row["sidebet_pnl"]),
         },
-        "games": {k: int(games[k]) for k in ("seen", "traded", "won", "lost")},
+        "games": {k: int(games[k]) for k in _GAME_KEYS},
+        "exits": {"sold": int(games["sold"]), "rugged": int(games["rugged"])},
     }
 
 
@@ -346,25 +397,29 @@ def build_report(data_dir: str | Path, since_ms: int | None = None) -> dict[str,
             tables = _load(conn, cutoff)
             facts = journal_facts(conn, cutoff)
         tally, warnings = _decisions(conn, root, cutoff)
+        rugs, rug_warnings = _rugs(conn, root, cutoff)
     except sqlite3.Error as err:
         raise ReportError(f"cannot read journal {journal}: {err}") from None
     finally:
         if conn is not None:
             conn.close()
     dataset, more = _dataset(root, cutoff)
-    warnings = list(dict.fromkeys(warnings + more))  # a bad day file is met twice
+    # a bad day file is met more than once
+    warnings = list(dict.fromkeys(warnings + rug_warnings + more))
     if not tables and tally.num_rows == 0:
         return _with_fairness({**_empty(since_ms, dataset), "warnings": warnings}, facts)
     for name in _LOADED:  # no journal: empty tables of the right shape
         tables.setdefault(name, _rows_table([], _loaded_schema(name)))
     tables["decision_tally"] = tally
+    tables["rugs"] = rugs
     for name, table in tables.items():
         con.register(name, table)
     con.execute("CREATE TEMP TABLE decision_counts AS SELECT run_id, intent_action, verdict, "
                 "reason, SUM(n) AS n, MIN(first_ts) AS first_ts, MAX(last_ts) AS last_ts "
                 "FROM decision_tally GROUP BY ALL")
-    con.execute("CREATE TEMP TABLE decision_games AS SELECT DISTINCT run_id, game_id "
-                "FROM decision_tally")
+    con.execute("CREATE TEMP TABLE decision_games AS SELECT run_id, game_id, "
+                "SUM(presale) AS presale, SUM(live) AS live, MIN(first_tick) AS first_tick "
+                "FROM decision_tally GROUP BY run_id, game_id")
     return _with_fairness({**_assemble(con, since_ms, dataset), "warnings": warnings}, facts)
 
 
@@ -381,7 +436,7 @@ def _empty(since_ms: int | None, dataset: dict) -> dict[str, Any]:
          "rug_sells", "sb_placed", "sb_won", "sb_lost"),
         0,
     )  # fmt: skip
-    games = {"seen": 0, "traded": 0, "won": 0, "lost": 0}
+    games = dict.fromkeys((*_GAME_KEYS, "sold", "rugged"), 0)
     return {
         "empty": True,
         "window": {"since_ms": since_ms, "since": iso(since_ms), "first_ts_ms": None,
@@ -404,8 +459,8 @@ def _assemble(con: duckdb.DuckDBPyConnection, since_ms: int | None, dataset: dic
         "rug_sells", "sb_placed", "sb_won", "sb_lost",
     ]  # fmt: skip
     per_run_fills = {r[0]: dict(zip(fill_cols, r[1:], strict=True)) for r in _q(con, _FILL_FIGURES)}
-    game_cols = ["seen", "traded", "won", "lost"]
-    per_run_games = {r[0]: dict(zip(game_cols, r[1:], strict=True)) for r in _q(con, _GAME_FIGURES)}
+    game_cols = [*_GAME_KEYS, "sold", "rugged"]
+    per_run_games = _game_figures(con)
     zero_f = dict.fromkeys(fill_cols, 0)
     zero_g = dict.fromkeys(game_cols, 0)
     total_f = {c: sum(r[c] for r in per_run_fills.values()) for c in fill_cols}

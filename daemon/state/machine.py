@@ -118,6 +118,13 @@ class GameStateMachine:
         """The ``gameHistory`` record (seed revealed) of a recent game, if seen."""
         return self._ledger.get(game_id)
 
+    def seed_recent(self, games: tuple[GameSummary, ...]) -> None:
+        """Start knowing ``games`` (oldest first) as finished, as if watched: a training
+        episode of one recorded game gets the session a replay had at that game."""
+        for game in games:
+            self._recent.add_observed(game, 0)
+        self._view = None
+
     def stats(self) -> dict[str, int]:
         """Counters: updates applied, anomalies by kind, post-rug repeats, games finished."""
         return dict(self._counts)

@@ -19,6 +19,7 @@ from rugsd.daemon.game.engine import generate_game
 from rugsd.daemon.state.prices import PriceHistory
 from rugsd.daemon.state.view import GameSummary, GameView
 from rugsd.strategy.features import (
+    ACCOUNT_FEATURES,
     ACCOUNT_SLICE,
     FEATURE_INDEX,
     FEATURE_NAMES,
@@ -26,16 +27,18 @@ from rugsd.strategy.features import (
     N_FEATURES,
     SCHEMA_VERSION,
     SESSION_SLICE,
+    Commitments,
     FeatureBuilder,
     account_features,
     build_features,
+    default_limits,
     schema_hash,
 )
 from rugsd.strategy.features_batch import build_batch
 
 # Pinned on purpose: a change here means every bundle must be retrained. Change the
 # feature list → bump SCHEMA_VERSION and update this value in the same commit.
-PINNED_HASH = "3197488672cd7907"
+PINNED_HASH = "0cfefe2fcccd2ba2"
 
 RECENT = tuple(GameSummary(f"g{i}", 50 + 37 * i, 1.0 + 0.9 * i) for i in range(12))
 STATS = SessionStats(average_multiplier=15.04, count2x=52, count10x=9, count50x=1, count100x=1)
@@ -157,14 +160,7 @@ def test_batch_equals_per_tick_builder_exactly(source: str, real_data_dir: Path)
     acct = place_sidebet(acct, 10**6, 3)[0]
     rows = 0
     for prices in games:
-        batch = build_batch(
-            prices,
-            account=acct,
-            recent=RECENT,
-            stats=STATS,
-            ts_ms=np.array([1_000 + 250 * t for t in range(len(prices))]),
-            started_ts_ms=1_000,
-        )
+        batch = build_batch(prices, account=acct, recent=RECENT, stats=STATS)
         assert batch.dtype == np.float32 and batch.shape == (len(prices), N_FEATURES)
         for t in range(len(prices)):
             row = builder.build(_view(prices, t), acct)
@@ -201,7 +197,8 @@ def test_presale_view_has_zero_returns_and_presale_onehot() -> None:
     assert f[FEATURE_INDEX["phase_active"]] == 0.0
     assert f[FEATURE_INDEX["cooldown_frac"]] == pytest.approx(0.5)
     assert f[FEATURE_INDEX["ret_1"]] == 0.0 and f[FEATURE_INDEX["vol_40"]] == 0.0
-    assert f[FEATURE_INDEX["balance_log1p_sol"]] == pytest.approx(math.log1p(1.0))
+    assert f[FEATURE_INDEX["cash_frac"]] == 1.0  # 1 SOL - 0.1 reserve >= max_position
+    assert f[FEATURE_INDEX["entry_open"]] == 1.0
 
 
 def test_known_values_on_a_scripted_game() -> None:
@@ -218,7 +215,7 @@ def test_known_values_on_a_scripted_game() -> None:
     assert f[FEATURE_INDEX["entry_price_ratio"]] == pytest.approx(1.1 / x, rel=1e-6)
     assert f[FEATURE_INDEX["upnl_rel"]] == pytest.approx(x / 1.1 - 1, rel=1e-5)
     assert f[FEATURE_INDEX["ticks_in_position_per_100"]] == pytest.approx(0.03)
-    assert f[FEATURE_INDEX["time_since_start_s"]] == pytest.approx(1.0)
+    assert f[FEATURE_INDEX["position_cost_frac"]] == pytest.approx(1.0)  # 0.1 of 0.1 SOL
     assert f[FEATURE_INDEX["recent_n_frac"]] == pytest.approx(0.2)
     assert f[FEATURE_INDEX["recent_len_mean_per_100"]] == pytest.approx((50 + 87) / 2 / 100)
     assert f[FEATURE_INDEX["stats_count2x_per_100"]] == pytest.approx(0.52)
@@ -226,9 +223,11 @@ def test_known_values_on_a_scripted_game() -> None:
 
 def test_sidebet_features_count_down_and_expire() -> None:
     acct = Account(balance=10**9, sidebet=Sidebet(start_tick=10, end_tick=50, stake=10**6))
-    live = account_features(acct, 1.0, 30)
-    assert live[6:8] == [1.0, 0.5]
-    assert account_features(acct, 1.0, 50)[6:8] == [0.0, 0.0]
+    lim = default_limits()
+    live = account_features(_view([1.0] * 51, 30), acct, lim)
+    i = ACCOUNT_FEATURES.index("sidebet_active")
+    assert live[i : i + 2] == [1.0, 0.5]
+    assert account_features(_view([1.0] * 51, 50), acct, lim)[i : i + 2] == [0.0, 0.0]
 
 
 def test_session_cache_follows_new_recent_games() -> None:
@@ -336,3 +335,66 @@ def test_return_cache_gives_the_same_floats_as_the_direct_computation() -> None:
         direct = build_features(view, account)
         # Assert: bit-identical
         assert cached.tobytes() == direct.tobytes(), f"tick {t}"
+
+
+# -- schema 2: game clock, account-size invariance, limits and orders in flight -----------
+
+
+def test_features_read_no_receive_time() -> None:
+    prices = max(_sim_games(10), key=len)
+    acct = buy(open_account(10**9), 10**7, prices[3], 3)[0]
+    for t in (0, 5, len(prices) - 1):
+        a = build_features(replace(_view(prices, t), ts_ms=10**12, started_ts_ms=10**12 - 7),
+                           acct)
+        b = build_features(replace(_view(prices, t), ts_ms=5, started_ts_ms=None), acct)
+        np.testing.assert_array_equal(a, b)
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    scale=st.sampled_from([2, 10, 100, 1000]),
+    cost=st.integers(0, 10**8),
+    tick=st.integers(0, 600),
+    pending=st.integers(0, 3),
+)
+def test_features_do_not_depend_on_the_account_size(scale, cost, tick, pending) -> None:
+    # the same position on a 1 SOL account and on a bigger one: every feature equal
+    prices = [1.0 + 0.001 * i for i in range(tick + 1)]
+    view = _view(prices, tick)
+    qty = int(cost / 0.9) if cost else 0
+    small = Account(balance=10**9, qty=qty, cost=cost, entry_tick=0 if cost else None)
+    big = replace(small, balance=10**9 * scale)
+    c = Commitments(pending_buy=10**7 * pending, pending_orders=pending, orders_last_minute=3)
+    np.testing.assert_array_equal(build_features(view, small, commitments=c),
+                                  build_features(view, big, commitments=c))
+
+
+def test_an_order_in_flight_counts_as_position_and_uses_the_budgets() -> None:
+    view = _view([1.0, 1.01], 1)
+    flat = open_account(10**9)
+    f0 = build_features(view, flat)
+    f1 = build_features(view, flat, commitments=Commitments(pending_buy=5 * 10**7,
+                                                            pending_orders=1))
+    i = FEATURE_INDEX
+    assert f0[i["has_position"]] == 0.0 and f1[i["has_position"]] == 1.0
+    assert f1[i["position_cost_frac"]] == pytest.approx(0.5)  # 0.05 of max_position 0.1
+    assert f1[i["order_pending"]] == 1.0
+    assert f1[i["buy_room_frac"]] == pytest.approx(0.5)  # 0.05 left of max_position
+    assert f1[i["exposure_frac"]] == pytest.approx(0.25)  # 0.05 of max_exposure 0.2
+
+
+def test_budgets_say_when_the_gate_would_refuse_an_entry() -> None:
+    i = FEATURE_INDEX
+    view = _view([1.0, 1.01], 1)
+    at_reserve = build_features(view, open_account(10**8))  # 0.1 SOL = the reserve
+    assert at_reserve[i["cash_frac"]] == 0.0 and at_reserve[i["buy_room_frac"]] == 0.0
+    rate = build_features(view, open_account(10**9),
+                          commitments=Commitments(orders_last_minute=30))
+    assert rate[i["rate_budget_frac"]] == 0.0
+    lost = build_features(view, open_account(10**9),
+                          commitments=Commitments(day_start_equity=10**9 + 5 * 10**8))
+    assert lost[i["loss_budget_frac"]] == 0.0 and lost[i["buy_room_frac"]] == 0.0
+    late = replace(view, tick=501)
+    assert build_features(late, open_account(10**9))[i["entry_open"]] == 0.0
+    closing = replace(view, phase=Phase.PRESALE, tick=-1, cooldown_ms=200)
+    assert build_features(closing, open_account(10**9))[i["entry_open"]] == 0.0

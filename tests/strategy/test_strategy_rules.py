@@ -118,3 +118,23 @@ def test_registry_reports_a_bad_bundle_as_strategy_error(tmp_path: Path) -> None
     settings = Settings(strategy=StrategyConfig(name="onnx"))
     with pytest.raises(StrategyError, match="cannot load policy.onnx"):
         build_strategy(settings, bundle_dir=folder)
+
+
+def test_presale_target_asks_for_nothing_the_gate_would_refuse() -> None:
+    from rugsd.strategy.features import Commitments, build_features
+
+    strat = PresaleTargetStrategy(CFG)
+    acct = open_account(10**9)
+    presale = _view("g2", Phase.PRESALE, -1, 1.0)
+    busy = build_features(presale, acct, commitments=Commitments(orders_last_minute=30))
+    poor = build_features(presale, open_account(10**8))  # 0.1 SOL: all of it is reserve
+    free = build_features(presale, acct)
+
+    assert strat.decide(presale, acct, busy).intent.action is Action.WAIT
+    assert strat.decide(presale, open_account(10**8), poor).intent.action is Action.WAIT
+    assert strat.decide(presale, acct, free).intent.action is Action.BUY  # asked once, now
+    held = buy(acct, sol_to_lamports(0.01), 1.0, -1)[0]
+    late = _view("g2", Phase.ACTIVE, 45, 1.1)
+    in_flight = build_features(late, held, commitments=Commitments(pending_orders=1))
+    assert strat.decide(late, held, in_flight).intent.action is Action.WAIT
+    assert strat.decide(late, held, build_features(late, held)).intent.action is Action.SELL

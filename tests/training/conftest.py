@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from rugsd.training.dataset import simulated_games
@@ -17,3 +19,11 @@ def sim_train():
 def sim_heldout():
     """40 simulated held-out games (another seed: disjoint from training)."""
     return simulated_games(40, seed=12, prefix="t-held")
+
+
+@pytest.fixture(scope="session")
+def sample_recordings() -> Path:
+    """The in-repo sample of real recordings (gzip; the 40 time-later games)."""
+    folder = Path(__file__).resolve().parents[1] / "data" / "real" / "recordings"
+    assert any(folder.glob("*.jsonl.gz")), f"no sample recordings in {folder}"
+    return folder

@@ -12,6 +12,7 @@ from rugsd.training.dataset import (
     games_from_recordings,
     simulated_games,
     split_by_time,
+    split_three,
 )
 
 
@@ -57,14 +58,43 @@ def test_time_split_holds_out_the_newest_games_and_never_shares_one():
     assert not {g.game_id for g in train} & {g.game_id for g in held}
 
 
-def test_build_dataset_keeps_simulated_heldout_disjoint(tmp_path):
-    ds = build_dataset(data_dir=tmp_path, sim_train=30, sim_heldout=20, seed=1)
+def test_three_way_split_is_by_time_and_disjoint():
+    games = simulated_games(40, seed=4)
+
+    train, valid, held = split_three(games, 0.15, 0.25)
+
+    assert (len(train), len(valid), len(held)) == (24, 6, 10)
+    assert max(g.start_ms for g in train) < min(g.start_ms for g in valid)
+    assert max(g.start_ms for g in valid) < min(g.start_ms for g in held)
+
+
+def test_build_dataset_keeps_simulated_sets_disjoint_and_reseeds_evaluation(tmp_path):
+    ds = build_dataset(data_dir=tmp_path, sim_train=30, sim_valid=10, sim_heldout=20, seed=1,
+                       sim_seed=77)
+    other = build_dataset(data_dir=tmp_path, sim_train=30, sim_valid=10, sim_heldout=20, seed=1,
+                          sim_seed=78)
 
     train_ids = {g.game_id for g in ds.train}
-    assert len(ds.train) == 30 and len(ds.heldout) == 20
-    assert not train_ids & {g.game_id for g in ds.heldout}
+    assert len(ds.train) == 30 and len(ds.validation) == 10 and len(ds.heldout) == 20
+    assert not train_ids & {g.game_id for g in ds.heldout + ds.validation}
     a, b = ds.train[0].prices, ds.heldout[0].prices
     assert not (len(a) == len(b) and np.array_equal(a, b))
+    # another retrain, another simulated evaluation set; the same training set
+    assert [g.game_id for g in other.train] == [g.game_id for g in ds.train]
+    assert not np.array_equal(other.heldout[0].prices, ds.heldout[0].prices)
+
+
+def test_recorded_games_keep_their_events_and_the_replays_session(sample_recordings):
+    games = games_from_recordings([sample_recordings])
+
+    assert len(games) >= 20
+    ids = [g.game_id for g in games]
+    for i, g in enumerate(games):
+        assert g.events and all(e.game_id == g.game_id for e in g.events)
+        assert g.events[-1].rugged  # through the rug (and its repeats)
+        assert g.game_id not in {r.game_id for r in g.recent}
+        assert not {r.game_id for r in g.recent} & set(ids[i + 1:])  # nothing later
+    assert any(g.recent for g in games[1:])
 
 
 def test_games_journaled_by_the_daemon_reach_training_and_a_bad_file_is_skipped(tmp_path):
@@ -82,9 +112,10 @@ def test_games_journaled_by_the_daemon_reach_training_and_a_bad_file_is_skipped(
     legacy.close()
     (tmp_path / "dataset" / "ticks" / "part-0000000000009-broken.parquet").write_bytes(b"PAR1")
 
-    ds = build_dataset(data_dir=tmp_path, sim_train=0, sim_heldout=0, heldout_frac=0.5)
+    ds = build_dataset(data_dir=tmp_path, sim_train=0, sim_valid=0, sim_heldout=0,
+                       heldout_frac=0.5)
 
-    real = sorted(g.game_id for g in (*ds.train, *ds.heldout))
+    real = sorted(g.game_id for g in (*ds.train, *ds.validation, *ds.heldout))
     assert real == ["20250101-aaaaaaaaaaaaaaaa", "20250101-cccccccccccccccc",
                     "20250101-dddddddddddddddd"]
     assert ds.stats.dataset_unreadable_files == 1

@@ -24,14 +24,15 @@ from rugsd.daemon.execution.human import HumanRecorder, TickWriter
 from rugsd.daemon.execution.selectors import CONTROL_BY_ID, merged
 from rugsd.daemon.game.accounting import Account, Sidebet
 from rugsd.daemon.game.engine import generate_game
+from rugsd.daemon.game.rules import COOLDOWN_MS
 from rugsd.daemon.sim.schedule import plan_game, server_seed_for
 from rugsd.daemon.sim.server import SimServer
 from rugsd.daemon.state.view import GameSummary, GameView
 from rugsd.strategy.actions import ActionTable
-from rugsd.strategy.features import build_features
+from rugsd.strategy.features import FEATURE_INDEX, build_features
 from rugsd.training.dataset import simulated_games
 from rugsd.training.demos import BUY_FIT, build_demos, buy_action, sell_action
-from rugsd.training.episodes import PRESALE_TIMERS, game_events
+from rugsd.training.episodes import PRESALE_DECISION_TIMERS, game_events
 
 CHROMIUM = Path("/usr/bin/chromium")
 SEED = 134  # game 0: 148 ticks, game 1: 212 (the script needs both)
@@ -199,7 +200,10 @@ def test_press_observations_equal_features_rebuilt_from_the_seeded_game(capture)
     for pair, t in zip(presses, truth, strict=True):
         ev = t["event"]
         tick = ev.tick if ev.game_phase == 2 else -1
-        view = _view(capture, t["game_id"], tick, cooldown_ms=PRESALE_TIMERS[-1])
+        # a presale press sits on the core's presale decision grid (once per 250 ms)
+        left = round(float(pair.obs[FEATURE_INDEX["cooldown_frac"]]) * COOLDOWN_MS)
+        assert tick >= 0 or left in PRESALE_DECISION_TIMERS
+        view = _view(capture, t["game_id"], tick, cooldown_ms=left if tick < 0 else 0)
         expected = build_features(view, _account(t["ledger"]))
         assert pair.game_id == t["game_id"] and pair.tick == tick
         assert np.array_equal(pair.obs, expected), (pair.action, pair.obs - expected)

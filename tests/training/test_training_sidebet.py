@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import onnx
 
+from rugsd.strategy.features import N_FEATURES
 from rugsd.strategy.onnx_runtime import make_session
 from rugsd.training import stats as st
 from rugsd.training.sidebet import BASELINE_P, evaluate, game_rows, train_sidebet
@@ -21,7 +22,7 @@ def test_labels_say_rug_within_40_ticks(sim_train):
     x, y, g = game_rows(sim_train[:5])
     first = sim_train[0]
     n = first.rug_tick
-    assert x.shape == (sum(s.rug_tick for s in sim_train[:5]), 40)
+    assert x.shape == (sum(s.rug_tick for s in sim_train[:5]), N_FEATURES)
     assert y[:n].tolist() == [n <= t + 40 for t in range(n)]
     assert set(g.tolist()) == set(range(5))
 
@@ -48,7 +49,7 @@ def test_trained_model_exports_and_is_not_usable_on_a_fair_game(sim_train, sim_h
 
     model = onnx.load_from_string(result.onnx)
     onnx.checker.check_model(model)
-    out = make_session(result.onnx).run(["p_rug"], {"obs": np.zeros((3, 40), np.float32)})[0]
+    out = make_session(result.onnx).run(["p_rug"], {"obs": np.zeros((3, N_FEATURES), np.float32)})[0]
     assert out.shape == (3, 1) and out.dtype == np.float32
     assert result.metrics["onnx_max_abs_diff"] < 1e-5
     assert not result.usable  # a constant-hazard game has nothing to learn

@@ -56,7 +56,7 @@ def _rising(n: int = 60, gid: str = "20251030-00000000000000f1"):
 class BrokenBuilder:
     """A feature builder with a bug: every build raises."""
 
-    def build(self, view, account):
+    def build(self, view, account, commitments=None):
         raise ZeroDivisionError("feature bug")
 
 
@@ -153,10 +153,11 @@ def test_an_exception_in_a_step_keeps_its_records_and_its_kill() -> None:
 def test_a_step_error_while_trading_kills_and_is_journaled_as_a_risk_event() -> None:
     core = make_test_core(ScriptedStrategy(always(BUY)), risk_overrides=NO_RATE_LIMIT)
     events = events_of([_rising()])
-    _run(core, events[:20])
+    live = next(i for i, e in enumerate(events) if e.active)  # a few ticks into the game
+    _run(core, events[:live + 5])
     core.builder = BrokenBuilder()  # type: ignore[assignment]
 
-    records = _run(core, events[20:30])
+    records = _run(core, events[live + 5:live + 15])
 
     risk = [r for r in records if isinstance(r, RiskEvent) and r.reason == "step_error"]
     assert len(risk) == 1 and risk[0].new_state == "killed"

@@ -35,6 +35,10 @@ def test_runtime_replay_cli_prints_counts_and_is_deterministic(
     assert f"replayed 3 files, {lines} lines:" in first.stdout
     assert re.search(r"\d+ events, \d+ malformed and \d+ skipped lines", first.stdout)
     assert re.search(r"\d+ decisions, \d+ orders, \d+ fills", first.stdout)
+    assert re.search(r"games: \d+ complete, \d+ incomplete, \d+ skipped", first.stdout)
+    assert re.search(r"intents: \d+ non-wait, refused \d+ .*exits: \d+ sold, \d+ rugged",
+                     first.stdout)
+    assert first.stderr == ""  # logs below warning stay quiet; stdout is the summary
     sha1, sha2 = SHA.search(first.stdout), SHA.search(second.stdout)
     assert sha1 and sha2 and sha1.group(1) == sha2.group(1)
     report = rugsd("report", "--data-dir", str(tmp_path / "a"))
@@ -102,3 +106,22 @@ def test_runtime_replay_json_prints_one_json_document_and_logs_to_stderr(
     assert set(document) == {"summary", "report"}
     assert document["summary"]["files"] == 1
     assert "protocol.rejected" in done.stderr  # the log line is there, on stderr
+def test_runtime_replay_cli_json_is_clean_and_refuses_an_unusable_bundle(tmp_path: Path) -> None:
+    import json
+
+    sample = Path(__file__).resolve().parents[2] / "data" / "real" / "recordings"
+    models = tmp_path / "models"
+    (models / "old").mkdir(parents=True)
+    (models / "old" / "manifest.json").write_text("{}")
+    (models / "current").symlink_to("old")
+
+    ok = rugsd("replay", str(sample), "--strategy", "presale_target", "--json",
+               "--data-dir", str(tmp_path / "a"))
+    bad = rugsd("replay", str(sample), "--strategy", "onnx", "--data-dir", str(tmp_path / "b"),
+                env={"RUGSD_STRATEGY__MODELS_DIR": str(models)})
+
+    assert ok.returncode == 0, ok.stderr
+    summary = json.loads(ok.stdout)["summary"]  # stdout is one JSON document, no log lines
+    assert summary["game_counts"]["played"] == summary["games"] > 0
+    assert bad.returncode == 2 and bad.stderr.count("\n") == 1 and "Traceback" not in bad.stderr
+    assert not (tmp_path / "b").exists()  # refused before anything was written
