@@ -16,7 +16,10 @@ same probes smaller in ``tests/reliability/``).
    trigger under it.
 
 Each probe's module docstring says exactly what it measures and how each "must be 0" is
-defined. ``verdicts`` lists every check as ``pass`` / ``FAIL``; ``all_passed`` is their
+defined. ``summary`` gives the headline figures over all probes: daemon runs, faults
+injected, invariant violations (must be 0), kill latency (p50/p99 over every kill of
+every trigger, with and without the flood, on a full disk) and recovery times.
+``verdicts`` lists every check as ``pass`` / ``FAIL``; ``all_passed`` is their
 conjunction. A probe that raises is recorded with its error and fails.
 """
 
@@ -34,6 +37,7 @@ from bench._reliability.faults_probe import feed_faults
 from bench._reliability.flood_probe import control_flood
 from bench._reliability.hostile_probe import hostile_feed
 from bench._reliability.kill9_probe import kill9
+from bench._reliability.report import summarize
 
 PROBES: dict[str, Callable[[Path], dict[str, Any]]] = {
     "hostile_feed": lambda root: hostile_feed(root, events=50_000, rate=1000, huge=3),
@@ -65,6 +69,7 @@ def run_probes(probes: dict[str, Callable[[Path], dict[str, Any]]]) -> dict[str,
             verdicts[f"{name}.{check}"] = "pass" if verdict["pass"] else "FAIL"
         if "skipped" in figures:
             verdicts[f"{name}.skipped"] = figures["skipped"]
+    out["summary"] = summarize({n: out[n] for n in probes})
     out["verdicts"] = verdicts
     out["all_passed"] = all(v != "FAIL" for v in verdicts.values())
     return out

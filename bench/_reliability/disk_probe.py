@@ -105,7 +105,9 @@ def _journal_part(box: Sandbox, disk: SmallDisk, hold_s: float, seed: int) -> di
                                        if e.get("reason") == "journal_write_failed"), None),
                          30, "the journal fault", d.alive)
         wait_for(lambda: d.state() == "KILLED", 10, "KILLED", d.alive)
-        kill_reason = d.snapshot()["risk"]["kill_reason"]
+        risk = d.snapshot()["risk"]
+        kill_reason = risk["kill_reason"]
+        faults = dict(risk["faults"])
         arm_refused = _arm_cli(d) != 0
         time.sleep(hold_s)
         orders_inside = d.query("SELECT count(*) FROM orders WHERE ts_ms > ?", (full,))[0][0]
@@ -130,6 +132,7 @@ def _journal_part(box: Sandbox, disk: SmallDisk, hold_s: float, seed: int) -> di
     return {
         "killed_after_disk_full_s": round((log_ms(fault) - full) / 1000, 3),
         "kill_reason": kill_reason,
+        "faults_counted": faults,
         "venue_trades_while_full": len(trades),
         "venue_trades_while_full_unjournaled": len(unjournaled),
         "orders_journaled_while_full": orders_inside,
@@ -157,10 +160,11 @@ def _triggers_part(box: Sandbox, disk: SmallDisk, seed: int) -> dict[str, Any]:
     d = box.daemon(disk.mount / "trigger-data", sim.url, QUIET_ENV)
     d.start()
     d.wait_ready()
-    out: dict[str, Any] = {}
+    out: dict[str, Any] = {"disk_fills": 0}
     for how in TRIGGERS:
         for _attempt in range(3):  # a game's records may hit the full disk first: retry
             full = disk.fill()
+            out["disk_fills"] += 1
             _pull(d, how)
             wait_for(lambda: d.state() == "KILLED", 10, f"KILLED by {how}", d.alive,
                      poll=0.005)
@@ -202,6 +206,12 @@ def disk_full(root: Path, *, hold_s: float = 2.0, seed: int = 71) -> dict[str, A
         disk.unmount()
     per = [triggers[t] for t in TRIGGERS]
     return {
+        "runs": 2,
+        "faults_injected": 1 + triggers["disk_fills"],
+        "samples": {"kill_latency_ms": [t["killed_ms"] for t in per],
+                    "recovery_s": {"latch_on_disk_after_free": [
+                        journal["latch_written_after_free_s"],
+                        *(t["latch_written_after_free_s"] for t in per)]}},
         "journal": journal,
         "triggers": triggers,
         "trigger_killed_ms": percentiles((t["killed_ms"] for t in per), 1),
@@ -209,6 +219,9 @@ def disk_full(root: Path, *, hold_s: float = 2.0, seed: int = 71) -> dict[str, A
             "orders_after_disk_full": must_be_zero(
                 journal["venue_trades_while_full_unjournaled"]
                 + journal["orders_journaled_while_full"]),
+            "journal_fault_counted": must_hold(
+                journal["faults_counted"].get("journal_write", 0) > 0,
+                "status counts the journal fault (risk.faults.journal_write)"),
             "every_trigger_kills_on_a_full_disk": must_hold(
                 all(t["own_kill"] and t["latch_pending"] for t in per),
                 "each trigger itself made the daemon KILLED, the latch pending"),

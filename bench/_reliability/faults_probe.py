@@ -25,6 +25,7 @@ from __future__ import annotations
 import json
 import signal
 import time
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import Any
 
@@ -166,6 +167,7 @@ def _one_transport(root: Path, transport: str, *, silences: int, silence_s: floa
                  "trading again", d.alive)
         transports |= {e.get("transport") for e in d.log_events()
                        if e.get("event") == "feed_connected"}
+        reconnects = d.snapshot()["feed"]["reconnects"]
         alive = d.running()
         exit_code = d.stop()
         orders_stale, windows = _orders_while_stale(d, started)
@@ -176,6 +178,13 @@ def _one_transport(root: Path, transport: str, *, silences: int, silence_s: floa
         lt.close()
         box.close()
     return {
+        "runs": d.starts,
+        "faults_injected": silences + drops + restarts,
+        "reconnects_counted": reconnects,
+        "samples": {"recovery_s": {
+            "silent_recovered": [s["recovered_s"] for s in silent],
+            "drop_reconnect": [x["reconnect_s"] for x in dropped],
+            "restart_reconnect": [r["reconnect_s"] for r in restarted]}},
         "transports_used": sorted(t for t in transports if t),
         "silent_halted_s": percentiles(s["halted_s"] for s in silent),
         "silent_recovered_s": percentiles(s["recovered_s"] for s in silent),
@@ -194,14 +203,28 @@ def _one_transport(root: Path, transport: str, *, silences: int, silence_s: floa
 
 
 def feed_faults(root: Path, *, silences: int, silence_s: float, drops: int, restarts: int,
-                down_s: float = 0.5, seed: int = 31) -> dict[str, Any]:
-    """Run the probe on both transports in ``root``; its figures (module docstring)."""
-    out: dict[str, Any] = {}
-    for i, transport in enumerate(("websocket", "polling")):
-        out[transport] = _one_transport(
-            root / transport, transport, silences=silences, silence_s=silence_s,
-            drops=drops, restarts=restarts, down_s=down_s, seed=seed + 100 * i)
+                down_s: float = 0.5, seed: int = 31, parallel: bool = False) -> dict[str, Any]:
+    """Run the probe on both transports in ``root``; its figures (module docstring).
+    ``parallel`` runs the two transports at the same time (two sandboxes: CI's wall
+    time), else one after the other (the benchmark's quieter figures)."""
+    def one(i: int, transport: str) -> dict[str, Any]:
+        return _one_transport(root / transport, transport, silences=silences,
+                              silence_s=silence_s, drops=drops, restarts=restarts,
+                              down_s=down_s, seed=seed + 100 * i)
+
+    transports = ("websocket", "polling")
+    with ThreadPoolExecutor(max_workers=2 if parallel else 1) as pool:
+        jobs = [pool.submit(one, i, t) for i, t in enumerate(transports)]
+        out: dict[str, Any] = {t: job.result() for t, job in zip(transports, jobs,
+                                                                strict=True)}
+    out["parallel"] = parallel
     ws, poll = out["websocket"], out["polling"]
+    both = (ws, poll)
+    out["runs"] = ws["runs"] + poll["runs"]
+    out["faults_injected"] = ws["faults_injected"] + poll["faults_injected"]
+    out["samples"] = {"recovery_s": {
+        what: ws["samples"]["recovery_s"][what] + poll["samples"]["recovery_s"][what]
+        for what in ws["samples"]["recovery_s"]}}
     out["checks"] = {
         "orders_while_stale": must_be_zero(ws["orders_while_stale"]
                                            + poll["orders_while_stale"]),
@@ -210,6 +233,11 @@ def feed_faults(root: Path, *, silences: int, silence_s: float, drops: int, rest
         "each_transport_used_alone": must_hold(
             ws["transports_used"] == ["websocket"] and poll["transports_used"] == ["polling"],
             "the websocket run connected only over websocket, the polling run only polling"),
+        "faults_counted": must_hold(
+            all(f["reconnects_counted"] >= drops + restarts and f["stale_windows"] >= silences
+                for f in both),
+            "status counts a reconnect per drop and restart, the journal a stale window "
+            "per silence, on each transport"),
         "alive_and_clean_exit": must_hold(ws["alive_and_clean_exit"]
                                           and poll["alive_and_clean_exit"],
                                           "the daemon survived every fault, then exit 0"),

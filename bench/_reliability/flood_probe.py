@@ -213,7 +213,13 @@ def control_flood(root: Path, *, idle: int, busy: int, rounds: int, quiet_rounds
         box.close()
     missed = [r for r in flooded + quiet if not r["landed"]]
     refused = [r for r in flooded + quiet if not r["acknowledged"]]
+    latencies = [r["latency_ms"] for r in flooded + quiet if "latency_ms" in r]
     return {
+        "runs": d.starts,
+        "faults_injected": flood.idle_connects + flood.storm_ok + flood.storm_refused
+        + flood.storm_unavailable,
+        "samples": {"kill_latency_ms": latencies},
+        "kill_latency_ms_all": percentiles(latencies, 1),
         "idle_clients": idle,
         "busy_clients": busy,
         "idle_connections_made": flood.idle_connects,

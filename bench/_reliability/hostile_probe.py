@@ -163,6 +163,8 @@ def hostile_feed(root: Path, *, events: int, rate: float, huge: int, seed: int =
     mismatched = [r for r, v in by_reason.items()
                   if not v["sent"] == v["status"] == v["metrics"]]
     return {
+        "runs": d.starts,
+        "faults_injected": len(garbage) + kinds.get("too_large", 0),
         "garbage_events_sent": len(garbage),
         "garbage_events_survived": len(garbage) if alive else 0,
         "oversized_frames_sent": kinds.get("too_large", 0),

@@ -38,7 +38,7 @@ from typing import Any
 from bench._reliability.loop import LoopThread
 from bench._reliability.observer import Game, Observer, Trade
 from bench._reliability.procs import Daemon, Sandbox, Sim, log_ms, now_ms, wait_for
-from bench._reliability.report import must_be_zero
+from bench._reliability.report import must_be_zero, must_hold, percentiles
 
 SPEED = 20
 RUG_MARGIN_MS = 250  # a rug this long before the kill has reached the daemon (ms at most)
@@ -133,7 +133,8 @@ def _kill_mid_game(d: Daemon, obs: Observer, rng: random.Random) -> int:
     return killed
 
 
-def _run_probe(root: Path, kills: int, seed: int) -> tuple[Ledgers, Observer, Daemon, dict]:
+def _run_probe(root: Path, kills: int, seed: int,
+               games_between: int) -> tuple[Ledgers, Observer, Daemon, dict]:
     box = Sandbox(root)
     lt = LoopThread("kill9")
     obs = Observer()
@@ -156,7 +157,7 @@ def _run_probe(root: Path, kills: int, seed: int) -> tuple[Ledgers, Observer, Da
                 run.end_ms = now_ms()
                 exit_code = d.stop()
                 break
-            _let_games_pass(d, obs, rng.randint(0, MAX_GAMES_BEFORE_KILL))
+            _let_games_pass(d, obs, rng.randint(0, games_between))
             run.end_ms = _kill_mid_game(d, obs, rng)
             run.open_at_kill = d.query("SELECT count(*) FROM orders WHERE status = 'sent'")[0][0]
         time.sleep(0.5)  # trades of the last moments reach the observer
@@ -279,9 +280,11 @@ def _data_lost(d: Daemon, games: list[Game]) -> tuple[int, int]:
     return lost_games, lost_ticks
 
 
-def kill9(root: Path, *, kills: int, seed: int = 53) -> dict[str, Any]:
-    """Run the probe in ``root``; its figures (module docstring)."""
-    led, obs, d, end = _run_probe(root, kills, seed)
+def kill9(root: Path, *, kills: int, seed: int = 53,
+          games_between: int = MAX_GAMES_BEFORE_KILL) -> dict[str, Any]:
+    """Run the probe in ``root``; its figures (module docstring). Between a restart's
+    quiet checkpoint and the next kill, 0..``games_between`` whole games go by."""
+    led, obs, d, end = _run_probe(root, kills, seed, games_between)
     orders = _orders(d)
     run_ids = [r for (r,) in d.query("SELECT run_id FROM runs ORDER BY started_ts_ms")]
     windows = [(rid, r.connected_ms - 5000, r.end_ms)
@@ -300,7 +303,14 @@ def kill9(root: Path, *, kills: int, seed: int = 53) -> dict[str, Any]:
     ids = [o["order_id"] for o in orders]
     duplicates = len(ids) - len(set(ids)) + len(matched["unmatched"])
     first, last = led.checkpoints[0], led.checkpoints[-1]
+    restart_s = [(b.connected_ms - a.end_ms) / 1000
+                 for a, b in zip(led.runs, led.runs[1:], strict=False)]
     return {
+        "runs": len(led.runs),
+        "faults_injected": len(led.runs) - 1,
+        "runs_journaled": len(run_ids),
+        "samples": {"recovery_s": {"kill_to_feed_connected": restart_s}},
+        "restart_to_feed_connected_s": percentiles(restart_s),
         "kills": len(led.runs) - 1,
         "restarts_checked": len(led.runs) - 1,
         "daemon_exit_code_final": end["exit_code"],
@@ -332,5 +342,7 @@ def kill9(root: Path, *, kills: int, seed: int = 53) -> dict[str, Any]:
             "duplicate_orders": must_be_zero(duplicates),
             "orders_resent": must_be_zero(matched["resent"] + unknown_filled),
             "data_lost_games": must_be_zero(lost_games),
+            "every_run_journaled": must_hold(len(run_ids) == len(led.runs),
+                                             "a runs row for every start of the daemon"),
         },
     }

@@ -16,7 +16,8 @@ pytestmark = pytest.mark.slow
 def test_stale_halts_reconnects_on_both_transports_and_nothing_trades_while_stale(
     probe_root: Path,
 ) -> None:
-    figures = feed_faults(probe_root, silences=1, silence_s=2.5, drops=1, restarts=1)
+    figures = feed_faults(probe_root, silences=1, silence_s=2.5, drops=1, restarts=1,
+                          parallel=True)
 
     assert_checks(figures)
     for transport in ("websocket", "polling"):
