@@ -10,8 +10,11 @@ journals it; a request refused for bad arguments goes to ``on_refused`` to be jo
 
 Availability: a client that neither subscribed nor sent a request for
 ``idle_timeout_s`` is told so and dropped, and when all ``max_clients`` slots are taken
-a few *reserved* slots still serve one ``kill`` each (anything else is refused there),
-so a stuck or hostile set of clients can never lock the kill switch out.
+*reserved* slots still serve one ``kill`` each (anything else is refused there). When the
+reserved slots are taken too, the connection that has waited longest without sending its
+line gives its slot to the newcomer (a kill is sent at once, a silent client is the one
+that waits): clients that connect and say nothing, however many and however fast they
+reconnect, can never lock the kill switch out.
 """
 
 from __future__ import annotations
@@ -65,7 +68,7 @@ CommandHandler = Callable[[CommandRequest], "Awaitable[dict[str, Any]] | dict[st
 RefusalHook = Callable[[str, str, str], None]  # (cmd, who, why)
 
 _REDACT = frozenset({"token"})
-RESERVED_SLOTS = 4  # connections beyond max_clients that may still send one kill
+RESERVED_SLOTS = 64  # connections beyond max_clients that may still send one kill
 RESERVED_DEADLINE_S = 2.0  # a reserved connection must send its line within this
 
 
@@ -98,6 +101,8 @@ class ControlServer:
         self._metrics = metrics
         self._max_clients = max_clients
         self._reserved_in_use = 0
+        # reserved connections still waiting for their line, oldest first
+        self._reserved_waiting: dict[asyncio.StreamWriter, None] = {}
         self._idle_timeout_s = idle_timeout_s
         self._on_refused = on_refused
         self._command_timeout_s = command_timeout_s
@@ -312,15 +317,24 @@ class ControlServer:
         self._count(ErrorKind.TOO_MANY_CLIENTS)
         full = f"too many control clients (max {self._max_clients})"
         if self._reserved_in_use >= RESERVED_SLOTS:
-            await refuse(writer, full)
-            return
+            if not self._reserved_waiting:  # every reserved slot is serving a kill
+                await refuse(writer, full)
+                return
+            # the longest-waiting silent connection gives its slot to this one (issue 10:
+            # silent clients that reconnect kept every reserved slot, and the kill out)
+            oldest = next(iter(self._reserved_waiting))
+            del self._reserved_waiting[oldest]
+            oldest.transport.abort()
         self._reserved_in_use += 1
+        self._reserved_waiting[writer] = None
         try:
             try:
                 async with asyncio.timeout(RESERVED_DEADLINE_S):
                     line = await read_line(reader)
             except (TimeoutError, LineTooLong, ConnectionError, OSError):
                 line = None
+            finally:
+                self._reserved_waiting.pop(writer, None)
             try:
                 req = parse_request(line) if line else None
             except RequestError as err:

@@ -8,16 +8,29 @@
 - A frame it cannot decode or dispatch (bad JSON, unknown packet type, an event that is
   not a list) would only be logged by python-socketio's silenced logger: it is counted by
   reason through ``on_bad_frame`` and dropped.
+- One level down, python-engineio ends the whole connection on a websocket text frame
+  that is not an Engine.IO packet (empty, or not starting with a packet type) and only
+  logs one of an unknown packet type; a frame over the websocket size limit ends the
+  connection inside aiohttp. None of them was counted. The websocket is wrapped
+  (``_CountedFrames``): a text frame that is not an Engine.IO packet is counted
+  (``eio_undecodable``, ``eio_unknown_packet_type``) and dropped, the connection goes on;
+  a frame too large is counted (``too_large``) and the connection drops and reconnects.
 """
 
 from __future__ import annotations
 
 import asyncio
+import base64
+import binascii
 import contextlib
 from collections.abc import Callable
 from typing import Any
 
+import engineio
 import socketio
+from aiohttp import WSCloseCode, WSMsgType
+
+EIO_TYPES = "0123456"  # open, close, ping, pong, message, upgrade, noop
 
 
 def _frame_reason(err: Exception) -> str:
@@ -29,6 +42,73 @@ def _frame_reason(err: Exception) -> str:
     return "bad_event"  # decoded, but not an event list (IndexError / KeyError / TypeError)
 
 
+def eio_frame_problem(text: str) -> str | None:
+    """Why a websocket text frame is not an Engine.IO packet (None when it is one).
+
+    Mirrors what ``engineio.packet.Packet.decode`` refuses, in O(1) for packets (only a
+    base64 ``b`` frame is decoded): after a known type character nothing else can fail.
+    """
+    if not text:
+        return "eio_undecodable"
+    head = text[0]
+    if head in EIO_TYPES:
+        return None
+    if head == "b":
+        try:
+            base64.b64decode(text[1:], validate=True)
+        except (binascii.Error, ValueError):
+            return "eio_undecodable"
+        return None
+    return "eio_unknown_packet_type" if head.isdigit() else "eio_undecodable"
+
+
+class _CountedFrames:
+    """The engine.io client's aiohttp websocket, with bad frames counted (module doc)."""
+
+    def __init__(self, ws: Any, on_bad_frame: Callable[[str, str], None]) -> None:
+        self._ws = ws
+        self._on_bad_frame = on_bad_frame
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._ws, name)
+
+    async def receive(self, *args: Any, **kwargs: Any) -> Any:
+        while True:
+            msg = await self._ws.receive(*args, **kwargs)
+            if msg.type is WSMsgType.TEXT:
+                problem = eio_frame_problem(msg.data)
+                if problem is None:
+                    return msg
+                self._on_bad_frame(problem, f"text frame {msg.data[:60]!r}")
+                continue  # dropped: the connection goes on
+            if msg.type is WSMsgType.ERROR:  # the connection is over (engine.io aborts)
+                code = getattr(msg.data, "code", None)
+                reason = "too_large" if code == WSCloseCode.MESSAGE_TOO_BIG else "ws_error"
+                self._on_bad_frame(reason, f"{type(msg.data).__name__}: {msg.data}"[:200])
+            return msg
+
+
+class _EioClient(engineio.AsyncClient):
+    """``engineio.AsyncClient`` whose websocket counts bad frames (``_CountedFrames``)."""
+
+    on_bad_frame: Callable[[str, str], None] | None = None
+
+    async def _connect_websocket(self, *args: Any, **kwargs: Any) -> bool:
+        connected = await super()._connect_websocket(*args, **kwargs)
+        ws = getattr(self, "ws", None)
+        if connected and self.on_bad_frame is not None and ws is not None \
+                and not isinstance(ws, _CountedFrames):
+            # the read loop task starts after this returns: it reads through the wrapper
+            self.ws = _CountedFrames(ws, self.on_bad_frame)
+        return connected
+
+    async def _receive_packet(self, pkt: Any) -> None:
+        if pkt.packet_type >= len(EIO_TYPES) and self.on_bad_frame is not None:
+            self.on_bad_frame("eio_unknown_packet_type", f"packet type {pkt.packet_type}")
+            return  # engine.io would only log it (polling; websocket drops it earlier)
+        await super()._receive_packet(pkt)
+
+
 class SioClient(socketio.AsyncClient):
     """``socketio.AsyncClient`` with websocket-first reconnects and counted bad frames."""
 
@@ -37,6 +117,10 @@ class SioClient(socketio.AsyncClient):
         super().__init__(*args, **kwargs)
         self._on_bad_frame = on_bad_frame
         self._on_connect_failed = on_connect_failed
+        self.eio.on_bad_frame = on_bad_frame
+
+    def _engineio_client_class(self) -> type[engineio.AsyncClient]:
+        return _EioClient
 
     async def connect(self, url: str, *args: Any, transports: Any = None,
                       **kwargs: Any) -> None:

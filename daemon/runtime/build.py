@@ -65,7 +65,7 @@ def make_core(
         keep_features=settings.journal.decisions_keep_features,
         on_mismatch=settings.audit.on_mismatch,
         hold_orders=hold_orders,
-        plausibility=PriceLimits.from_config(settings.plausibility),
+        plausibility=PriceLimits.from_config(settings.plausibility, settings.feed.stale_after_s),
     )
     if account is None:
         account = open_account(sol_to_lamports(settings.paper.starting_balance_sol))

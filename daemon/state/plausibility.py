@@ -7,6 +7,16 @@ god candle, only from a price <= 100; the rug price is at most 2 % of the previo
 and at most 0.02. A rug belongs to the game being tracked (or to the game our exposure
 is in): a rug of any other game id must not settle anything.
 
+One game at a time: a game's id stays the same from its cooldown through presale to its
+rug, and the next id appears only after that rug, first in its cooldown. An update of
+another game id while the tracked game has not rugged, or one first seen in presale or
+active right after the rug (``other_game``), is therefore believed only when the feed
+had a gap first — no update for ``switch_gap_ms``, the feed's stale threshold: a
+reconnect, a restart of the venue — or when the update's ``gameHistory`` shows the
+tracked game ended (a reconnect's snapshot). Otherwise one interleaved frame of an
+unknown game would leave the real game (its open position written off as the exposure
+of an ended game) or open a position in a game that does not exist.
+
 ``check_update`` is pure and runs on every game update before the state machine sees
 it: a rejected update changes nothing (no tick, no fill, no mark, no feed freshness); the
 caller counts it by reason and logs one line. Across a gap of ``k`` ticks the allowed
@@ -31,6 +41,7 @@ from rugsd.daemon.game.rules import (
     RUG_PRICE_MAX_FRACTION,
     START_PRICE,
 )
+from rugsd.daemon.state.machine import classify
 from rugsd.daemon.state.view import GameView
 
 if TYPE_CHECKING:
@@ -51,6 +62,7 @@ class Implausible(StrEnum):
     GAP_PRICE = "gap_price"  # a partialPrices / backfill value the rules cannot produce
     RUG_PRICE = "rug_price"
     RUG_OTHER_GAME = "rug_other_game"
+    OTHER_GAME = "other_game"  # another game id before the tracked game's rug
 
 
 @dataclass(frozen=True, slots=True)
@@ -64,10 +76,11 @@ class PriceLimits:
     god_candle_max_price: float = GOD_CANDLE_MAX_PRICE
     rug_max_fraction: float = RUG_PRICE_MAX_FRACTION
     tolerance: float = 0.01
+    switch_gap_ms: int = 2000  # feed.stale_after_s: a gap that makes a game switch believable
 
     @classmethod
-    def from_config(cls, cfg: PlausibilityConfig) -> PriceLimits:
-        """The limits of the ``[plausibility]`` config section."""
+    def from_config(cls, cfg: PlausibilityConfig, stale_after_s: float = 2.0) -> PriceLimits:
+        """The limits of the ``[plausibility]`` config section (and ``feed.stale_after_s``)."""
         return cls(
             max_price=cfg.max_price,
             max_tick=cfg.max_tick,
@@ -76,6 +89,7 @@ class PriceLimits:
             god_candle_max_price=cfg.god_candle_max_price,
             rug_max_fraction=cfg.rug_max_fraction,
             tolerance=cfg.tolerance,
+            switch_gap_ms=round(stale_after_s * 1000),
         )
 
     def move_bounds(self, prev: float, k: int) -> tuple[float, float]:
@@ -126,7 +140,8 @@ def check_update(
 ) -> Rejection | None:
     """None when ``update`` is plausible after ``view``; else why it is not."""
     if not (update.active or update.rugged):
-        return None  # cooldown / presale updates carry no price anything is settled at
+        # cooldown / presale updates carry no price anything is settled at
+        return None if update.game_id == view.game_id else _switch_problem(update, view, limits)
     p, t = update.price, update.tick
     if t is not None and not 0 <= t <= limits.max_tick:
         return Rejection(Implausible.TICK_OUT_OF_RANGE, f"tick {t} > {limits.max_tick}")
@@ -143,8 +158,8 @@ def check_update(
         bad = _bad_sequence(update.backfill, limits)
         if bad is not None:
             return Rejection(Implausible.GAP_PRICE, f"backfill {bad}")
-    if not same:
-        return None  # first sight of a game: only the absolute bounds apply
+    if not same:  # first sight of a game: the absolute bounds, and one game at a time
+        return _switch_problem(update, view, limits)
     prev, last = _reference(view)
     if prev is None or t <= last:
         return None  # nothing to compare with, or an old tick the machine ignores
@@ -158,6 +173,29 @@ def check_update(
     if p < lo:
         return Rejection(Implausible.JUMP_DOWN, f"{prev:g} -> {p:g} in {t - last} tick(s)")
     return None
+
+
+_BEFORE_RUG = (Phase.COOLDOWN, Phase.PRESALE, Phase.ACTIVE)
+
+
+def _switch_problem(update: GameUpdate, view: GameView, limits: PriceLimits) -> Rejection | None:
+    """A new game id (not a rug) with no gap and no sign the tracked game ended: before
+    the tracked game's rug; or after it, first seen past its cooldown (a next game is
+    first seen in its cooldown)."""
+    tracked = view.game_id
+    if tracked is None:
+        return None
+    if view.phase not in _BEFORE_RUG and (
+        view.phase is not Phase.RUGGED or classify(update) is Phase.COOLDOWN
+    ):
+        return None
+    if update.ts_ms - view.ts_ms >= limits.switch_gap_ms:
+        return None  # the feed had a gap: the rug may have been missed
+    if any(game.game_id == tracked for game in update.history):
+        return None  # the update's gameHistory says the tracked game ended
+    return Rejection(Implausible.OTHER_GAME,
+                     f"{update.game_id} while {tracked} has not rugged ({view.phase} "
+                     f"tick {view.tick}, {update.ts_ms - view.ts_ms} ms after its last update)")
 
 
 def _reference(view: GameView) -> tuple[float | None, int]:

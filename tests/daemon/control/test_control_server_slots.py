@@ -9,6 +9,7 @@ from pathlib import Path
 
 import pytest
 
+from rugsd.daemon.control import server as server_module
 from rugsd.daemon.control.client import send_command
 from rugsd.daemon.control.protocol import Command
 from rugsd.daemon.control.testing import ScriptedDaemon
@@ -47,6 +48,26 @@ async def test_kill_gets_through_when_every_slot_is_held_by_idle_clients(sock_pa
     assert [c.cmd for c in daemon.commands] == [Command.KILL]
     # the reserved slot is for kill only: other commands are told why
     assert status["type"] == "error" and "only kill" in status["error"]
+
+
+async def test_silent_clients_on_every_reserved_slot_do_not_keep_the_kill_out(
+    sock_path, monkeypatch: pytest.MonkeyPatch
+):
+    # found by the reliability suite: 64 silent clients that reconnect held the 4 reserved
+    # slots for 2 s each, again and again, and every socket kill was refused
+    monkeypatch.setattr(server_module, "RESERVED_SLOTS", 3)
+    daemon = ScriptedDaemon()
+    async with daemon.serve(sock_path, max_clients=2):
+        conns = await _idle_clients(sock_path, 2 + 3 + 2)  # normal, reserved, and more
+        try:
+            answer = await send_command(sock_path, "kill", {"reason": "flood"}, timeout=T)
+            # the silent ones that waited longest gave their reserved slot away
+            evicted = [await asyncio.wait_for(r.read(), T) for r, _w in conns[2:5]]
+        finally:
+            await _close(conns)
+    assert answer["type"] == "result" and answer["ok"], answer
+    assert [c.cmd for c in daemon.commands] == [Command.KILL]
+    assert evicted == [b"", b"", b""]  # closed: silent, they have nothing to be told
 
 
 async def test_idle_clients_are_dropped_so_status_and_subscribers_come_back(sock_path):

@@ -110,6 +110,33 @@ def test_a_rug_of_a_never_seen_game_does_not_settle_our_position() -> None:
     assert [f[0] for f in fills] == ["rug_sell"]
 
 
+def test_an_interleaved_update_of_an_unknown_game_neither_trades_nor_drops_our_position(
+) -> None:
+    # found by the reliability suite's hostile feed: one frame of an unknown game id
+    # mid-game made the real game "end" (its open position written off as the exposure
+    # of an ended game, -0.01 SOL each time) and a fake presale bought into a game that
+    # does not exist
+    core, seen, rest = _holding()
+    account = core.account
+    last = seen[-1]
+    fake_active = replace(last, ts_ms=last.ts_ms + 5, game_id="20251030-00000000000000fe",
+                          tick=last.tick + 1)
+    fake_presale = GameUpdate(ts_ms=last.ts_ms + 10, game_id="20251030-00000000000000fd",
+                              active=False, rugged=False, cooldown_ms=5000,
+                              allow_prebuys=True, price=1.0, tick=0)
+
+    out = [core.step(fake_active), core.step(fake_presale)]
+
+    assert all(o.records == [] and o.orders == [] for o in out)
+    assert core.account == account
+    assert core.view.game_id == GID and core.view.tick == last.tick
+    assert core.stats["implausible_other_game"] == 2
+    # the real game goes on: the position is sold by the strategy or settled at its rug
+    records = [r for e in rest for r in core.step(e).records]
+    assert not any(r.game_id != GID for r in records if isinstance(r, FillRecord))
+    assert any(isinstance(r, FillRecord) for r in records)
+
+
 def test_a_feed_of_only_absurd_values_goes_stale_and_halts() -> None:
     # rejected updates do not count as a fresh feed: a garbage-only feed halts trading
     core, seen, _ = _holding()

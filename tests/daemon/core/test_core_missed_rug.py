@@ -16,7 +16,10 @@ from core_helpers import (
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.game.accounting import FillKind, value_of
 from rugsd.daemon.journal.records import FillRecord, RiskEvent
+from rugsd.daemon.state.plausibility import PriceLimits
 from rugsd.training.episodes import game_events, history_for, next_start_ms
+
+SWITCH_GAP_MS = PriceLimits().switch_gap_ms  # the feed's stale threshold
 
 
 def _two_games():
@@ -87,14 +90,18 @@ def test_missed_rug_without_history_waits_one_game_then_values_the_position_at_z
 
 
 def test_a_history_without_the_game_settles_it_at_zero_at_once() -> None:
-    # Arrange: hold A's position; B's first event carries a history that lacks A
+    # Arrange: hold A's position; after a feed gap (A's rug was missed in it: without a
+    # gap another game id is not believed, docs/reliability.md "one game at a time"),
+    # B's first event carries a history that lacks A
     a, b = _two_games()
     older = game_with_prices("20251030-0000000000000099", [1.0, 1.1], START_MS - 10**6)
     core = make_test_core(ScriptedStrategy(buy_then_hold()))
     for event in _active_part(game_events(a)):
         core.step(event)
+    first = game_events(b, history_for([older]))[0]
+    after_gap = max(first.ts_ms, core.view.ts_ms + SWITCH_GAP_MS)
     # Act
-    core.step(game_events(b, history_for([older]))[0])
+    core.step(replace(first, ts_ms=after_gap))
     # Assert
     assert core.account.qty == 0
     assert core.stats["orphan_settled_unknown"] == 1

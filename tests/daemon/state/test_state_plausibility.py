@@ -6,13 +6,14 @@ from __future__ import annotations
 
 import math
 import random
+from dataclasses import replace
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from rugsd.daemon.config import PlausibilityConfig
-from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.events import FinishedGame, GameUpdate, Phase
 from rugsd.daemon.game.engine import generate_game, rug_price
 from rugsd.daemon.state.machine import GameStateMachine
 from rugsd.daemon.state.plausibility import (
@@ -124,9 +125,55 @@ def test_a_rug_of_another_game_is_rejected_unless_our_exposure_is_in_it() -> Non
 
 def test_cooldown_and_presale_updates_are_not_checked() -> None:
     m = machine_at([1.0, 1.1])
-    update = GameUpdate(ts_ms=0, game_id=OTHER, active=False, rugged=False,
+    m.apply(rug(2, 0.001))
+    update = GameUpdate(ts_ms=2000, game_id=OTHER, active=False, rugged=False,
                         cooldown_ms=15000, price=1e300)
     assert reason(update, m) is None
+
+
+def _presale(gid: str, ts_ms: int, **kw) -> GameUpdate:
+    return GameUpdate(ts_ms=ts_ms, game_id=gid, active=False, rugged=False, cooldown_ms=5000,
+                      allow_prebuys=True, **kw)
+
+
+@pytest.mark.parametrize("phase", ["cooldown", "presale", "active"])
+def test_another_game_before_the_tracked_games_rug_is_rejected(phase: str) -> None:
+    m = GameStateMachine()
+    m.apply(GameUpdate(ts_ms=0, game_id=GID, active=False, rugged=False, cooldown_ms=15000))
+    if phase != "cooldown":
+        m.apply(_presale(GID, 100))
+    if phase == "active":
+        for t, p in enumerate([1.0, 1.1, 1.2]):
+            m.apply(tick(t, p))
+    assert m.view.phase.value == phase
+    now = m.view.ts_ms + 10
+    assert reason(_presale(OTHER, now), m) is Implausible.OTHER_GAME
+    assert reason(replace(tick(3, 1.2, OTHER), ts_ms=now), m) is Implausible.OTHER_GAME
+    assert reason(replace(tick(3, 1.2), ts_ms=now), m) is None  # its own game: fine
+
+
+def test_a_game_switch_is_believed_after_a_gap_after_the_rug_or_with_the_game_in_history(
+) -> None:
+    m = machine_at([1.0, 1.1, 1.2])
+    last = m.view.ts_ms
+    limits = DEFAULT_LIMITS
+    # a gap of the feed's stale threshold: the rug may have been missed (a reconnect)
+    assert reason(_presale(OTHER, last + limits.switch_gap_ms), m) is None
+    assert reason(_presale(OTHER, last + limits.switch_gap_ms - 1), m) is Implausible.OTHER_GAME
+    # a snapshot whose gameHistory holds the tracked game: it ended
+    ended = FinishedGame(GID, None, 1.2, True, "v3", (1.0, 1.1, 1.2, 0.001), None, None)
+    assert reason(_presale(OTHER, last + 1, history=(ended,)), m) is None
+    # after the rug the next game id is the normal case, first seen in its cooldown
+    m.apply(rug(3, 0.001))
+    after = m.view.ts_ms + 1
+    cooldown = GameUpdate(ts_ms=after, game_id=OTHER, active=False, rugged=False,
+                          cooldown_ms=14900)
+    assert reason(cooldown, m) is None
+    # a next game first seen in presale or active right after the rug skipped its cooldown
+    assert reason(_presale(OTHER, after), m) is Implausible.OTHER_GAME
+    assert reason(replace(tick(3, 1.2, OTHER), ts_ms=after), m) is Implausible.OTHER_GAME
+    assert reason(_presale(OTHER, after + limits.switch_gap_ms), m) is None
+    assert PriceLimits.from_config(PlausibilityConfig(), 5.0).switch_gap_ms == 5000
 
 
 @settings(max_examples=60, deadline=None)
