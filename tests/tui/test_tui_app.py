@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from kits.scripted_daemon import ScriptedDaemon
 
 from rugsd.daemon.control.client import send_command
 from rugsd.daemon.control.protocol import Command, example_snapshot
-from rugsd.daemon.control.testing import ScriptedDaemon
 from rugsd.tui.app import RugsdTui
 from rugsd.tui.link import LinkStatus
 from rugsd.tui.widgets.banner import Banner
@@ -166,7 +166,7 @@ async def test_tui_notes_a_daemon_restart(sock):
     first = ScriptedDaemon()
     second = ScriptedDaemon()
     second.snapshot["daemon"]["run_id"] = "20260101-1015-b001"
-    second.set_killed()  # the latch survived the restart
+    second.kill_by_file()  # the latch survived the restart
     app = _app(sock)
     async with app.run_test(size=(80, 24)) as pilot:
         async with first.serve(sock, interval_s=0.1):

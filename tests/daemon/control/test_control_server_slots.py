@@ -8,10 +8,10 @@ import json
 from pathlib import Path
 
 import pytest
+from kits.scripted_daemon import ScriptedDaemon
 
 from rugsd.daemon.control.client import send_command
 from rugsd.daemon.control.protocol import Command
-from rugsd.daemon.control.testing import ScriptedDaemon
 
 T = 5.0
 
