@@ -11,7 +11,7 @@ import numpy as np
 
 from rugsd.strategy.actions import N_ACTIONS
 from rugsd.strategy.features import N_FEATURES
-from rugsd.strategy.testing import policy_model, sidebet_model, write_bundle
+from tests.kits.onnx_graphs import policy_model, sidebet_model, write_bundle
 
 HIDDEN = [64, 64]
 

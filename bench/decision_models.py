@@ -37,7 +37,7 @@ from rugsd.strategy.bundle import load_bundle
 from rugsd.strategy.features import N_FEATURES, FeatureBuilder
 from rugsd.strategy.features_batch import build_batch
 from rugsd.strategy.onnx_strategy import OnnxStrategy
-from rugsd.strategy.testing import policy_model, write_bundle
+from tests.kits.onnx_graphs import policy_model, write_bundle
 
 CFG = StrategyConfig(name="onnx")
 RECENT = tuple(GameSummary(f"g{i}", 80 + 20 * i, 1.0 + 0.5 * i) for i in range(10))
@@ -173,7 +173,7 @@ def run() -> dict:
 
 
 def _mlp_layers() -> list[tuple[np.ndarray, np.ndarray]]:
-    from rugsd.strategy.testing import random_layers
+    from tests.kits.onnx_graphs import random_layers
 
     return random_layers([N_FEATURES, *HIDDEN, N_ACTIONS], seed=7)
 

@@ -7,6 +7,7 @@ import gzip
 import os
 import shutil
 import socket
+import sys
 import tempfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -25,6 +26,10 @@ settings.register_profile("rugsd-ci", parent=settings.get_profile("rugsd"), dera
 settings.load_profile("rugsd-ci" if os.environ.get("CI") == "true" else "rugsd")
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
+# the test kits (``tests/kits``: ONNX graphs, the scripted daemon) import as ``kits.…``;
+# they live here, not in the package, so no runtime module can reach them
+if str(REPO_ROOT / "tests") not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT / "tests"))
 # the in-repo sample of the real captures (gzip, built by scripts/make_test_sample.py)
 SAMPLE_DIR = REPO_ROOT / "tests" / "data" / "real"
 # the whole published set, present next to a checkout on the project's machines only

@@ -26,6 +26,7 @@ from rugsd.training.episodes import GameSpec
 log = structlog.get_logger(__name__)
 
 _NANO = Decimal(10) ** 9
+_TICK_COLUMNS = ("run_id", "game_id", "tick", "price", "phase", "ts_ms")
 
 
 def lamports(value: Decimal | float | None) -> int:
@@ -90,17 +91,35 @@ def read_button_events(files: Iterable[Path], stats: Counter | None = None) -> l
     return rows
 
 
-def load_paths(tick_files: Sequence[Path], recordings: Sequence[Path] = ()
+def _readable(tick_files: Sequence[Path], stats: Counter) -> list[str]:
+    """The tick files Parquet can read; each other one is one log line and a count."""
+    ok = []
+    for path in tick_files:
+        try:
+            pq.read_table(path, columns=list(_TICK_COLUMNS))
+        except Exception as err:  # noqa: BLE001 -- a bad file is skipped, never a crash
+            stats["unreadable_tick_files"] += 1
+            log.warning("demo_tick_file_unreadable", path=str(path),
+                        error=" ".join(str(err).split())[:300])
+            continue
+        ok.append(str(path))
+    return ok
+
+
+def load_paths(tick_files: Sequence[Path], recordings: Sequence[Path] = (),
+               stats: Counter | None = None,
                ) -> tuple[dict[str, PricePath], dict[tuple[str, str], tuple[int, int]]]:
     """Price paths by game id, and the live-watched tick range per (session, game).
 
     ``tick_files`` are Parquet files in the dataset tick schema (the daemon's and the
     human recorder's); per (game, tick) a received tick wins over a backfilled one over a
-    ``gameHistory`` one. Recorded complete games are added where the ticks lack them.
+    ``gameHistory`` one; a file that cannot be read is skipped and counted in ``stats``
+    (``unreadable_tick_files``). Recorded complete games are added where the ticks lack
+    them.
     """
     paths: dict[str, PricePath] = {}
     watched: dict[tuple[str, str], tuple[int, int]] = {}
-    files = [str(f) for f in tick_files]
+    files = _readable(tick_files, stats if stats is not None else Counter())
     if files:
         import duckdb
 

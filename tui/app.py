@@ -178,7 +178,9 @@ class RugsdTui(App[None]):
             return
         snap = self.snapshot
         self._widget(StatusHeader).show(snap.daemon if snap else None, self.link, self.raw)
-        self._widget(Banner).show(self.link, self.kill_latched, venue_alert(self.raw))
+        latch_error = snap.risk.latch_error if snap is not None and snap.risk else None
+        self._widget(Banner).show(self.link, self.kill_latched, venue_alert(self.raw),
+                                  latch_error)
         self._main.set_class(self.kill_latched, "-killed")
         self._main.set_class(self.link.status is LinkStatus.OFFLINE, "-offline")
         if snap is None:

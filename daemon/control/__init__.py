@@ -6,7 +6,6 @@
   are its parts; ``snapshot_schema`` and ``example`` are re-exported by ``protocol``,
 - ``client``:   async and blocking clients, ``try_control_command`` for CLI fallbacks,
 - ``metrics``:  Prometheus metrics in a private registry and the loopback endpoint,
-- ``testing``:  ``ScriptedDaemon``, a deterministic stand-in daemon for tests and demos.
 
 Kept import-light on purpose: the TUI imports ``client``/``protocol`` only.
 """

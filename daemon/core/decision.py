@@ -177,7 +177,6 @@ class DecisionCore:
         self.decision_seq = 0
         self.last_outputs: ModelOutputs | None = None
         self.last_decision: LastDecision | None = None
-        self.last_features: np.ndarray | None = None
         self.markers: list[tuple[str, int, float, str]] = []  # (game_id, tick, price, kind)
         self.stats: Counter[str] = Counter()
         # venue integrity: keeps each game's updates until its seed is revealed
@@ -543,7 +542,6 @@ class DecisionCore:
                 trading_state=self.risk.trading_state.value,
             )
         )
-        self.last_features = feats
         self.last_decision = LastDecision(
             ts_ms, view.game_id or "", view.tick, intent, kind.value, reason, order_id, outputs
         )

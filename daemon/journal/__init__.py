@@ -54,7 +54,7 @@ from rugsd.daemon.journal.records import (
     Verdict,
     features_hash,
 )
-from rugsd.daemon.journal.recovery import RecoveredState, SessionFigures, restore
+from rugsd.daemon.journal.recovery import JournaledEquity, RecoveredState, restore
 from rugsd.daemon.journal.store import JOURNAL_FILE, Journal
 
 if TYPE_CHECKING:
@@ -73,6 +73,7 @@ __all__ = [
     "JournalError",
     "JournalOpenError",
     "JournalWriteError",
+    "JournaledEquity",
     "KillEvent",
     "KillSource",
     "Mode",
@@ -85,7 +86,6 @@ __all__ = [
     "RecoveredState",
     "RiskEvent",
     "RunStarted",
-    "SessionFigures",
     "TickRecord",
     "Verdict",
     "data_paths",

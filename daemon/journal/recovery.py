@@ -52,8 +52,10 @@ _EQUITY_SQL = (
 
 
 @dataclass(frozen=True, slots=True)
-class SessionFigures:
-    """Equity figures (lamports) the risk layer's loss limits start from."""
+class JournaledEquity:
+    """The equity figures (lamports) the journal's position snapshots hold; any may be
+    missing. ``runtime/startup.figures_of`` turns them into the risk layer's
+    ``SessionFigures``, which the loss limits then keep up to date."""
 
     session_start_equity: int | None = None  # first snapshot of the latest run
     peak_equity: int | None = None  # max snapshot equity of the latest run
@@ -71,7 +73,7 @@ class RecoveredState:
     last_tick: int | None = None
     kill_latched: bool = False
     risk_state: str | None = None
-    session: SessionFigures = SessionFigures()
+    session: JournaledEquity = JournaledEquity()
     last_run_id: str | None = None
     snapshot_ts_ms: int | None = None
     fills_rolled_forward: int = 0
@@ -146,9 +148,9 @@ def _scalar(journal: Journal, sql: str, params: tuple = ()) -> object:
     return row[0] if row else None
 
 
-def _session_figures(
+def _journaled_equity(
     journal: Journal, run_id: str, where: str, params: tuple, now_ms: int
-) -> SessionFigures:
+) -> JournaledEquity:
     eq = _EQUITY_SQL
     first = _scalar(
         journal, f"SELECT {eq} FROM positions WHERE run_id = ? ORDER BY id LIMIT 1", (run_id,)
@@ -170,7 +172,7 @@ def _session_figures(
             f"SELECT {eq} FROM positions WHERE {where} AND ts_ms >= ? ORDER BY ts_ms, id LIMIT 1",
             (*params, day0),
         )
-    return SessionFigures(
+    return JournaledEquity(
         session_start_equity=first,  # type: ignore[arg-type]
         peak_equity=peak,  # type: ignore[arg-type]
         day_start_equity=carried if carried is not None else current,  # type: ignore[arg-type]
@@ -263,9 +265,9 @@ def restore(
         journal, "SELECT new_state FROM risk_events ORDER BY ts_ms DESC, id DESC LIMIT 1"
     )
     session = (
-        _session_figures(journal, snapshot.run_id, where, params, now)
+        _journaled_equity(journal, snapshot.run_id, where, params, now)
         if snapshot is not None
-        else SessionFigures()
+        else JournaledEquity()
     )
     state = RecoveredState(
         account=account,

@@ -150,7 +150,9 @@ class Journal:
             "write_errors": 0,
             "decisions_dropped": 0,
             "ticks_dropped": 0,
+            "batch_write_outages": 0,  # runs of failed batch flushes (e.g. a full disk)
         }
+        self._failed_flushes = 0  # in the current outage: logged once, counted always
         self._dispatch = {
             DecisionRecord: self._write_decision,
             OrderRecord: self._write_order,
@@ -271,6 +273,9 @@ class Journal:
 
     def _batch_committed(self) -> None:
         counts = self._batch.clear()
+        if self._failed_flushes:
+            log.warning("journal_batch_write_recovered", failed_flushes=self._failed_flushes)
+            self._failed_flushes = 0
         self.counters["decisions"] += counts[DECISIONS.name]
         self.counters["ticks"] += counts[TICKS.name]
         self.counters["decision_batches"] += 1
@@ -281,7 +286,11 @@ class Journal:
         dropped = self._batch.bound(_MAX_PENDING_BATCHES * self.batch_size)
         self.counters["decisions_dropped"] += dropped[DECISIONS.name]
         self.counters["ticks_dropped"] += dropped[TICKS.name]
-        log.error("journal_batch_write_failed", error=str(err), pending=len(self._batch))
+        if not self._failed_flushes:  # a due batch is retried on every tick: log the outage
+            self.counters["batch_write_outages"] += 1
+            log.error("journal_batch_write_failed", error=str(err), pending=len(self._batch),
+                      note="logged once per outage; write_errors counts every attempt")
+        self._failed_flushes += 1
         return JournalWriteError(f"journal write failed: {err}")
 
     def _commit_row_by_row(self) -> None:

@@ -4,7 +4,8 @@
 returns the same ``GameUpdate`` — or returns None whenever it is not sure (unusual types,
 any field out of range, a ``prices``/``gameHistory`` blob present, anything to report),
 and the caller then takes the validated path, which also explains rejections. The
-equivalence is property-tested (tests/daemon/protocol/test_protocol_fastpath.py).
+equivalence is property-tested on fuzzed payloads (tests/daemon/protocol/test_protocol_fuzz.py)
+and checked on every real game state (test_protocol_real_samples.py).
 
 It touches only the ~20 keys the daemon uses, so the leaderboard, rugRoyale and the
 godCandle/highestToday arrays cost nothing.

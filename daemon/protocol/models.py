@@ -367,18 +367,3 @@ def player_update_from_wire(raw: dict[str, Any], ts_ms: int) -> PlayerUpdate:
     return PlayerUpdateWire.model_validate(raw).to_event(ts_ms)
 
 
-def history_sidebets(raw_entry: dict[str, Any], ts_ms: int) -> tuple[SidebetEvent, ...]:
-    """The ``globalSidebets`` of one raw ``gameHistory`` entry as ``SidebetEvent``s.
-
-    For dataset builders; malformed items are skipped. Not on the hot path.
-    """
-    items = raw_entry.get("globalSidebets") if type(raw_entry) is dict else None
-    if type(items) is not list:
-        return ()
-    out: list[SidebetEvent] = []
-    for item in items:
-        try:
-            out.append(SidebetWire.model_validate(item).to_event(ts_ms))
-        except (ValidationError, ValueError):
-            continue
-    return tuple(out)

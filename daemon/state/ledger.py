@@ -47,10 +47,6 @@ class GameLedger:
         """The history record of ``game_id``, if kept."""
         return self._history.get(game_id)
 
-    def knows(self, game_id: str) -> bool:
-        """True when ``game_id`` already has a history record."""
-        return game_id in self._history
-
     def mark_ended(self, game_id: str) -> None:
         """Remember that ``game_id`` is over."""
         if game_id in self._ended_set:

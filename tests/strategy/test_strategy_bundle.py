@@ -8,6 +8,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kits.onnx_graphs import policy_model, sidebet_model, write_bundle
 
 from rugsd.strategy.actions import ACTION_NAMES, N_ACTIONS
 from rugsd.strategy.bundle import (
@@ -20,7 +21,6 @@ from rugsd.strategy.bundle import (
     resolve_current,
 )
 from rugsd.strategy.features import FEATURE_NAMES, N_FEATURES, schema_hash
-from rugsd.strategy.testing import policy_model, sidebet_model, write_bundle
 
 
 def _refusal(path: Path) -> str:

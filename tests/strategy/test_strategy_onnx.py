@@ -8,6 +8,13 @@ import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from kits.onnx_graphs import (
+    biased_policy_model,
+    constant_sidebet_model,
+    policy_model,
+    sidebet_model,
+    write_bundle,
+)
 
 from rugsd.daemon.config import StrategyConfig
 from rugsd.daemon.events import Phase
@@ -18,13 +25,6 @@ from rugsd.strategy.bundle import load_bundle
 from rugsd.strategy.features import FeatureBuilder, build_features
 from rugsd.strategy.intents import Action
 from rugsd.strategy.onnx_strategy import OnnxStrategy
-from rugsd.strategy.testing import (
-    biased_policy_model,
-    constant_sidebet_model,
-    policy_model,
-    sidebet_model,
-    write_bundle,
-)
 
 CFG = StrategyConfig(name="onnx", sidebet_threshold=0.25)
 RICH = Account(balance=10**10)
@@ -233,6 +233,8 @@ def test_a_bundle_trained_without_room_stats_ignores_them_at_inference(tmp_path)
     # Arrange: one view with the feed's room statistics, one without
     from dataclasses import replace as _replace
 
+    from kits.onnx_graphs import write_bundle
+
     from rugsd.daemon.config import StrategyConfig
     from rugsd.daemon.events import Phase, SessionStats
     from rugsd.daemon.game.accounting import open_account
@@ -241,7 +243,6 @@ def test_a_bundle_trained_without_room_stats_ignores_them_at_inference(tmp_path)
     from rugsd.strategy.bundle import load_bundle
     from rugsd.strategy.features import ROOM_STATS_SLICE
     from rugsd.strategy.onnx_strategy import OnnxStrategy
-    from rugsd.strategy.testing import write_bundle
 
     prices = [1.0, 1.05, 1.1, 1.02]
     base = GameView(game_id="g", phase=Phase.ACTIVE, tick=3, price=1.02,
@@ -266,6 +267,8 @@ def test_a_bundle_trained_without_room_stats_ignores_them_at_inference(tmp_path)
 
 def test_a_far_account_size_is_flagged_once(tmp_path) -> None:
     # Arrange: a bundle trained on 1 SOL, used with a 10 SOL account
+    from kits.onnx_graphs import write_bundle
+
     from rugsd.daemon.config import StrategyConfig
     from rugsd.daemon.events import Phase
     from rugsd.daemon.game.accounting import open_account, sol_to_lamports
@@ -273,7 +276,6 @@ def test_a_far_account_size_is_flagged_once(tmp_path) -> None:
     from rugsd.daemon.state.view import GameView
     from rugsd.strategy.bundle import load_bundle
     from rugsd.strategy.onnx_strategy import OnnxStrategy
-    from rugsd.strategy.testing import write_bundle
 
     view = GameView(game_id="g", phase=Phase.ACTIVE, tick=1, price=1.01,
                     prices=PriceHistory([1.0, 1.01]), peak=1.01, cooldown_ms=0,

@@ -6,6 +6,7 @@ import os
 from pathlib import Path
 
 import pytest
+from kits.onnx_graphs import write_bundle
 
 from rugsd.daemon.config import Settings, StrategyConfig
 from rugsd.daemon.events import Phase
@@ -16,7 +17,6 @@ from rugsd.strategy.intents import Action
 from rugsd.strategy.onnx_strategy import OnnxStrategy
 from rugsd.strategy.registry import StrategyError, build_strategy
 from rugsd.strategy.rules import SELL_RETRY_TICKS, NeverStrategy, PresaleTargetStrategy
-from rugsd.strategy.testing import write_bundle
 
 CFG = StrategyConfig(name="presale_target", bet_sol=0.01, target_multiple=1.5, max_hold_ticks=40)
 

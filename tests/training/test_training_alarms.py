@@ -4,6 +4,7 @@ replayed on the daemon's path (its default configuration) over simulated games."
 from __future__ import annotations
 
 import pytest
+from kits.onnx_graphs import biased_policy_model, constant_sidebet_model, write_bundle
 
 from rugsd.daemon.config import Settings, StrategyConfig
 from rugsd.daemon.events import Phase
@@ -12,7 +13,6 @@ from rugsd.strategy.base import Decision
 from rugsd.strategy.bundle import load_bundle
 from rugsd.strategy.onnx_strategy import OnnxStrategy
 from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
-from rugsd.strategy.testing import biased_policy_model, constant_sidebet_model, write_bundle
 from rugsd.training.episodes import session_events
 from rugsd.training.evaluate import alarms, compare, evaluate_strategies
 from rugsd.training.promotion import decide

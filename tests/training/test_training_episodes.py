@@ -3,6 +3,7 @@ recorded game is its recorded events."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import numpy as np
@@ -94,7 +95,9 @@ def test_synthetic_updates_are_the_simulator_rooms_own():
 
 
 def _run(events) -> tuple[list, list, list]:
-    core = DecisionCore(RandomStrategy(StrategyConfig(), seed=7), core_settings("eq"),
+    # the decision records carry each decision's feature vector
+    settings = dataclasses.replace(core_settings("eq"), keep_features=True)
+    core = DecisionCore(RandomStrategy(StrategyConfig(), seed=7), settings,
                         open_account(10**9))
     decisions, money, features = [], [], []
     for ev in events:
@@ -104,12 +107,11 @@ def _run(events) -> tuple[list, list, list]:
                 line.pop("features_hash")
                 line.pop("features")
                 decisions.append(line)
+                f = np.frombuffer(rec.features, np.float32).copy()
+                f[ROOM_STATS_SLICE] = 0.0  # the room's statistics: not part of the episodes
+                features.append(f.tobytes())
             elif isinstance(rec, FillRecord | OrderRecord):
                 money.append(rec)
-        if core.last_features is not None:
-            f = core.last_features.copy()
-            f[ROOM_STATS_SLICE] = 0.0  # the room's statistics: not part of the episodes
-            features.append(f.tobytes())
     return decisions, money, features
 
 

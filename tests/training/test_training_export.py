@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import onnx
 import pytest
+from kits.onnx_graphs import constant_sidebet_model
 
 from rugsd.strategy.bundle import load_bundle, make_manifest, save_bundle
-from rugsd.strategy.testing import constant_sidebet_model
 from rugsd.training.env import RugsEnv
 from rugsd.training.export import export_policy, parity
 from rugsd.training.policy import (

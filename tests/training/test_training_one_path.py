@@ -18,6 +18,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from kits.onnx_graphs import policy_model, write_bundle
 from sim_stream import write_room_recording
 
 from rugsd.daemon.config import Settings
@@ -25,7 +26,6 @@ from rugsd.daemon.journal.records import DecisionRecord
 from rugsd.daemon.runtime.replay import replay_paths
 from rugsd.strategy.features import N_FEATURES
 from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
-from rugsd.strategy.testing import policy_model, write_bundle
 from rugsd.training.dataset import games_from_recordings
 from rugsd.training.env import RugsEnv
 from rugsd.training.policy import intent_index

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
+from kits.onnx_graphs import write_bundle
 
 from rugsd.strategy.bundle import resolve_current
-from rugsd.strategy.testing import write_bundle
 from rugsd.training import registry
 
 

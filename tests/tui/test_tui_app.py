@@ -7,10 +7,10 @@ from collections.abc import Callable
 from pathlib import Path
 
 import pytest
+from kits.scripted_daemon import ScriptedDaemon
 
 from rugsd.daemon.control.client import send_command
 from rugsd.daemon.control.protocol import Command, example_snapshot
-from rugsd.daemon.control.testing import ScriptedDaemon
 from rugsd.tui.app import RugsdTui
 from rugsd.tui.link import LinkStatus
 from rugsd.tui.widgets.banner import Banner
@@ -166,7 +166,7 @@ async def test_tui_notes_a_daemon_restart(sock):
     first = ScriptedDaemon()
     second = ScriptedDaemon()
     second.snapshot["daemon"]["run_id"] = "20260101-1015-b001"
-    second.set_killed()  # the latch survived the restart
+    second.kill_by_file()  # the latch survived the restart
     app = _app(sock)
     async with app.run_test(size=(80, 24)) as pilot:
         async with first.serve(sock, interval_s=0.1):
@@ -264,3 +264,24 @@ async def test_tui_at_80x24_keeps_state_position_pnl_decisions_and_keys(sock):
         assert all(k.region.right <= 80 and k.region.width > 0 for k in keys.values()), \
             "every key visible"
         assert keys["k"].description == "Kill" and keys["k"].region.x == 0, "kill comes first"
+
+
+async def test_tui_shows_why_a_kill_is_not_latched_on_disk(sock, monkeypatch):
+    # Arrange: the latch file cannot be written (as on a full disk)
+    def full_disk(run_dir, latch):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("rugsd.risk.killswitch.trip", full_disk)
+    daemon = ScriptedDaemon()
+    async with daemon.serve(sock, interval_s=0.1):
+        app = _app(sock)
+        async with app.run_test(size=(120, 30)) as pilot:
+            await until(pilot, lambda: app.snapshot is not None, "first snapshot")
+            # Act: kill from the TUI; the daemon is KILLED in memory, its latch pending
+            await pilot.press("k", "y")
+            await until(pilot, lambda: "KILLED" in _banner(app), "KILLED banner")
+            # Assert: the banner says the latch is not on disk, and why (status says so too)
+            assert daemon.risk["latch_error"] and "No space left" in daemon.risk["latch_error"]
+            await until(pilot, lambda: "NOT persisted" in _banner(app), "latch error shown")
+            assert "No space left on device" in _banner(app)
+            assert "kill latch set" not in _banner(app), "it is not set: never say so"

@@ -170,6 +170,9 @@ def test_tui_header_and_banner_texts():
           "`rugsd arm`. ■"), "killed"),
     ]
     assert banner_lines(LinkState(LinkStatus.CONNECTED), False) == []
+    pending = "kill latch NOT persisted (disk full): trading stays KILLED"
+    assert banner_lines(LinkState(LinkStatus.CONNECTED), True, None, pending) == [
+        (f"■ KILLED — {pending} ■", "killed")]
 
 
 def test_tui_header_badges_stay_visible_and_unknown_sections_are_harmless():

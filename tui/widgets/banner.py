@@ -9,9 +9,12 @@ from textual.widgets import Static
 from rugsd.tui.link import LinkState, LinkStatus
 
 
-def banner_lines(link: LinkState, kill_latched: bool,
-                 venue: str | None = None) -> list[tuple[str, str]]:
-    """(message, kind) per alarm; kind is ``offline``, ``killed`` or ``venue``."""
+def banner_lines(link: LinkState, kill_latched: bool, venue: str | None = None,
+                 latch_error: str | None = None) -> list[tuple[str, str]]:
+    """(message, kind) per alarm; kind is ``offline``, ``killed`` or ``venue``.
+
+    ``latch_error``: KILLED in memory, but the latch file could not be written (the
+    daemon retries; ``arm`` is refused meanwhile) — said instead of "latch set"."""
     lines = []
     if link.status is LinkStatus.OFFLINE:
         retry = f"retrying in {link.retry_in_s}s" if link.retry_in_s is not None else "retrying"
@@ -19,8 +22,11 @@ def banner_lines(link: LinkState, kill_latched: bool,
         lines.append((f"DAEMON NOT REACHABLE — {retry}{why}", "offline"))
     if kill_latched:
         suffix = " (last known)" if link.status is not LinkStatus.CONNECTED else ""
-        message = (f"■ KILLED — kill latch set, no orders{suffix}. "
-                   "Review, then clear with `rugsd arm`. ■")
+        if latch_error:
+            message = f"■ KILLED{suffix} — {latch_error} ■"
+        else:
+            message = (f"■ KILLED — kill latch set, no orders{suffix}. "
+                       "Review, then clear with `rugsd arm`. ■")
         lines.append((message, "killed"))
     if venue:
         lines.append((venue, "venue"))
@@ -30,9 +36,10 @@ def banner_lines(link: LinkState, kill_latched: bool,
 class Banner(Static):
     """Hidden unless there is an alarm."""
 
-    def show(self, link: LinkState, kill_latched: bool, venue: str | None = None) -> None:
+    def show(self, link: LinkState, kill_latched: bool, venue: str | None = None,
+             latch_error: str | None = None) -> None:
         """Update text and colour classes; hide when there is nothing to say."""
-        lines = banner_lines(link, kill_latched, venue)
+        lines = banner_lines(link, kill_latched, venue, latch_error)
         self.set_class(any(k == "offline" for _, k in lines), "-offline")
         self.set_class(any(k == "killed" for _, k in lines), "-killed")
         self.set_class(any(k == "venue" for _, k in lines), "-venue")

@@ -9,10 +9,11 @@ import json
 import socket
 from pathlib import Path
 
+from kits.scripted_daemon import ScriptedDaemon
+
 from rugsd.daemon import cli_control
 from rugsd.daemon.control.client import try_control_command
 from rugsd.daemon.control.protocol import Command, socket_path
-from rugsd.daemon.control.testing import ScriptedDaemon
 from rugsd.daemon.journal import KillEvent, PositionSnapshot, RiskEvent, open_journal
 from rugsd.risk.killswitch import KillLatch, write_latch
 
@@ -53,10 +54,10 @@ async def test_cli_pause_resume_flatten_reach_the_daemon(tmp_path, capsys):
 
 async def test_cli_refused_command_exits_1(tmp_path, capsys):
     daemon = ScriptedDaemon()
-    daemon.set_killed()
+    daemon.kill_by_file()
     async with daemon.serve(socket_path(tmp_path)):
         assert await _run(["resume", "--data-dir", str(tmp_path)]) == 1
-    assert "kill latch set" in capsys.readouterr().err
+    assert "trading is KILLED: clear the latch with `rugsd arm` first" in capsys.readouterr().err
 
 
 async def test_cli_status_json_has_trading_state(tmp_path, capsys):

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import aiohttp
 import pytest
+from kits.scripted_daemon import ScriptedDaemon
 from prometheus_client.parser import text_string_to_metric_families
 
 from rugsd.daemon.config import ControlConfig
 from rugsd.daemon.control.client import send_command
 from rugsd.daemon.control.metrics import MetricsServer, RugsdMetrics, start_metrics_server
-from rugsd.daemon.control.testing import ScriptedDaemon
 
 
 def _samples(text: str) -> dict[tuple[str, tuple], float]:

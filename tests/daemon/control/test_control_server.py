@@ -11,12 +11,12 @@ import stat
 from pathlib import Path
 
 import pytest
+from kits.scripted_daemon import ScriptedDaemon
 
 from rugsd.daemon.control.client import ControlConnection, send_command
 from rugsd.daemon.control.protocol import Command, CommandRequest
 from rugsd.daemon.control.server import ControlServer, ControlSocketInUse
 from rugsd.daemon.control.sockpath import SocketPathError
-from rugsd.daemon.control.testing import ScriptedDaemon
 
 T = 5.0  # bound on every wait
 
@@ -146,7 +146,7 @@ async def test_commands_reach_the_handler_with_who_and_when(sock_path):
                                     who="test:alice@pts/1", timeout=T)
     assert answer == {
         "type": "result", "v": 1, "id": answer["id"], "ok": True, "cmd": "pause",
-        "risk": daemon.risk, "detail": "paused",
+        "risk": daemon.risk, "detail": "",  # the real handler: a pause that took says nothing
     }
     assert answer["risk"]["state"] == "HALTED"
     (req,) = daemon.commands
@@ -158,7 +158,7 @@ async def test_commands_reach_the_handler_with_who_and_when(sock_path):
 
 async def test_arm_token_reaches_the_handler_which_decides(sock_path):
     daemon = ScriptedDaemon()
-    daemon.set_killed()
+    daemon.kill_by_file()
     async with daemon.serve(sock_path):
         wrong = await send_command(sock_path, "arm", {"token": "guess"}, timeout=T)
         right = await send_command(sock_path, "arm", {"token": daemon.arm_token}, timeout=T)

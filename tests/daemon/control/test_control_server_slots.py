@@ -8,11 +8,11 @@ import json
 from pathlib import Path
 
 import pytest
+from kits.scripted_daemon import ScriptedDaemon
 
 from rugsd.daemon.control import server as server_module
 from rugsd.daemon.control.client import send_command
 from rugsd.daemon.control.protocol import Command
-from rugsd.daemon.control.testing import ScriptedDaemon
 
 T = 5.0
 

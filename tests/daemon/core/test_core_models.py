@@ -10,6 +10,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from core_helpers import events_of, make_test_core, sim_games
+from kits.onnx_graphs import policy_model, sidebet_model, write_bundle
 
 from rugsd.daemon.config import Settings
 from rugsd.daemon.core.decision import DecisionCore
@@ -19,7 +20,6 @@ from rugsd.strategy.actions import N_ACTIONS
 from rugsd.strategy.bundle import MANIFEST_FILE, POLICY_FILE, SIDEBET_FILE
 from rugsd.strategy.features import N_FEATURES
 from rugsd.strategy.registry import StrategyError, build_strategy
-from rugsd.strategy.testing import policy_model, sidebet_model, write_bundle
 
 BUY_SMALL = 1
 

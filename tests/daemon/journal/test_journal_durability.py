@@ -8,6 +8,7 @@ import sqlite3
 from pathlib import Path
 
 import pytest
+from structlog.testing import capture_logs
 
 from rugsd.daemon.journal import (
     DecisionRecord,
@@ -122,3 +123,43 @@ def test_writing_to_a_closed_journal_raises_the_journal_error(tmp_path: Path) ->
     journal.close()
     with pytest.raises(JournalWriteError, match="closed"):
         journal.write(KillEvent("r1", 1, "cli", "x"))
+
+
+def test_a_full_disk_logs_one_line_per_outage_and_counts_every_failed_flush(
+    tmp_path: Path,
+) -> None:
+    # Arrange: a full disk under a journal whose batch is due on every tick (as live)
+    db = tmp_path / "j.sqlite"
+    now = [0.0]
+    with Journal(db, batch_size=10**6, flush_interval_ms=1000, clock=lambda: now[0]) as journal:
+        journal.write(_tick(0))
+        journal.flush()
+        pages = journal.conn.execute("PRAGMA page_count").fetchone()[0]
+        journal.conn.execute(f"PRAGMA max_page_count = {pages}")
+        journal.write_many(_tick(i) for i in range(1, 3000))  # pending: more than fits
+        with capture_logs() as logs:
+            # Act: 20 ticks while the disk stays full, then space again, then a new outage
+            now[0] = 10.0  # the batch is due: every tick tries to flush it
+            for i in range(3000, 3020):
+                with pytest.raises(JournalWriteError):
+                    journal.write(_tick(i))
+            during = journal.counters.copy()
+            journal.conn.execute("PRAGMA max_page_count = 1073741823")
+            journal.write(_tick(3020))
+            pages = journal.conn.execute("PRAGMA page_count").fetchone()[0]
+            journal.conn.execute(f"PRAGMA max_page_count = {pages}")
+            journal.write_many(_tick(i) for i in range(3021, 6000))
+            now[0] = 20.0
+            for i in range(6000, 6005):
+                with pytest.raises(JournalWriteError):
+                    journal.write(_tick(i))
+        after = journal.counters.copy()
+        journal.conn.execute("PRAGMA max_page_count = 1073741823")
+    # Assert: one error line per outage, one line when it ends; every failure counted
+    events = [(e["event"], e.get("failed_flushes")) for e in logs
+              if e["event"].startswith("journal_batch_write")]
+    assert events == [("journal_batch_write_failed", None),
+                      ("journal_batch_write_recovered", 20),
+                      ("journal_batch_write_failed", None)]
+    assert during["write_errors"] == 20 and during["batch_write_outages"] == 1
+    assert after["write_errors"] == 25 and after["batch_write_outages"] == 2

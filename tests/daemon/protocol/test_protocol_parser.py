@@ -9,7 +9,6 @@ import pytest
 import structlog.testing
 
 from rugsd.daemon.events import GameUpdate, PlayerUpdate, SidebetEvent
-from rugsd.daemon.protocol.models import history_sidebets
 from rugsd.daemon.protocol.parse import EventParser, Reject
 
 GID = "20260206-003482fbeaae4ad5"
@@ -256,32 +255,6 @@ def test_player_update_without_position_is_rejected() -> None:
     parser = EventParser()
     assert parser.parse("playerUpdate", [{"cash": 1.0}], 1) is None
     assert _rejected(parser, "playerUpdate") == {"positionQty:missing": 1}
-
-
-def test_history_sidebets_use_started_at_tick_and_end() -> None:
-    entry = {
-        "globalSidebets": [
-            {
-                "playerId": "p",
-                "gameId": GID,
-                "betAmount": 0.002,
-                "xPayout": 5,
-                "startedAtTick": 2,
-                "end": 42,
-                "type": "placed",
-            },
-            {
-                "playerId": "p",
-                "gameId": GID,
-                "betAmount": "bad",
-                "xPayout": 5,
-                "startedAtTick": 2,
-                "end": 42,
-            },
-        ]
-    }
-    bets = history_sidebets(entry, 3)
-    assert len(bets) == 1 and (bets[0].start_tick, bets[0].end_tick) == (2, 42)
 
 
 def test_parser_does_not_mutate_the_payload() -> None:

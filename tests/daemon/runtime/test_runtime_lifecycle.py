@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 from daemon_proc import DaemonProc, clean_env, query, wait_for
+from kits.onnx_graphs import policy_model, write_bundle
 
 from rugsd.daemon.game.accounting import sol_to_lamports
-from rugsd.strategy.testing import policy_model, write_bundle
 
 START = sol_to_lamports(10.0)
 

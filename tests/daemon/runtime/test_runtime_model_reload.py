@@ -7,10 +7,10 @@ import os
 from pathlib import Path
 
 from daemon_proc import wait_async
+from kits.onnx_graphs import write_bundle
 
 from rugsd.daemon.config import Settings
 from rugsd.daemon.runtime.daemon import Daemon
-from rugsd.strategy.testing import write_bundle
 
 
 def _promote(models: Path, version: str) -> None:

@@ -20,6 +20,7 @@ from core_helpers import (
     make_test_core,
     sim_games,
 )
+from kits.onnx_graphs import policy_model, write_bundle
 
 from rugsd.daemon.config import Settings
 from rugsd.daemon.control.protocol import parse_snapshot
@@ -36,7 +37,6 @@ from rugsd.strategy.actions import ACTION_NAMES, N_ACTIONS
 from rugsd.strategy.features import N_FEATURES
 from rugsd.strategy.intents import Action, Intent
 from rugsd.strategy.registry import build_strategy
-from rugsd.strategy.testing import policy_model, write_bundle
 
 BUY_SMALL = 1
 

@@ -1,7 +1,10 @@
-"""Tiny, valid ONNX graphs and bundles for tests and benchmarks (needs the ``onnx`` package).
+"""Tiny, valid ONNX graphs and bundles for tests and benchmarks (needs the ``onnx`` package,
+which only the ``dev`` and ``train`` extras install: this kit lives under ``tests/`` so that
+no runtime module can import it).
 
-Until the training pipeline ships real models, these stand in for them. They obey the
-same graph contracts as trained models (see ``rugsd.strategy.bundle``):
+The shipped default bundle (``models/current``) is a trained model; these graphs are small,
+reproducible stand-ins whose behaviour a test controls. They obey the same graph contracts
+as trained models (see ``rugsd.strategy.bundle``):
 
 - policy: ``obs`` float32 [N, F] and ``mask`` (float32 or bool) [N, A] → ``logits``
   float32 [N, A]; an MLP (``tanh`` between layers, default one linear layer) whose
@@ -10,7 +13,9 @@ same graph contracts as trained models (see ``rugsd.strategy.bundle``):
 
 ``nan=True`` makes a graph emit NaN (policy: every unmasked logit; sidebet: p_rug) to
 test the non-finite hold. Weights come from ``numpy.random.default_rng(seed)`` so every
-graph is reproducible. Only tests, benchmarks and training import this module.
+graph is reproducible. Tests import it as ``kits.onnx_graphs`` (pytest puts ``tests/`` on
+``sys.path``); benchmarks as ``tests.kits.onnx_graphs`` (``bench/run.py`` runs from the
+project root).
 """
 
 from __future__ import annotations
@@ -190,7 +195,7 @@ def write_bundle(
         version,
         sidebet_usable=sidebet_usable,
         metrics={"note": "synthetic test graphs"},
-        data_range={"source": "rugsd.strategy.testing"},
+        data_range={"source": "tests/kits/onnx_graphs.py"},
         **manifest_fields,
     )
     return save_bundle(path, _bytes(pol), _bytes(side), man)
