@@ -105,6 +105,13 @@ class PaperConfig(_Section):
     player_name: str = "rugsd-paper"
 
 
+class ExecutorConfig(_Section):
+    """Where approved orders go (``rugsd.daemon.runtime.executors.EXECUTORS``)."""
+
+    kind: str = "paper"  # paper | browser (``rugsd run --executor`` / ``--live`` override)
+    mirror: bool = True  # paper on the simulator: also send each order to it and reconcile
+
+
 class StrategyConfig(_Section):
     """Which strategy decides, and its parameters."""
 
@@ -270,6 +277,7 @@ class Settings(BaseSettings):
     feed: FeedConfig = Field(default_factory=FeedConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     paper: PaperConfig = Field(default_factory=PaperConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig)

@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.risk.context import RiskLimits, SessionFigures
+    from rugsd.risk.values import RiskLimits, SessionFigures
 
 
 class TradingState(StrEnum):

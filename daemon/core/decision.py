@@ -19,7 +19,7 @@ the risk gate and records the decision.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,6 +46,7 @@ from rugsd.daemon.core.inputs import (
 from rugsd.daemon.core.orphan import OrphanReport, check_orphan
 from rugsd.daemon.core.paper import PaperVenue
 from rugsd.daemon.core.settle import order_outcome, settle
+from rugsd.daemon.core.state import StepOutput
 from rugsd.daemon.events import GameUpdate, Phase
 from rugsd.daemon.game import accounting
 from rugsd.daemon.game.accounting import Account, Fill, FillKind
@@ -112,18 +113,6 @@ class CoreSettings:
     on_mismatch: str = "halt"  # venue integrity: halt | kill | warn (rugsd.daemon.audit)
     hold_orders: bool = False
     plausibility: PriceLimits = DEFAULT_LIMITS
-
-
-@dataclass(slots=True)
-class StepOutput:
-    """What one step asks the shell to do: send ``orders`` (journal them first), journal
-    ``records``, log ``notices`` (one line each; the core itself never logs), run the
-    ``audits`` off the hot path and step their ``AuditVerdict``s back in."""
-
-    orders: list[Order] = field(default_factory=list)
-    records: list = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    audits: list = field(default_factory=list)
 
 
 @dataclass(frozen=True, slots=True)

@@ -15,10 +15,10 @@ from rugsd.daemon.journal.records import OperatorCommand, OrderStatus
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.core.state import CoreState, StepOutput
 
 
-def on_operator(core: DecisionCore, cmd: OperatorInput, out: StepOutput) -> None:
+def on_operator(core: CoreState, cmd: OperatorInput, out: StepOutput) -> None:
     """Operator commands: kill, pause, resume, flatten, arm (journaled with who/when)."""
     ts = cmd.ts_ms
     detail = f"{cmd.who or cmd.source} {cmd.reason}".strip()
@@ -49,7 +49,7 @@ def on_operator(core: DecisionCore, cmd: OperatorInput, out: StepOutput) -> None
     )
 
 
-def on_exec_report(core: DecisionCore, rep: ExecReport, out: StepOutput) -> None:
+def on_exec_report(core: CoreState, rep: ExecReport, out: StepOutput) -> None:
     """An external executor's report: close the order, apply fills, trust the venue."""
     order = core.open_orders.get(rep.order_id)
     game_id = order.game_id if order else (core.view.game_id or "")

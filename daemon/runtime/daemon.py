@@ -51,7 +51,6 @@ from rugsd.daemon.core.inputs import (
     FaultKind,
     OperatorAction,
     OperatorInput,
-    ReleaseOrder,
 )
 from rugsd.daemon.events import GameUpdate, Phase
 from rugsd.daemon.feed.client import FeedClient
@@ -65,11 +64,10 @@ from rugsd.daemon.journal.records import (
     OrderStatus,
     TickRecord,
 )
-from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.commit import Committed, commit_records
+from rugsd.daemon.runtime.executors import ExecContext, Executor, executor_kind, feed_auth
 from rugsd.daemon.runtime.latch import LatchKeeper
-from rugsd.daemon.runtime.mirror import SimMirror
 from rugsd.daemon.runtime.notices import NoticeLog
 from rugsd.daemon.runtime.operator import (
     handle_command,
@@ -101,12 +99,13 @@ TIMER_MS = 100  # kill-file poll and stale-feed check period
 
 
 class Daemon:
-    """One running daemon: paper fills, or real clicks through the browser executor.
+    """One running daemon: the core's approved orders go to its executors.
 
-    ``executor="paper"`` fills orders inside the core (and mirrors them to the simulator
-    when the venue is one); ``"browser"`` clicks them on the venue page and feeds the
-    executor's reports back. ``live=True`` trades the real site (the CLI has checked the
-    double opt-in before constructing this).
+    ``executor`` (default ``[executor] kind``) names an entry of
+    ``runtime.executors.EXECUTORS``: ``"paper"`` fills orders inside the core (and mirrors
+    them to the simulator when the venue is one); ``"browser"`` clicks them on the venue
+    page and feeds the executor's reports back. ``live=True`` trades the real site (the
+    CLI has checked the double opt-in before constructing this).
     """
 
     def __init__(
@@ -115,7 +114,7 @@ class Daemon:
         data_dir: Path,
         *,
         feed_url: str | None = None,
-        executor: str = "paper",
+        executor: str | None = None,
         live: bool = False,
         strategy: Any = None,
         new_journal: bool = False,
@@ -124,11 +123,12 @@ class Daemon:
         self.new_journal = new_journal
         self.paths = data_paths(data_dir)
         self.feed_url = feed_url
-        self.executor_kind = executor
+        self.executor_kind = executor or settings.executor.kind
+        self.kind = executor_kind(self.executor_kind)  # an unknown name fails here
+        self.executors: list[Executor] = []
         self.live = live
         self.mode = Mode.LIVE.value if live else Mode.PAPER.value
         self.strategy_override = strategy
-        self.bridge: BrowserBridge | None = None
         self.stop_requested = asyncio.Event()  # SIGINT/SIGTERM/stop(): settle, then stop
         self.stop_now = asyncio.Event()  # a second request: skip the settling wait
         self.stop_event = asyncio.Event()  # the feed and the timer end
@@ -141,7 +141,6 @@ class Daemon:
         self.metrics = RugsdMetrics()
         self.venue: Venue | None = None
         self.feed: FeedClient | None = None
-        self.mirror: SimMirror | None = None
         self.control: ControlServer | None = None
         self.auditor: Auditor | None = None  # venue-integrity audits, off the loop
         self.compactor = None  # journal retention, a slice per settlement event
@@ -174,7 +173,7 @@ class Daemon:
                 self.settings, run_id=self.run_id, order_prefix=self.run_id,
                 account=restored.account, risk=restored.risk, figures=restored.figures,
                 strategy=self.strategy_override,
-                external_fills=self.executor_kind == "browser",
+                external_fills=not self.kind.paper_fills,
                 exposure_game=restored.exposure_game,
                 hold_orders=True,  # paper fills only after the order's intent is on disk
             )
@@ -208,18 +207,19 @@ class Daemon:
                 self.venue = Venue(self.feed_url or self.settings.feed.real_url, False)
             else:
                 self.venue = await open_venue(self.settings, self.feed_url)
-            player = self.settings.paper.player_name
-            paper_on_sim = self.venue.is_simulator and self.executor_kind == "paper"
+            self.executors = self.kind.build(self.settings, self.venue)
             self.feed = FeedClient(
                 self.settings.feed, url=self.venue.url, on_event=self._on_event,
-                auth={"player": player} if paper_on_sim else None,
+                auth=feed_auth(self.executors),
             )
-            if paper_on_sim:
-                self.mirror = SimMirror(self.feed, self.venue.url, player)
-            if self.executor_kind == "browser":
-                self.bridge = BrowserBridge(self.settings, self._page_url(player),
-                                            self.paths.data_dir, self._step)
-                await self.bridge.start(self.mode, self.venue, self.core.strategy)
+            ctx = ExecContext(
+                settings=self.settings, step=self._step, account=lambda: self.core.account,
+                held=lambda order_id: order_id in self.core.held, venue=self.venue,
+                feed=self.feed, mode=self.mode, live=self.live,
+                data_dir=self.paths.data_dir, strategy=self.core.strategy,
+            )
+            for ex in self.executors:
+                await ex.start(ctx)
             self.control = ControlServer(
                 self.paths.run_dir / "control.sock", self.snapshot, self.command,
                 self.settings.control.snapshot_interval_s, metrics=self.metrics,
@@ -234,10 +234,8 @@ class Daemon:
             metrics_server = await start_metrics_server(self.settings.control, self.metrics)
             tasks.append(asyncio.create_task(self.feed.run(self.stop_event), name="feed"))
             tasks.append(asyncio.create_task(self._timer(), name="timer"))
-            if self.mirror is not None:
-                connected = await self.feed.wait_connected(self.settings.feed.connect_timeout_s)
-                if connected:
-                    await self.mirror.baseline(lambda: self.core.account)
+            for ex in self.executors:
+                await ex.feed_started()
             log.info("rugsd running", mode=self.mode, executor=self.executor_kind,
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
@@ -268,21 +266,13 @@ class Daemon:
 
     def _on_event(self, event: Any) -> None:
         """Every parsed feed event, in arrival order."""
-        if self.bridge is not None and not isinstance(event, GameUpdate):
-            self.bridge.on_feed_event(event)  # confirmations of our clicks
+        for ex in self.executors:
+            ex.on_feed_event(event)  # e.g. the browser's confirmations of our clicks
         self._step(event)
 
-    # -- browser execution -------------------------------------------------------------------
-
-    def _page_url(self, player: str) -> str:
-        if self.live:
-            return self.settings.live.venue_url
-        return f"{self.venue.url.rstrip('/')}/?player={player}"
-
-    @property
-    def browser(self) -> Any:
-        """The Playwright executor in browser mode (None on paper)."""
-        return self.bridge.executor if self.bridge is not None else None
+    def executor(self, name: str) -> Any:
+        """The running executor called ``name`` (None when it does not run)."""
+        return next((ex for ex in self.executors if ex.name == name), None)
 
     def _step(self, event: Any) -> None:
         """One input through the core, journaled before anything is sent; never raises."""
@@ -316,19 +306,11 @@ class Daemon:
             self.auditor.submit(out.audits)  # a worker thread; verdicts come back as steps
         self._track_decision()
         allowed = set(done.allowed)
-        if self.bridge is not None:
-            for order in out.orders:
-                if order.order_id in allowed:
-                    self.bridge.submit(order)
-        if self.mirror is not None:
-            for order in out.orders:
-                if order.order_id in allowed:
-                    self.mirror.send(order)
-            for record in out.records:
-                self._tell_mirror(record)
-        for order_id in done.allowed:  # after the sends: a presale order fills at once
-            if order_id in self.core.held:
-                records += self._commit(self.core.step(ReleaseOrder(now_ms(), order_id)))
+        orders = [order for order in out.orders if order.order_id in allowed]
+        for ex in self.executors:
+            for order in orders:
+                ex.submit(order)
+            ex.on_records(out.records)
         if done.failed:
             self._journal_failed(done)
         elif done.committed and self.core.journal_down and not self._faulting:
@@ -357,13 +339,6 @@ class Daemon:
                 self.first_decision_ms = now_ms()
                 log.info("first decision", game_id=decision.game_id, tick=decision.tick,
                          ms_since_start=self.first_decision_ms - self.started_ms)
-
-    def _tell_mirror(self, record: Any) -> None:
-        """Paper's outcome of each order, so the mirror compares like with like."""
-        if isinstance(record, FillRecord) and record.order_id is not None:
-            self.mirror.paper_outcome(record.order_id, True, record.tick)
-        elif isinstance(record, OrderRecord) and record.status == OrderStatus.REJECTED.value:
-            self.mirror.paper_outcome(record.order_id, False, None)
 
     def _observe(self, event: Any, records: list[Any], elapsed_ns: int) -> None:
         """Prometheus counters from one step's records; between-games housekeeping."""
@@ -398,9 +373,8 @@ class Daemon:
         if view.phase is not Phase.COOLDOWN or self._bundle_checked_game == view.game_id:
             return
         self._bundle_checked_game = view.game_id
-        if self.mirror is not None:
-            asyncio.get_running_loop().create_task(
-                self.mirror.reconcile(lambda: self.core.account))
+        for ex in self.executors:
+            ex.between_games()
         if self.reload_requested or self._bundle_changed():
             self._reload_strategy()
 
@@ -478,7 +452,7 @@ def run_daemon(
     settings: Settings,
     data_dir: Path,
     feed_url: str | None = None,
-    executor: str = "paper",
+    executor: str | None = None,
     live: bool = False,
     new_journal: bool = False,
 ) -> int:
