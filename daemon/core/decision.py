@@ -49,7 +49,7 @@ from rugsd.daemon.core.settle import order_outcome, settle
 from rugsd.daemon.core.state import StepOutput
 from rugsd.daemon.events import GameUpdate, Phase
 from rugsd.daemon.game import accounting
-from rugsd.daemon.game.accounting import Account, Fill, FillKind
+from rugsd.daemon.game.accounting import Account, Fill, FillKind, Sidebet
 from rugsd.daemon.game.matching import PendingOrder
 from rugsd.daemon.game.rules import TICK_MS
 from rugsd.daemon.journal.records import (
@@ -163,6 +163,9 @@ class DecisionCore:
         # exposure of an ended game waiting for its outcome (see ``core/orphan.py``)
         self.orphan_wait: str | None = None
         self.orphan_report: OrphanReport | None = None
+        # the last sidebet settled (expired, won, or dropped by the venue): an executor's
+        # account snapshot still showing it predates the settlement (``handlers.py``)
+        self.settled_sidebet: Sidebet | None = None
         self.decision_seq = 0
         self.last_outputs: ModelOutputs | None = None
         self.last_decision: LastDecision | None = None
@@ -404,6 +407,8 @@ class DecisionCore:
         tick: int | None = None,
         price: float | None = None,
     ) -> None:
+        if account.sidebet is None and self.account.sidebet is not None:
+            self.settled_sidebet = self.account.sidebet
         self.account = account
         view = self.machine.view
         out.records.append(

@@ -14,7 +14,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from rugsd.daemon.game.accounting import Account, Fill
+from rugsd.daemon.game.accounting import Account, Fill, Sidebet
 from rugsd.daemon.journal.records import OrderStatus
 from rugsd.daemon.state.machine import GameStateMachine
 from rugsd.daemon.state.view import GameView
@@ -58,6 +58,7 @@ class CoreState(Protocol):
     exposure_game: str | None
     orphan_wait: str | None
     orphan_report: Any  # orphan.OrphanReport | None
+    settled_sidebet: Sidebet | None
     machine: GameStateMachine
     audit_book: Any  # audit.verdict.AuditBook
 
