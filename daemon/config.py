@@ -113,9 +113,17 @@ class ExecutorConfig(_Section):
 
 
 class StrategyConfig(_Section):
-    """Which strategy decides, and its parameters."""
+    """Which strategy decides, and its parameters.
 
-    name: Literal["onnx", "presale_target", "never"] = "onnx"
+    ``name`` is a name of the strategy registry (``rugsd.strategy.registry``: the built-in
+    strategies and those of the ``rugsd.strategies`` entry point group); an unknown name
+    fails when the strategy is built, with the known names. A strategy's own parameters
+    go in its section ``[strategy.<name>]`` (a table; any other unknown key is an error).
+    """
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+
+    name: str = "onnx"
     # the model registry (``current`` + versions); default $XDG_DATA_HOME/rugsd/models.
     # Without a ``current`` there, the daemon uses the bundle shipped with the package.
     models_dir: AbsPath = Field(default_factory=default_models_dir)
@@ -127,6 +135,19 @@ class StrategyConfig(_Section):
     target_multiple: float = Field(1.5, gt=1, le=1000)
     max_hold_ticks: int = Field(40, ge=1, le=5000)
     bet_sol: float = Field(0.01, gt=0, le=1000)
+
+    @model_validator(mode="after")
+    def _sections_only(self) -> StrategyConfig:
+        for key, value in (self.__pydantic_extra__ or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(  # noqa: TRY004 - pydantic reports ValueError
+                    f"unknown key {key!r} (a strategy's own parameters go in "
+                    f"[strategy.<name>])")
+        return self
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The table ``[strategy.<name>]`` ({} when absent)."""
+        return dict((self.__pydantic_extra__ or {}).get(name) or {})
 
 
 class RiskConfig(_Section):
