@@ -57,6 +57,30 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+class _WithSections(_Section):
+    """A section whose sub-tables ``[<section>.<name>]`` belong to plug-ins (a strategy,
+    a risk rule of your own): kept as dicts for them to validate; any other unknown key
+    is still an error."""
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+
+    @model_validator(mode="after")
+    def _sections_only(self) -> _WithSections:
+        for key, value in (self.__pydantic_extra__ or {}).items():
+            if not isinstance(value, dict):
+                raise ValueError(  # noqa: TRY004 - pydantic reports ValueError
+                    f"unknown key {key!r} (a plug-in's own parameters go in a sub-table)")
+        return self
+
+    def sections(self) -> dict[str, dict[str, Any]]:
+        """Every sub-table by name."""
+        return {k: dict(v) for k, v in (self.__pydantic_extra__ or {}).items()}
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The sub-table ``name`` ({} when absent)."""
+        return dict((self.__pydantic_extra__ or {}).get(name) or {})
+
+
 class GeneralConfig(_Section):
     """Where the daemon keeps its state."""
 
@@ -112,7 +136,7 @@ class ExecutorConfig(_Section):
     mirror: bool = True  # paper on the simulator: also send each order to it and reconcile
 
 
-class StrategyConfig(_Section):
+class StrategyConfig(_WithSections):
     """Which strategy decides, and its parameters.
 
     ``name`` is a name of the strategy registry (``rugsd.strategy.registry``: the built-in
@@ -120,8 +144,6 @@ class StrategyConfig(_Section):
     fails when the strategy is built, with the known names. A strategy's own parameters
     go in its section ``[strategy.<name>]`` (a table; any other unknown key is an error).
     """
-
-    model_config = ConfigDict(extra="allow", validate_default=True)
 
     name: str = "onnx"
     # the model registry (``current`` + versions); default $XDG_DATA_HOME/rugsd/models.
@@ -136,22 +158,28 @@ class StrategyConfig(_Section):
     max_hold_ticks: int = Field(40, ge=1, le=5000)
     bet_sol: float = Field(0.01, gt=0, le=1000)
 
-    @model_validator(mode="after")
-    def _sections_only(self) -> StrategyConfig:
-        for key, value in (self.__pydantic_extra__ or {}).items():
-            if not isinstance(value, dict):
-                raise ValueError(  # noqa: TRY004 - pydantic reports ValueError
-                    f"unknown key {key!r} (a strategy's own parameters go in "
-                    f"[strategy.<name>])")
-        return self
-
-    def section(self, name: str) -> dict[str, Any]:
-        """The table ``[strategy.<name>]`` ({} when absent)."""
-        return dict((self.__pydantic_extra__ or {}).get(name) or {})
 
 
-class RiskConfig(_Section):
-    """Limits enforced by the risk gate (SOL unless named otherwise)."""
+DEFAULT_PROTECTIONS: tuple[str, ...] = (
+    "entry_window",
+    "bet_size",
+    "position_size",
+    "exposure",
+    "balance_reserve",
+    "sidebets_per_game",
+    "loss_limits",
+    "order_rate",
+)
+"""The configured limits the gate runs by default (``rugsd.risk.rules``), in order."""
+
+
+class RiskConfig(_WithSections):
+    """Limits enforced by the risk gate (SOL unless named otherwise).
+
+    ``protections``: the configurable rules the gate runs after the ones that are always
+    on (``rugsd.risk.rules``), in order; a rule of your own is a module path, with its
+    parameters in ``[risk.<name>]``.
+    """
 
     max_bet_sol: float = Field(0.05, gt=0, le=1000)
     max_position_sol: float = Field(0.1, gt=0, le=10_000)
@@ -167,6 +195,7 @@ class RiskConfig(_Section):
     max_execution_errors: int = Field(3, ge=1, le=100)
     # no presale entries with less than this left (they would fill at the live price)
     presale_cutoff_ms: int = Field(300, ge=0, le=10_000)
+    protections: list[str] = list(DEFAULT_PROTECTIONS)
 
     @model_validator(mode="after")
     def _tick_range(self) -> RiskConfig:

@@ -8,12 +8,16 @@ Money is integer lamports throughout (``rugsd.daemon.game.accounting``).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
-from rugsd.daemon.config import RiskConfig
+from rugsd.daemon.config import DEFAULT_PROTECTIONS, RiskConfig
 from rugsd.daemon.events import Phase
 from rugsd.daemon.game.accounting import sol_to_lamports
 
+__all__ = ["DAY_MS", "DEFAULT_PROTECTIONS", "RiskLimits", "SessionFigures"]
+
 DAY_MS = 86_400_000
+
 
 _PHASES = {"presale": Phase.PRESALE, "active": Phase.ACTIVE}
 
@@ -35,6 +39,12 @@ class RiskLimits:
     entry_max_tick: int
     max_execution_errors: int
     presale_cutoff_ms: int = 0
+    protections: tuple[str, ...] = DEFAULT_PROTECTIONS  # rugsd.risk.rules, after REQUIRED
+    rule_params: tuple[tuple[str, tuple[tuple[str, Any], ...]], ...] = ()  # [risk.<rule>]
+
+    def params(self, rule: str) -> dict[str, Any]:
+        """The ``[risk.<rule>]`` section of a rule of your own ({} when absent)."""
+        return dict(dict(self.rule_params).get(rule, ()))
 
     @classmethod
     def from_config(cls, cfg: RiskConfig) -> RiskLimits:
@@ -53,6 +63,9 @@ class RiskLimits:
             entry_max_tick=cfg.entry_max_tick,
             max_execution_errors=cfg.max_execution_errors,
             presale_cutoff_ms=cfg.presale_cutoff_ms,
+            protections=tuple(cfg.protections),
+            rule_params=tuple((name, tuple(sorted(section.items())))
+                              for name, section in sorted(cfg.sections().items())),
         )
 
 

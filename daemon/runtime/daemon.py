@@ -89,6 +89,7 @@ from rugsd.daemon.runtime.stopping import settle_before_stop, shutdown
 from rugsd.daemon.runtime.supervise import supervise
 from rugsd.daemon.runtime.venue import Venue, open_venue
 from rugsd.risk import killswitch
+from rugsd.risk.rules import RuleError
 from rugsd.strategy.registry import build_strategy
 
 __all__ = ["Daemon", "DaemonError", "run_daemon"]
@@ -169,14 +170,10 @@ class Daemon:
             restored = restore_state(self.journal, paths, self.mode, self.run_id)
             self.latch.restored(restored.latch)
             ts = now_ms()
-            self.core = make_core(
-                self.settings, run_id=self.run_id, order_prefix=self.run_id,
-                account=restored.account, risk=restored.risk, figures=restored.figures,
-                strategy=self.strategy_override,
-                external_fills=not self.kind.paper_fills,
-                exposure_game=restored.exposure_game,
-                hold_orders=True,  # paper fills only after the order's intent is on disk
-            )
+            try:
+                self.core = self._make_core(restored)
+            except RuleError as err:
+                raise DaemonError(str(err)) from None
             self.journal.write(run_started(self.settings, self.core, self.mode, ts))
             journal_opened(self.journal, self.run_id, ts)
         except BaseException:
@@ -187,6 +184,16 @@ class Daemon:
                     self.journal.close()
             self.pid_file.unlink(missing_ok=True)
             raise
+
+    def _make_core(self, restored: Any) -> Any:
+        return make_core(
+            self.settings, run_id=self.run_id, order_prefix=self.run_id,
+            account=restored.account, risk=restored.risk, figures=restored.figures,
+            strategy=self.strategy_override,
+            external_fills=not self.kind.paper_fills,
+            exposure_game=restored.exposure_game,
+            hold_orders=True,  # paper fills only after the order's intent is on disk
+        )
 
     # -- main ------------------------------------------------------------------------------
 
