@@ -63,14 +63,8 @@ class _WithSections(_Section):
     is still an error."""
 
     model_config = ConfigDict(extra="allow", validate_default=True)
-
-    @model_validator(mode="after")
-    def _sections_only(self) -> _WithSections:
-        for key, value in (self.__pydantic_extra__ or {}).items():
-            if not isinstance(value, dict):
-                raise ValueError(  # noqa: TRY004 - pydantic reports ValueError
-                    f"unknown key {key!r} (a plug-in's own parameters go in a sub-table)")
-        return self
+    # an extra key must be a table: a mistyped scalar key is refused with its name
+    __pydantic_extra__: dict[str, dict[str, Any]] = Field(init=False)
 
     def sections(self) -> dict[str, dict[str, Any]]:
         """Every sub-table by name."""
@@ -471,7 +465,10 @@ def _describe(err: ValidationError) -> str:
     value = first.get("input")
     shown = "" if isinstance(value, dict) else f" = {value!r}"
     more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    return f"invalid config {key}{shown}: {first['msg']}{_allowed(section, sub)}{more}"
+    msg = first["msg"]
+    if first["type"] == "dict_type" and len(loc) == 2:  # an unknown key of a _WithSections
+        msg = "unknown key (a plug-in's own parameters go in a sub-table [section.name])"
+    return f"invalid config {key}{shown}: {msg}{_allowed(section, sub)}{more}"
 
 
 def load_settings(**overrides: Any) -> Settings:
