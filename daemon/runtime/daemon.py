@@ -15,10 +15,14 @@ core: KILLED at once, journaled as far as the journal allows, counted. A dead ta
 stops the daemon (exit 1): it does not run degraded.
 
 Kill triggers, all effective before the next decision: ``rugsd kill`` (control socket,
-else kill file + SIGUSR1), SIGUSR1, the kill file ``run/KILL``, the TUI. The core goes
+else kill file + SIGUSR1), SIGUSR1, the kill file ``run/KILL`` (watched by
+``runtime/killwatch.py``), the TUI. The core goes
 KILLED in memory first; the latch file follows (``runtime/latch.py``: retried while the
 disk is full, and no ``arm`` before it is written). The daemon registers itself
 (``control/registry.py``) so that those commands find it from any directory.
+
+Orders leave through the executors (``runtime/executors.py``); metrics and the
+between-games work are ``runtime/housekeeping.py``.
 
 Venue integrity: every game the core watched is audited against its provably-fair
 commitment by ``rugsd.daemon.audit`` on a worker thread (off the decision loop); the
@@ -45,28 +49,22 @@ from rugsd.daemon.control.metrics import RugsdMetrics, start_metrics_server
 from rugsd.daemon.control.server import ControlServer
 from rugsd.daemon.core.faults import Notice, describe_error, fault_counts
 from rugsd.daemon.core.inputs import (
-    ClockTick,
     Fault,
     FaultCleared,
     FaultKind,
     OperatorAction,
     OperatorInput,
 )
-from rugsd.daemon.events import GameUpdate, Phase
 from rugsd.daemon.feed.client import FeedClient
 from rugsd.daemon.journal import data_paths, open_journal
 from rugsd.daemon.journal.records import (
-    DecisionRecord,
-    FillRecord,
-    KillEvent,
     Mode,
-    OrderRecord,
-    OrderStatus,
-    TickRecord,
 )
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.commit import Committed, commit_records
 from rugsd.daemon.runtime.executors import ExecContext, Executor, executor_kind, feed_auth
+from rugsd.daemon.runtime.housekeeping import observe
+from rugsd.daemon.runtime.killwatch import on_sigusr1, timer, trip_latch
 from rugsd.daemon.runtime.latch import LatchKeeper
 from rugsd.daemon.runtime.notices import NoticeLog
 from rugsd.daemon.runtime.operator import (
@@ -88,16 +86,11 @@ from rugsd.daemon.runtime.startup import (
 from rugsd.daemon.runtime.stopping import settle_before_stop, shutdown
 from rugsd.daemon.runtime.supervise import supervise
 from rugsd.daemon.runtime.venue import Venue, open_venue
-from rugsd.risk import killswitch
 from rugsd.risk.rules import RuleError
-from rugsd.strategy.registry import build_strategy
 
 __all__ = ["Daemon", "DaemonError", "run_daemon"]
 
 log = structlog.get_logger(__name__)
-
-TIMER_MS = 100  # kill-file poll and stale-feed check period
-
 
 class Daemon:
     """One running daemon: the core's approved orders go to its executors.
@@ -149,8 +142,8 @@ class Daemon:
         self.latch = LatchKeeper(self.paths.run_dir)
         self.registry_entry: registry.DaemonEntry | None = None
         self.reload_requested = False
-        self._bundle_checked_game: str | None = None
-        self._reconnects_seen = 0
+        self.bundle_checked_game: str | None = None  # the cooldown already looked after
+        self.reconnects_seen = 0  # feed reconnects already counted in the metrics
         self._faulting = False  # a fault's own records are being journaled
 
     # -- start-up ------------------------------------------------------------------------
@@ -200,11 +193,11 @@ class Daemon:
     async def run(self) -> int:
         """Run until SIGINT/SIGTERM (or ``stop()``); 0 on a clean stop."""
         loop = asyncio.get_running_loop()
-        self.auditor = Auditor(self._step, now_ms, self.metrics, loop)
+        self.auditor = Auditor(self.step, now_ms, self.metrics, loop)
         # before anything else: a SIGUSR1 during start-up is a kill, not the default exit
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, self.stop)
-        loop.add_signal_handler(signal.SIGUSR1, self._on_sigusr1)
+        loop.add_signal_handler(signal.SIGUSR1, lambda: on_sigusr1(self))
         self._restore()
         tasks: list[asyncio.Task] = []
         metrics_server = None
@@ -220,7 +213,7 @@ class Daemon:
                 auth=feed_auth(self.executors),
             )
             ctx = ExecContext(
-                settings=self.settings, step=self._step, account=lambda: self.core.account,
+                settings=self.settings, step=self.step, account=lambda: self.core.account,
                 held=lambda order_id: order_id in self.core.held, venue=self.venue,
                 feed=self.feed, mode=self.mode, live=self.live,
                 data_dir=self.paths.data_dir, strategy=self.core.strategy,
@@ -240,7 +233,7 @@ class Daemon:
                                             "faults": fault_counts(self.core.stats)})
             metrics_server = await start_metrics_server(self.settings.control, self.metrics)
             tasks.append(asyncio.create_task(self.feed.run(self.stop_event), name="feed"))
-            tasks.append(asyncio.create_task(self._timer(), name="timer"))
+            tasks.append(asyncio.create_task(timer(self), name="timer"))
             for ex in self.executors:
                 await ex.feed_started()
             log.info("rugsd running", mode=self.mode, executor=self.executor_kind,
@@ -275,18 +268,18 @@ class Daemon:
         """Every parsed feed event, in arrival order."""
         for ex in self.executors:
             ex.on_feed_event(event)  # e.g. the browser's confirmations of our clicks
-        self._step(event)
+        self.step(event)
 
     def executor(self, name: str) -> Any:
         """The running executor called ``name`` (None when it does not run)."""
         return next((ex for ex in self.executors if ex.name == name), None)
 
-    def _step(self, event: Any) -> None:
+    def step(self, event: Any) -> None:
         """One input through the core, journaled before anything is sent; never raises."""
         started = time.perf_counter_ns()
         try:
             records = self._commit(self.core.step(event))
-            self._observe(event, records, time.perf_counter_ns() - started)
+            observe(self, event, records, time.perf_counter_ns() - started)
         except Exception as err:  # noqa: BLE001 - the shell's own bug: stop first
             log.error("step handling failed", error=describe_error(err),
                       input=type(event).__name__)
@@ -307,7 +300,8 @@ class Daemon:
         """Journal ``out``, then send / release the orders whose intent is on disk;
         returns every record journaled (the releases' fills included)."""
         records = list(out.records)
-        done = commit_records(self.journal, out.records, self._trip_latch)
+        done = commit_records(self.journal, out.records,
+                              lambda record: trip_latch(self, record))
         self.notices.emit_all(out.notices)
         if out.audits and self.auditor is not None:
             self.auditor.submit(out.audits)  # a worker thread; verdicts come back as steps
@@ -347,102 +341,9 @@ class Daemon:
                 log.info("first decision", game_id=decision.game_id, tick=decision.tick,
                          ms_since_start=self.first_decision_ms - self.started_ms)
 
-    def _observe(self, event: Any, records: list[Any], elapsed_ns: int) -> None:
-        """Prometheus counters from one step's records; between-games housekeeping."""
-        m = self.metrics
-        for record in records:
-            if isinstance(record, TickRecord):
-                m.ticks_total.inc()
-            elif isinstance(record, DecisionRecord):
-                m.observe_decision(record.verdict, record.reason, elapsed_ns / 1e9)
-            elif isinstance(record, FillRecord):
-                m.fills_total.labels(kind=record.kind).inc()
-            elif isinstance(record, OrderRecord) and record.status == OrderStatus.SENT.value:
-                m.orders_total.labels(action=record.action).inc()
-        m.set_trading_state(self.core.trading_state.value, self.core.risk.killed)
-        if self.feed is not None:
-            health = self.feed.health_snapshot()
-            m.feed_stale.set(1 if health.stale else 0)
-            new = health.reconnects - self._reconnects_seen
-            if new > 0:
-                m.feed_reconnects_total.inc(new)
-                self._reconnects_seen = health.reconnects
-        if isinstance(event, GameUpdate):
-            self._between_games(event)
-
-    def _between_games(self, event: GameUpdate) -> None:
-        """Cooldown: reconcile with the simulator, pick up a newly promoted bundle, and
-        compact the journal (a bounded slice per event of the settlement, when no
-        decision is due)."""
-        view = self.core.view
-        if view.phase is Phase.COOLDOWN and self.compactor is not None:
-            self.compactor.run(self.settings.journal.compact_budget_ms, now_ms())
-        if view.phase is not Phase.COOLDOWN or self._bundle_checked_game == view.game_id:
-            return
-        self._bundle_checked_game = view.game_id
-        for ex in self.executors:
-            ex.between_games()
-        if self.reload_requested or self._bundle_changed():
-            self._reload_strategy()
-
-    def _bundle_changed(self) -> bool:
-        if self.settings.strategy.name != "onnx":
-            return False
-        from rugsd.strategy.bundle import resolve_current
-
-        try:
-            current = resolve_current(self.settings.strategy.models_dir)
-        except Exception:  # noqa: BLE001 - a broken pointer keeps the loaded bundle
-            return False
-        loaded = getattr(getattr(self.core.strategy, "bundle", None), "path", None)
-        return current is not None and loaded is not None and Path(current) != Path(loaded)
-
-    def _reload_strategy(self) -> str:
-        self.reload_requested = False
-        try:
-            self.core.strategy = build_strategy(self.settings)
-        except Exception as err:  # noqa: BLE001 - keep trading with the loaded strategy
-            log.error("model reload failed; keeping the loaded strategy", error=str(err))
-            return f"reload failed: {err}"
-        log.info("strategy reloaded", strategy=self.core.strategy.name)
-        return "reloaded"
-
-    def _trip_latch(self, record: KillEvent) -> None:
-        self.latch.trip(killswitch.KillLatch(record.ts_ms, record.source, record.reason))
-
     def operator(self, action: OperatorAction, source: str, who: str = "", reason: str = ""):
         """Step an operator command into the core now (it is journaled there)."""
-        self._step(OperatorInput(now_ms(), action, source, who, reason))
-
-    def _on_sigusr1(self) -> None:
-        try:
-            latch = killswitch.read_latch(self.paths.run_dir)
-            self.operator(OperatorAction.KILL, "signal", "SIGUSR1",
-                          latch.describe() if latch else "SIGUSR1")
-        except Exception as err:  # noqa: BLE001 - the core is KILLED before any write
-            log.error("SIGUSR1 kill: a write failed", error=str(err),
-                      killed=self.core.risk.killed)
-
-    def _poll_kill_switch(self, ts: int) -> None:
-        """Timer: persist a pending latch, notice the kill file / a latch / an arm."""
-        run_dir = self.paths.run_dir
-        self.latch.retry()
-        if not self.core.risk.killed:
-            latch = killswitch.kill_file_latch(run_dir, ts) or killswitch.read_latch(run_dir)
-            if latch is not None:
-                self.operator(OperatorAction.KILL, "file", latch.who, latch.describe())
-        elif self.latch.cleared_on_disk():  # `rugsd arm` cleared the latch while we ran
-            self.operator(OperatorAction.ARM, "cli", "rugsd arm", "latch cleared")
-
-    async def _timer(self) -> None:
-        while not self.stop_event.is_set():
-            await asyncio.sleep(TIMER_MS / 1000)
-            ts = now_ms()
-            # I/O failures of the poll are handled inside (the latch keeper retries a latch
-            # the disk cannot take); anything else ends this task, which ``supervise``
-            # turns into KILLED: a daemon whose kill file is not watched must not trade
-            self._poll_kill_switch(ts)
-            self._step(ClockTick(ts))
+        self.step(OperatorInput(now_ms(), action, source, who, reason))
 
     # -- control plane --------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from rugsd.daemon.control.protocol import Command
 from rugsd.daemon.core.inputs import OperatorAction
 from rugsd.daemon.journal.records import OperatorCommand
 from rugsd.daemon.runtime.executors import merged_health
@@ -31,6 +32,10 @@ if TYPE_CHECKING:
     from rugsd.daemon.runtime.shell import Shell
 
 log = structlog.get_logger(__name__)
+
+# commands that become one operator input of the core
+_STEPPED = {Command.PAUSE: OperatorAction.PAUSE, Command.RESUME: OperatorAction.RESUME,
+            Command.FLATTEN: OperatorAction.FLATTEN}
 
 _ARM_REFUSED = {
     ArmVerdict.WRONG_TOKEN: "wrong confirmation code: still KILLED",
@@ -93,28 +98,32 @@ def journal_refusal(d: Shell, command: str, who: str, why: str) -> None:
 
 def handle_command(d: Shell, request: Any) -> dict[str, Any]:
     """One control-plane command; the answer says whether it took and the risk state."""
-    cmd = str(getattr(request, "cmd", ""))
+    raw = str(getattr(request, "cmd", ""))
+    try:
+        cmd = Command(raw)
+    except ValueError:
+        return {"ok": False, "cmd": raw, "detail": f"unknown command {raw!r}"}
     args = dict(getattr(request, "args", None) or {})
     who = str(getattr(request, "who", "") or "control")
     reason = str(args.get("reason", ""))
     detail = ""
     ok = True
-    if cmd == "kill":
+    if cmd is Command.KILL:
         ok, detail = _kill(d, who, reason)
-    elif cmd in ("pause", "resume", "flatten"):
-        d.operator(OperatorAction(cmd), "control", who, reason)
+    elif cmd in _STEPPED:
+        d.operator(_STEPPED[cmd], "control", who, reason)
         if d.core.risk.killed:
             # the kill latch outranks pause/resume/flatten: say so instead of "ok"
             ok, detail = False, "trading is KILLED: clear the latch with `rugsd arm` first"
-    elif cmd == "arm":
+    elif cmd is Command.ARM:
         ok, detail = _arm(d, str(args.get("token", "")), who)
-    elif cmd == "reload-model":
+    elif cmd is Command.RELOAD_MODEL:
         d.reload_requested = True
         detail = "reload scheduled for the next cooldown"
-        _journal(d, cmd, who, "scheduled")
-    elif cmd != "status":
-        return {"ok": False, "cmd": cmd, "detail": f"unknown command {cmd!r}"}
-    return {"ok": ok, "cmd": cmd, "risk": make_snapshot(d)["risk"], "detail": detail}
+        _journal(d, cmd.value, who, "scheduled")
+    elif cmd is not Command.STATUS:
+        return {"ok": False, "cmd": cmd.value, "detail": f"unknown command {raw!r}"}
+    return {"ok": ok, "cmd": cmd.value, "risk": make_snapshot(d)["risk"], "detail": detail}
 
 
 def _journal(d: Shell, command: str, who: str, result: str) -> None:

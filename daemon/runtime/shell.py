@@ -1,7 +1,8 @@
 """The running daemon as its helpers see it: the ``Shell`` protocol.
 
-``operator`` (control-plane answers), ``stopping`` (settle and close) and ``supervise``
-(dead tasks) are plain functions over the running daemon, kept out of ``daemon.py`` so
+``operator`` (control-plane answers), ``stopping`` (settle and close), ``supervise``
+(dead tasks), ``housekeeping`` (metrics, cooldown work) and ``killwatch`` (SIGUSR1, the
+kill file, the timer) are plain functions over the running daemon, kept out of ``daemon.py`` so
 each file has one job. They type it as ``Shell`` — the attributes they read and the few
 methods they call — so none of them imports ``daemon.py`` back (no import cycle:
 tests/packaging/test_packaging_import_cycles.py). ``Daemon`` implements it.
@@ -43,12 +44,18 @@ class Shell(Protocol):
     decisions: DecisionWindow
     snapshot_seq: int
     reload_requested: bool
+    bundle_checked_game: str | None
+    reconnects_seen: int
+    metrics: Any  # control.metrics.RugsdMetrics
+    compactor: Any  # journal compaction between games, or None
     exit_code: int
     pid_file: Path
     registry_entry: Any  # control.registry.DaemonEntry | None
     stop_requested: asyncio.Event
     stop_now: asyncio.Event
     stop_event: asyncio.Event
+
+    def step(self, event: Any) -> None: ...
 
     def operator(self, action: OperatorAction, source: str, who: str = "",
                  reason: str = "") -> None: ...
