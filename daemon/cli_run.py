@@ -8,6 +8,7 @@ import sys
 from rugsd.daemon.config import load_settings
 from rugsd.daemon.logs import configure
 from rugsd.daemon.runtime.build import data_dir_of
+from rugsd.daemon.runtime.executors import EXECUTORS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -18,8 +19,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     mode.add_argument("--live", action="store_true", help="real orders through the browser")
     p.add_argument("--feed", metavar="URL", help="feed URL (default: start/use the simulator)")
     p.add_argument("--data-dir", help="journal, dataset and run dir")
-    p.add_argument("--executor", choices=["paper", "browser"], default="paper",
-                   help="how orders are executed (browser: clicks on the venue page)")
+    p.add_argument("--executor", choices=list(EXECUTORS),
+                   help="how orders are executed, overrides executor.kind (browser: "
+                   "clicks on the venue page)")
     p.add_argument("--strategy", help="override strategy.name")
     p.add_argument("--yes-i-mean-it", action="store_true",
                    help="live mode without the interactive confirmation")
@@ -51,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
     if args.strategy:
         settings.strategy.name = args.strategy
     configure(settings.logging.format, settings.logging.level)
-    executor = "browser" if args.live else args.executor
+    executor = "browser" if args.live else args.executor  # None: executor.kind
     if args.live:
         refused = confirm_live(settings, args)
         if refused is None:  # the page's controls, before any daemon starts

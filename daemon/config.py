@@ -57,6 +57,24 @@ class _Section(BaseModel):
     model_config = ConfigDict(extra="forbid", validate_default=True)
 
 
+class _WithSections(_Section):
+    """A section whose sub-tables ``[<section>.<name>]`` belong to plug-ins (a strategy,
+    a risk rule of your own): kept as dicts for them to validate; any other unknown key
+    is still an error."""
+
+    model_config = ConfigDict(extra="allow", validate_default=True)
+    # an extra key must be a table: a mistyped scalar key is refused with its name
+    __pydantic_extra__: dict[str, dict[str, Any]] = Field(init=False)
+
+    def sections(self) -> dict[str, dict[str, Any]]:
+        """Every sub-table by name."""
+        return {k: dict(v) for k, v in (self.__pydantic_extra__ or {}).items()}
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The sub-table ``name`` ({} when absent)."""
+        return dict((self.__pydantic_extra__ or {}).get(name) or {})
+
+
 class GeneralConfig(_Section):
     """Where the daemon keeps its state."""
 
@@ -105,10 +123,23 @@ class PaperConfig(_Section):
     player_name: str = "rugsd-paper"
 
 
-class StrategyConfig(_Section):
-    """Which strategy decides, and its parameters."""
+class ExecutorConfig(_Section):
+    """Where approved orders go (``rugsd.daemon.runtime.executors.EXECUTORS``)."""
 
-    name: Literal["onnx", "presale_target", "never"] = "onnx"
+    kind: str = "paper"  # paper | browser (``rugsd run --executor`` / ``--live`` override)
+    mirror: bool = True  # paper on the simulator: also send each order to it and reconcile
+
+
+class StrategyConfig(_WithSections):
+    """Which strategy decides, and its parameters.
+
+    ``name`` is a name of the strategy registry (``rugsd.strategy.registry``: the built-in
+    strategies and those of the ``rugsd.strategies`` entry point group); an unknown name
+    fails when the strategy is built, with the known names. A strategy's own parameters
+    go in its section ``[strategy.<name>]`` (a table; any other unknown key is an error).
+    """
+
+    name: str = "onnx"
     # the model registry (``current`` + versions); default $XDG_DATA_HOME/rugsd/models.
     # Without a ``current`` there, the daemon uses the bundle shipped with the package.
     models_dir: AbsPath = Field(default_factory=default_models_dir)
@@ -122,8 +153,27 @@ class StrategyConfig(_Section):
     bet_sol: float = Field(0.01, gt=0, le=1000)
 
 
-class RiskConfig(_Section):
-    """Limits enforced by the risk gate (SOL unless named otherwise)."""
+
+DEFAULT_PROTECTIONS: tuple[str, ...] = (
+    "entry_window",
+    "bet_size",
+    "position_size",
+    "exposure",
+    "balance_reserve",
+    "sidebets_per_game",
+    "loss_limits",
+    "order_rate",
+)
+"""The configured limits the gate runs by default (``rugsd.risk.rules``), in order."""
+
+
+class RiskConfig(_WithSections):
+    """Limits enforced by the risk gate (SOL unless named otherwise).
+
+    ``protections``: the configurable rules the gate runs after the ones that are always
+    on (``rugsd.risk.rules``), in order; a rule of your own is a module path, with its
+    parameters in ``[risk.<name>]``.
+    """
 
     max_bet_sol: float = Field(0.05, gt=0, le=1000)
     max_position_sol: float = Field(0.1, gt=0, le=10_000)
@@ -139,6 +189,7 @@ class RiskConfig(_Section):
     max_execution_errors: int = Field(3, ge=1, le=100)
     # no presale entries with less than this left (they would fill at the live price)
     presale_cutoff_ms: int = Field(300, ge=0, le=10_000)
+    protections: list[str] = list(DEFAULT_PROTECTIONS)
 
     @model_validator(mode="after")
     def _tick_range(self) -> RiskConfig:
@@ -270,6 +321,7 @@ class Settings(BaseSettings):
     feed: FeedConfig = Field(default_factory=FeedConfig)
     sim: SimConfig = Field(default_factory=SimConfig)
     paper: PaperConfig = Field(default_factory=PaperConfig)
+    executor: ExecutorConfig = Field(default_factory=ExecutorConfig)
     strategy: StrategyConfig = Field(default_factory=StrategyConfig)
     risk: RiskConfig = Field(default_factory=RiskConfig)
     plausibility: PlausibilityConfig = Field(default_factory=PlausibilityConfig)
@@ -413,7 +465,10 @@ def _describe(err: ValidationError) -> str:
     value = first.get("input")
     shown = "" if isinstance(value, dict) else f" = {value!r}"
     more = f" (+{len(err.errors()) - 1} more)" if len(err.errors()) > 1 else ""
-    return f"invalid config {key}{shown}: {first['msg']}{_allowed(section, sub)}{more}"
+    msg = first["msg"]
+    if first["type"] == "dict_type" and len(loc) == 2:  # an unknown key of a _WithSections
+        msg = "unknown key (a plug-in's own parameters go in a sub-table [section.name])"
+    return f"invalid config {key}{shown}: {msg}{_allowed(section, sub)}{more}"
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -5,7 +5,8 @@ Called on every intent inside the decision core; it reads only its arguments (ti
 becomes a ``Refusal`` with a ``ReasonCode``.
 
 - ``WAIT`` returns ``None``: nothing to approve or refuse, nothing to journal as an order.
-- Rules run in ``rugsd.risk.limits.RULES`` order; the first refusal wins.
+- Rules run in ``rugsd.risk.rules.rules_for`` order (the required rules, then
+  ``[risk] protections``); the first refusal wins.
 - HALTED by a stale feed lets nothing through (no fresh price to judge by; decisions
   only happen on a fresh tick, which lifts that halt first, so in practice it never
   blocks an exit). HALTED by an operator pause blocks entries but lets exits through: a
@@ -24,8 +25,9 @@ import structlog
 
 from rugsd.daemon.game.accounting import Account
 from rugsd.risk.context import GateContext
-from rugsd.risk.limits import RULES, is_flatten_sell
 from rugsd.risk.reasons import ReasonCode
+from rugsd.risk.rules import rules_for
+from rugsd.risk.rules.common import is_flatten_sell
 from rugsd.risk.states import RiskState
 from rugsd.risk.verdicts import Order, Refusal, make_order_id
 from rugsd.strategy.intents import Action, Intent
@@ -43,7 +45,7 @@ def check(intent: Intent, ctx: GateContext) -> Order | Refusal | None:
     if intent.action is Action.WAIT:
         return None
     try:
-        for rule in RULES:
+        for rule in rules_for(ctx.limits.protections):
             refusal = rule(intent, ctx)
             if refusal is not None:
                 return refusal

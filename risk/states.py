@@ -44,7 +44,7 @@ from typing import TYPE_CHECKING
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.risk.context import RiskLimits, SessionFigures
+    from rugsd.risk.values import RiskLimits, SessionFigures
 
 
 class TradingState(StrEnum):
@@ -149,7 +149,7 @@ class RiskState:
     # --- operator ----------------------------------------------------------------------
     def pause(self, ts_ms: int, detail: str = "") -> Transition:
         """Operator pause: HALTED until ``resume`` (fresh ticks do not lift it). A pause
-        blocks entries only: the gate lets exits through (``rugsd.risk.limits``)."""
+        blocks entries only: the gate lets exits through (``rugsd.risk.rules``)."""
         new = replace(self, operator_paused=True)
         return self._to(new, ReasonCode.OPERATOR_PAUSE, ts_ms, detail)
 

@@ -8,6 +8,7 @@ from rugsd.daemon.config import StrategyConfig
 from rugsd.daemon.events import Phase
 from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, Account, sol_to_lamports
 from rugsd.daemon.state.view import GameView
+from rugsd.strategy.actions import ActionTable, mask_values
 from rugsd.strategy.base import Decision
 from rugsd.strategy.features import FEATURE_INDEX
 from rugsd.strategy.intents import WAIT, Action, Intent
@@ -98,3 +99,24 @@ class PresaleTargetStrategy:
             return _WAIT
         self._sell_game, self._sell_tick = view.game_id, view.tick
         return decision
+
+
+class RandomStrategy:
+    """Uniformly random valid action at every decision (seeded, deterministic)."""
+
+    name = "random"
+
+    def __init__(self, cfg: StrategyConfig, seed: int = 0, allow_sidebet: bool = True) -> None:
+        """Sizes from ``cfg``; ``allow_sidebet=False`` never picks SIDEBET."""
+        self.table = ActionTable.from_config(cfg, source="random")
+        self.rng = np.random.default_rng(seed)
+        self.allow_sidebet = allow_sidebet
+
+    def decide(self, view: GameView, account: Account,
+               features: np.ndarray | None = None) -> Decision:
+        """A random valid action."""
+        valid = mask_values(view, account, self.table)
+        if not self.allow_sidebet:
+            valid[-1] = False
+        choices = [i for i, v in enumerate(valid) if v]
+        return Decision(self.table.intents[int(self.rng.choice(choices))])

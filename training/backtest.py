@@ -19,19 +19,17 @@ from collections import Counter
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 
-import numpy as np
-
 from rugsd.daemon.audit.fairness import committed_hold_cost
-from rugsd.daemon.config import Settings, StrategyConfig
+from rugsd.daemon.config import Settings
 from rugsd.daemon.game import accounting
 from rugsd.daemon.game.rules import RUG_PROB, SIDEBET_PAYOUT, SIDEBET_WINDOW
 from rugsd.daemon.journal.games import GameFacts
 from rugsd.daemon.journal.records import DecisionRecord, FillRecord, PositionSnapshot, TickRecord
 from rugsd.daemon.runtime.build import make_core
 from rugsd.daemon.runtime.replay import Played, play
-from rugsd.daemon.state.view import GameView
-from rugsd.strategy.actions import ACTION_NAMES, ActionTable, mask_values
-from rugsd.strategy.base import Decision, Strategy
+from rugsd.strategy.actions import ACTION_NAMES, ActionTable
+from rugsd.strategy.base import Strategy
+from rugsd.strategy.rules import RandomStrategy  # noqa: F401 - re-exported
 from rugsd.training.episodes import GameSpec, seed_core, session_events
 
 HOLD_COST = committed_hold_cost()
@@ -39,27 +37,6 @@ HOLD_COST = committed_hold_cost()
 figure the house-edge meter holds the venue to (``rugsd.daemon.audit.fairness``)."""
 SIDEBET_EV = SIDEBET_PAYOUT * (1 - (1 - RUG_PROB) ** SIDEBET_WINDOW) - 1
 """Expected P&L per unit of sidebet stake (≈ -0.091)."""
-
-
-class RandomStrategy:
-    """Uniformly random valid action at every decision (seeded, deterministic)."""
-
-    name = "random"
-
-    def __init__(self, cfg: StrategyConfig, seed: int = 0, allow_sidebet: bool = True) -> None:
-        """Sizes from ``cfg``; ``allow_sidebet=False`` never picks SIDEBET."""
-        self.table = ActionTable.from_config(cfg, source="random")
-        self.rng = np.random.default_rng(seed)
-        self.allow_sidebet = allow_sidebet
-
-    def decide(self, view: GameView, account: accounting.Account,
-               features: np.ndarray | None = None) -> Decision:
-        """A random valid action."""
-        valid = mask_values(view, account, self.table)
-        if not self.allow_sidebet:
-            valid[-1] = False
-        choices = [i for i, v in enumerate(valid) if v]
-        return Decision(self.table.intents[int(self.rng.choice(choices))])
 
 
 @dataclass(slots=True)

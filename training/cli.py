@@ -195,9 +195,12 @@ def run_models(args: argparse.Namespace) -> int:
         return _fail("models", str(err), 2)
 
 
-EVAL_NAMES = {"bundle": "onnx", "never": "never", "random": "random",
-              "rule": "presale_target"}
-"""Evaluation row → the strategy name ``rugsd replay --strategy`` uses (its run id)."""
+def eval_names() -> dict[str, str]:
+    """Evaluation row → the strategy name ``rugsd replay --strategy`` uses (its run id):
+    the bundle, then every baseline of the strategy registry."""
+    from rugsd.strategy.registry import baselines
+
+    return {"bundle": "onnx"} | {spec.baseline: spec.name for spec in baselines()}
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
@@ -212,8 +215,7 @@ def run_evaluate(args: argparse.Namespace) -> int:
     )
     from rugsd.strategy.bundle import BundleError, load_bundle
     from rugsd.strategy.onnx_strategy import OnnxStrategy
-    from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
-    from rugsd.training.backtest import RandomStrategy
+    from rugsd.strategy.registry import StrategyError, baselines, build_named
     from rugsd.training.evaluate import (
         analytic_row,
         evaluate_strategies,
@@ -237,13 +239,14 @@ def run_evaluate(args: argparse.Namespace) -> int:
     def events():
         return recorded_events(sources_of(args.paths))
 
-    strategies = {
-        "bundle": OnnxStrategy(bundle, scfg),
-        "never": NeverStrategy(),
-        "random": RandomStrategy(scfg, seed=args.seed),
-        "rule": PresaleTargetStrategy(scfg),
-    }
-    run_ids = {n: replay_run_id(args.paths, EVAL_NAMES[n]) for n in strategies}
+    try:  # the bundle, then every baseline of the strategy registry
+        strategies = {"bundle": OnnxStrategy(bundle, scfg)} | {
+            spec.baseline: build_named(spec.name, settings, seed=args.seed)
+            for spec in baselines()}
+    except StrategyError as err:
+        return _fail("evaluate", str(err), 2)
+    names = eval_names()
+    run_ids = {n: replay_run_id(args.paths, names[n]) for n in strategies}
     rows, sessions = evaluate_strategies(strategies, events, settings, run_ids=run_ids,
                                          seed=args.seed, starting_balance_sol=args.balance)
     if rows["bundle"]["games"] == 0:

@@ -42,9 +42,9 @@ from rugsd.strategy.bundle import (
     save_bundle,
 )
 from rugsd.strategy.onnx_strategy import OnnxStrategy
-from rugsd.strategy.rules import NeverStrategy, PresaleTargetStrategy
+from rugsd.strategy.registry import baselines as registry_baselines
+from rugsd.strategy.registry import build_named
 from rugsd.training import registry
-from rugsd.training.backtest import RandomStrategy
 from rugsd.training.dataset import LoadStats, build_dataset, real_games
 from rugsd.training.evaluate import format_table, leakage_checks
 from rugsd.training.promotion import RULE
@@ -328,10 +328,9 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     ph.start("evaluation", 1)
     verdict = judge(
         candidates={n: (lambda b=b: OnnxStrategy(b, scfg)) for n, b in bundles.items()},
-        baselines={"never": NeverStrategy,
-                   "random": lambda: RandomStrategy(scfg, seed=cfg.seed,
-                                                    allow_sidebet=side.usable),
-                   "rule": lambda: PresaleTargetStrategy(scfg)},
+        baselines={spec.baseline: (lambda name=spec.name: build_named(
+                       name, settings, seed=cfg.seed, allow_sidebet=side.usable))
+                   for spec in registry_baselines()},
         current=current, validation=ds.validation, heldout_real=gate_games,
         heldout_sim=sim_heldout if not sim_only else [], settings=settings, leakage=leak,
         reward_trend_up=trend["up"], seed=cfg.seed,

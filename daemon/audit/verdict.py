@@ -24,7 +24,7 @@ from rugsd.daemon.journal.records import AuditRecord
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.core.state import CoreState, StepOutput
 
 
 class OnMismatch(StrEnum):
@@ -101,7 +101,7 @@ def audit_record(run_id: str, ts_ms: int, a: GameAudit) -> AuditRecord:
     )
 
 
-def on_audit_verdict(core: DecisionCore, verdict: AuditVerdict, out: StepOutput) -> None:
+def on_audit_verdict(core: CoreState, verdict: AuditVerdict, out: StepOutput) -> None:
     """Apply one finished audit to the core (see the module docstring)."""
     audit = verdict.audit
     ts = verdict.ts_ms

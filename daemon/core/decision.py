@@ -19,7 +19,7 @@ the risk gate and records the decision.
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -46,9 +46,10 @@ from rugsd.daemon.core.inputs import (
 from rugsd.daemon.core.orphan import OrphanReport, check_orphan
 from rugsd.daemon.core.paper import PaperVenue
 from rugsd.daemon.core.settle import order_outcome, settle
+from rugsd.daemon.core.state import StepOutput
 from rugsd.daemon.events import GameUpdate, Phase
 from rugsd.daemon.game import accounting
-from rugsd.daemon.game.accounting import Account, Fill, FillKind
+from rugsd.daemon.game.accounting import Account, Fill, FillKind, Sidebet
 from rugsd.daemon.game.matching import PendingOrder
 from rugsd.daemon.game.rules import TICK_MS
 from rugsd.daemon.journal.records import (
@@ -114,18 +115,6 @@ class CoreSettings:
     plausibility: PriceLimits = DEFAULT_LIMITS
 
 
-@dataclass(slots=True)
-class StepOutput:
-    """What one step asks the shell to do: send ``orders`` (journal them first), journal
-    ``records``, log ``notices`` (one line each; the core itself never logs), run the
-    ``audits`` off the hot path and step their ``AuditVerdict``s back in."""
-
-    orders: list[Order] = field(default_factory=list)
-    records: list = field(default_factory=list)
-    notices: list[Notice] = field(default_factory=list)
-    audits: list = field(default_factory=list)
-
-
 @dataclass(frozen=True, slots=True)
 class LastDecision:
     """The latest decision, for snapshots and the TUI. ``outputs`` are the models'
@@ -174,6 +163,9 @@ class DecisionCore:
         # exposure of an ended game waiting for its outcome (see ``core/orphan.py``)
         self.orphan_wait: str | None = None
         self.orphan_report: OrphanReport | None = None
+        # the last sidebet settled (expired, won, or dropped by the venue): an executor's
+        # account snapshot still showing it predates the settlement (``handlers.py``)
+        self.settled_sidebet: Sidebet | None = None
         self.decision_seq = 0
         self.last_outputs: ModelOutputs | None = None
         self.last_decision: LastDecision | None = None
@@ -414,6 +406,8 @@ class DecisionCore:
         tick: int | None = None,
         price: float | None = None,
     ) -> None:
+        if account.sidebet is None and self.account.sidebet is not None:
+            self.settled_sidebet = self.account.sidebet
         self.account = account
         view = self.machine.view
         out.records.append(

@@ -19,15 +19,18 @@ core — they change the risk state, close orders and append journal records and
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rugsd.daemon.core.inputs import Fault, FaultCleared, FaultKind
+from rugsd.daemon.core.state import Notice
 from rugsd.daemon.journal.records import OrderStatus, RiskEvent
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.core.state import CoreState, StepOutput
+
+__all__ = ["Notice", "describe_error", "fault_counts", "on_fault", "on_fault_cleared",
+           "on_step_error"]
 
 _FAULT_REASON = {
     FaultKind.JOURNAL_WRITE: ReasonCode.JOURNAL_WRITE_FAILED,
@@ -35,16 +38,6 @@ _FAULT_REASON = {
     FaultKind.SHELL_ERROR: ReasonCode.STEP_ERROR,
 }
 DETAIL_CHARS = 300
-
-
-@dataclass(frozen=True, slots=True)
-class Notice:
-    """One line for the shell to log (the core never logs): what, why, detail."""
-
-    kind: str  # implausible | strategy_error | step_error | fault | fault_cleared | orphan
-    reason: str
-    detail: str = ""
-    level: str = "warning"  # warning | error
 
 
 def fault_counts(stats: Mapping[str, int]) -> dict[str, int]:
@@ -64,7 +57,7 @@ def describe_error(err: BaseException) -> str:
     return text[:DETAIL_CHARS]
 
 
-def on_step_error(core: DecisionCore, event: object, err: Exception, out: StepOutput) -> None:
+def on_step_error(core: CoreState, event: object, err: Exception, out: StepOutput) -> None:
     """An exception escaped a step: keep its records, go KILLED, count it."""
     ts = getattr(event, "ts_ms", None)
     ts = ts if isinstance(ts, int) else core.view.ts_ms
@@ -73,7 +66,7 @@ def on_step_error(core: DecisionCore, event: object, err: Exception, out: StepOu
     _kill(core, ts, ReasonCode.STEP_ERROR, detail, "fault_step_error", out)
 
 
-def on_fault(core: DecisionCore, fault: Fault, out: StepOutput) -> None:
+def on_fault(core: CoreState, fault: Fault, out: StepOutput) -> None:
     """A fault the shell reports: KILLED first, then close what cannot go on."""
     reason = _FAULT_REASON[fault.kind]
     detail = fault.detail[:DETAIL_CHARS]
@@ -96,7 +89,7 @@ def on_fault(core: DecisionCore, fault: Fault, out: StepOutput) -> None:
                                  f"dropped: {reason.value}", fault.ts_ms, out)
 
 
-def on_fault_cleared(core: DecisionCore, cleared: FaultCleared, out: StepOutput) -> None:
+def on_fault_cleared(core: CoreState, cleared: FaultCleared, out: StepOutput) -> None:
     """The journal writes again: orders may be made again (KILLED stays until ``arm``)."""
     if cleared.kind is not FaultKind.JOURNAL_WRITE or not core.journal_down:
         return
@@ -109,7 +102,7 @@ def on_fault_cleared(core: DecisionCore, cleared: FaultCleared, out: StepOutput)
     out.notices.append(Notice("fault_cleared", ReasonCode.JOURNAL_RECOVERED.value, detail))
 
 
-def _kill(core: DecisionCore, ts_ms: int, reason: ReasonCode, detail: str, counter: str,
+def _kill(core: CoreState, ts_ms: int, reason: ReasonCode, detail: str, counter: str,
           out: StepOutput) -> None:
     """KILLED with ``reason``; counted. Already killed: the first fault of this kind is
     still journaled (a fault repeating every tick is counted, not journaled each time)."""

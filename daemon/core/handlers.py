@@ -10,15 +10,17 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from rugsd.daemon.core.inputs import ExecReport, ExecStatus, OperatorAction, OperatorInput
+from rugsd.daemon.core.state import Notice
 from rugsd.daemon.game import accounting
+from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.journal.records import OperatorCommand, OrderStatus
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.core.state import CoreState, StepOutput
 
 
-def on_operator(core: DecisionCore, cmd: OperatorInput, out: StepOutput) -> None:
+def on_operator(core: CoreState, cmd: OperatorInput, out: StepOutput) -> None:
     """Operator commands: kill, pause, resume, flatten, arm (journaled with who/when)."""
     ts = cmd.ts_ms
     detail = f"{cmd.who or cmd.source} {cmd.reason}".strip()
@@ -49,7 +51,7 @@ def on_operator(core: DecisionCore, cmd: OperatorInput, out: StepOutput) -> None
     )
 
 
-def on_exec_report(core: DecisionCore, rep: ExecReport, out: StepOutput) -> None:
+def on_exec_report(core: CoreState, rep: ExecReport, out: StepOutput) -> None:
     """An external executor's report: close the order, apply fills, trust the venue."""
     order = core.open_orders.get(rep.order_id)
     game_id = order.game_id if order else (core.view.game_id or "")
@@ -69,7 +71,14 @@ def on_exec_report(core: DecisionCore, rep: ExecReport, out: StepOutput) -> None
             ),
             out,
         )
-    if rep.account is not None:
+    stale = rep.account is not None and _predates_settlement(core, rep.account)
+    if stale:
+        core.stats["exec_report_stale_account"] += 1
+        out.notices.append(Notice(
+            "stale_venue_account", "exec_report_stale_account",
+            f"order {rep.order_id}: the venue's account still shows the sidebet settled "
+            "since; the report's fills are applied to ours instead"))
+    if rep.account is not None and not stale:
         core.set_account(rep.account, rep.ts_ms, out)
     elif rep.fills:
         # no venue account with the report: apply the fills ourselves (same arithmetic);
@@ -78,3 +87,11 @@ def on_exec_report(core: DecisionCore, rep: ExecReport, out: StepOutput) -> None
         for fill in rep.fills:
             account = accounting.apply_fill(account, fill)
         core.set_account(account, rep.ts_ms, out)
+
+
+def _predates_settlement(core: CoreState, venue: Account) -> bool:
+    """The venue's snapshot was taken before the core settled a sidebet it still shows
+    (the report was in flight while the window passed or the game rugged): taking it
+    would reopen a settled sidebet and undo its payout."""
+    return (venue.sidebet is not None and core.account.sidebet is None
+            and venue.sidebet == core.settled_sidebet)

@@ -32,7 +32,7 @@ from rugsd.daemon.journal.records import RiskEvent
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.core.state import CoreState, StepOutput
     from rugsd.daemon.state.view import GameView
 
 UNKNOWN_RUG_TICK = 1 << 30  # a sidebet of an unknown game counts as lost
@@ -49,11 +49,11 @@ class OrphanReport:
     realised: int = 0  # lamports realised by the settlement
 
 
-def _exposed(core: DecisionCore) -> bool:
+def _exposed(core: CoreState) -> bool:
     return bool(core.account.qty) or core.account.sidebet is not None
 
 
-def check_orphan(core: DecisionCore, ev: GameUpdate, view: GameView, out: StepOutput) -> bool:
+def check_orphan(core: CoreState, ev: GameUpdate, view: GameView, out: StepOutput) -> bool:
     """Settle exposure of an ended game when its outcome is known; True while waiting."""
     game = core.exposure_game
     if game is None or view.game_id is None or view.game_id == game or not _exposed(core):
@@ -79,7 +79,7 @@ def check_orphan(core: DecisionCore, ev: GameUpdate, view: GameView, out: StepOu
     return True
 
 
-def _settle(core: DecisionCore, game_id: str, rug_tick: int, rug_price: float, how: str,
+def _settle(core: CoreState, game_id: str, rug_tick: int, rug_price: float, how: str,
             ts_ms: int, out: StepOutput) -> None:
     before = core.account
     account, fills = accounting.settle_rug(before, rug_tick, rug_price)
@@ -100,7 +100,7 @@ def _settle(core: DecisionCore, game_id: str, rug_tick: int, rug_price: float, h
     _journal(core, ReasonCode.ORPHAN_SETTLED, ts_ms, detail, out)
 
 
-def _journal(core: DecisionCore, reason: ReasonCode, ts_ms: int, detail: str,
+def _journal(core: CoreState, reason: ReasonCode, ts_ms: int, detail: str,
              out: StepOutput) -> None:
     state = core.risk.trading_state.value
     out.records.append(RiskEvent(core.cfg.run_id, ts_ms, state, state, reason.value, detail))

@@ -15,12 +15,12 @@ from rugsd.daemon.game.matching import MatchReject, Outcome, PendingOrder
 from rugsd.daemon.journal.records import OrderStatus
 
 if TYPE_CHECKING:
-    from rugsd.daemon.core.decision import DecisionCore, StepOutput
+    from rugsd.daemon.core.state import CoreState, StepOutput
     from rugsd.daemon.state.view import GameView
 
 
 def settle(
-    core: DecisionCore,
+    core: CoreState,
     view: GameView,
     tick: int,
     price: float,
@@ -54,7 +54,7 @@ def settle(
 
 
 def order_outcome(
-    core: DecisionCore,
+    core: CoreState,
     pending: PendingOrder,
     outcome: Outcome,
     game_id: str,

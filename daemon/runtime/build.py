@@ -13,6 +13,7 @@ from rugsd.daemon.game.accounting import Account, open_account, sol_to_lamports
 from rugsd.daemon.journal.records import RunStarted
 from rugsd.daemon.state.plausibility import PriceLimits
 from rugsd.risk.context import RiskLimits, SessionFigures
+from rugsd.risk.rules import rules_for
 from rugsd.risk.states import RiskState
 from rugsd.strategy.base import Strategy
 from rugsd.strategy.features import schema_hash
@@ -56,9 +57,11 @@ def make_core(
     reported by an executor (browser). ``hold_orders``: paper orders wait for the shell's
     ``ReleaseOrder`` (the daemon releases each once its intent is journaled)."""
     strategy = strategy if strategy is not None else build_strategy(settings)
+    limits = RiskLimits.from_config(settings.risk)
+    rules_for(limits.protections)  # an unknown rule fails here (RuleError), not at an order
     cfg = CoreSettings(
         run_id=run_id,
-        limits=RiskLimits.from_config(settings.risk),
+        limits=limits,
         order_prefix=order_prefix,
         paper_latency_ms=None if external_fills else settings.paper.latency_ms,
         stale_after_ms=int(settings.feed.stale_after_s * 1000),

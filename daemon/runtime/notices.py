@@ -13,7 +13,7 @@ from collections.abc import Callable, Iterable
 
 import structlog
 
-from rugsd.daemon.core.faults import Notice
+from rugsd.daemon.core.state import Notice
 
 log = structlog.get_logger(__name__)
 
@@ -24,6 +24,7 @@ _EVENTS = {
     "fault": "fault: trading KILLED",
     "fault_cleared": "fault cleared (trading stays KILLED until `rugsd arm`)",
     "orphan": "position of an ended game",
+    "stale_venue_account": "venue account older than our settlement: not taken",
 }
 
 

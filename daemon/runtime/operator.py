@@ -19,17 +19,23 @@ from typing import TYPE_CHECKING, Any
 
 import structlog
 
+from rugsd.daemon.control.protocol import Command
 from rugsd.daemon.core.inputs import OperatorAction
 from rugsd.daemon.journal.records import OperatorCommand
+from rugsd.daemon.runtime.executors import merged_health
 from rugsd.daemon.runtime.latch import ArmVerdict
 from rugsd.daemon.runtime.snapshot import build_snapshot
 from rugsd.daemon.runtime.startup import now_ms
 from rugsd.risk import killswitch
 
 if TYPE_CHECKING:
-    from rugsd.daemon.runtime.daemon import Daemon
+    from rugsd.daemon.runtime.shell import Shell
 
 log = structlog.get_logger(__name__)
+
+# commands that become one operator input of the core
+_STEPPED = {Command.PAUSE: OperatorAction.PAUSE, Command.RESUME: OperatorAction.RESUME,
+            Command.FLATTEN: OperatorAction.FLATTEN}
 
 _ARM_REFUSED = {
     ArmVerdict.WRONG_TOKEN: "wrong confirmation code: still KILLED",
@@ -37,7 +43,7 @@ _ARM_REFUSED = {
 }
 
 
-def rejections(d: Daemon) -> dict[str, int]:
+def rejections(d: Shell) -> dict[str, int]:
     """Every rejected feed input by reason — undecodable frames, parser rejections and
     implausible values: what ``status`` shows and ``rugsd_feed_rejected_total`` counts."""
     out = d.feed.rejected_by_reason() if d.feed is not None else {}
@@ -47,12 +53,11 @@ def rejections(d: Daemon) -> dict[str, int]:
     return out
 
 
-def make_snapshot(d: Daemon) -> dict[str, Any]:
+def make_snapshot(d: Shell) -> dict[str, Any]:
     """The control-plane snapshot (docs/control-protocol.md)."""
     d.snapshot_seq += 1
     core = d.core
     health = d.feed.health_snapshot() if d.feed is not None else None
-    mirror = d.mirror.stats if d.mirror is not None else None
     bundle = getattr(getattr(core.strategy, "bundle", None), "manifest", None)
     rejected = rejections(d)
     snap = build_snapshot(
@@ -74,12 +79,7 @@ def make_snapshot(d: Daemon) -> dict[str, Any]:
         },
         execution={
             "executor": d.executor_kind, "pending_orders": len(core.open_orders),
-            "errors": core.stats["exec_errors"],
-            "last_error": d.bridge.last_error if d.bridge else None,
-            "mirror": None if mirror is None else {
-                "sent": mirror.sent, "reconciled": mirror.reconciled,
-                "mismatches": mirror.mismatches, "late": mirror.late,
-            },
+            "errors": core.stats["exec_errors"], **merged_health(d.executors),
         },
         decisions=d.decisions,
         kill_latched=killswitch.latch_present(d.paths.run_dir),
@@ -91,45 +91,49 @@ def make_snapshot(d: Daemon) -> dict[str, Any]:
     return snap
 
 
-def journal_refusal(d: Daemon, command: str, who: str, why: str) -> None:
+def journal_refusal(d: Shell, command: str, who: str, why: str) -> None:
     """Journal a command that never reached the core (never raises: it is a refusal)."""
     _journal(d, command, who, f"refused: {why}")
 
 
-def handle_command(d: Daemon, request: Any) -> dict[str, Any]:
+def handle_command(d: Shell, request: Any) -> dict[str, Any]:
     """One control-plane command; the answer says whether it took and the risk state."""
-    cmd = str(getattr(request, "cmd", ""))
+    raw = str(getattr(request, "cmd", ""))
+    try:
+        cmd = Command(raw)
+    except ValueError:
+        return {"ok": False, "cmd": raw, "detail": f"unknown command {raw!r}"}
     args = dict(getattr(request, "args", None) or {})
     who = str(getattr(request, "who", "") or "control")
     reason = str(args.get("reason", ""))
     detail = ""
     ok = True
-    if cmd == "kill":
+    if cmd is Command.KILL:
         ok, detail = _kill(d, who, reason)
-    elif cmd in ("pause", "resume", "flatten"):
-        d.operator(OperatorAction(cmd), "control", who, reason)
+    elif cmd in _STEPPED:
+        d.operator(_STEPPED[cmd], "control", who, reason)
         if d.core.risk.killed:
             # the kill latch outranks pause/resume/flatten: say so instead of "ok"
             ok, detail = False, "trading is KILLED: clear the latch with `rugsd arm` first"
-    elif cmd == "arm":
+    elif cmd is Command.ARM:
         ok, detail = _arm(d, str(args.get("token", "")), who)
-    elif cmd == "reload-model":
+    elif cmd is Command.RELOAD_MODEL:
         d.reload_requested = True
         detail = "reload scheduled for the next cooldown"
-        _journal(d, cmd, who, "scheduled")
-    elif cmd != "status":
-        return {"ok": False, "cmd": cmd, "detail": f"unknown command {cmd!r}"}
-    return {"ok": ok, "cmd": cmd, "risk": make_snapshot(d)["risk"], "detail": detail}
+        _journal(d, cmd.value, who, "scheduled")
+    elif cmd is not Command.STATUS:
+        return {"ok": False, "cmd": cmd.value, "detail": f"unknown command {raw!r}"}
+    return {"ok": ok, "cmd": cmd.value, "risk": make_snapshot(d)["risk"], "detail": detail}
 
 
-def _journal(d: Daemon, command: str, who: str, result: str) -> None:
+def _journal(d: Shell, command: str, who: str, result: str) -> None:
     try:
         d.journal.write(OperatorCommand(d.run_id, now_ms(), command, who, result))
     except Exception as err:  # noqa: BLE001 - e.g. disk full: the answer still goes out
         log.error("operator command not journaled", command=command, who=who, error=str(err))
 
 
-def _kill(d: Daemon, who: str, reason: str) -> tuple[bool, str]:
+def _kill(d: Shell, who: str, reason: str) -> tuple[bool, str]:
     """The core goes KILLED first; what could not be written is said, not raised."""
     problems = []
     try:
@@ -145,7 +149,7 @@ def _kill(d: Daemon, who: str, reason: str) -> tuple[bool, str]:
     return d.core.risk.killed, "; ".join(["KILLED", *problems])
 
 
-def _arm(d: Daemon, token: str, who: str) -> tuple[bool, str]:
+def _arm(d: Shell, token: str, who: str) -> tuple[bool, str]:
     """Leave KILLED only with the right code, and only once the latch is on disk."""
     killed = d.core.risk.killed
     verdict = d.latch.check_arm(token, killed)

@@ -11,7 +11,7 @@ On SIGINT/SIGTERM the daemon calls ``settle_before_stop`` while the feed still r
   ``stopped_with_position``; the next start settles it by that game's outcome and says
   how (``rugsd.daemon.core.orphan``).
 
-``shutdown`` then closes the parts in order — feed, tasks, mirror, browser, control,
+``shutdown`` then closes the parts in order — feed, tasks, the executors, control,
 metrics, venue — each failure logged without stopping the rest, so the journal is
 always closed (flushed, checkpointed) and the pid file removed.
 """
@@ -33,7 +33,7 @@ from rugsd.daemon.runtime.startup import now_ms
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
-    from rugsd.daemon.runtime.daemon import Daemon
+    from rugsd.daemon.runtime.shell import Shell
 
 log = structlog.get_logger(__name__)
 
@@ -57,13 +57,13 @@ def describe_exposure(acct: Account, game_id: str | None) -> str:
     return f"{' and '.join(parts)} in game {game_id or '?'}"
 
 
-def wants_flatten(d: Daemon) -> bool:
+def wants_flatten(d: Shell) -> bool:
     """``shutdown.flatten_on_stop``, or by default: paper yes, live no."""
     configured = d.settings.shutdown.flatten_on_stop
     return configured if configured is not None else d.mode == Mode.PAPER.value
 
 
-async def settle_before_stop(d: Daemon) -> None:
+async def settle_before_stop(d: Shell) -> None:
     """Sell an open position before stopping (when configured), else journal it."""
     core = d.core
     if not exposed(core.account):
@@ -86,7 +86,7 @@ async def settle_before_stop(d: Daemon) -> None:
         _journal_open(d)
 
 
-def _journal_open(d: Daemon) -> None:
+def _journal_open(d: Shell) -> None:
     core = d.core
     what = describe_exposure(core.account, core.exposure_game or core.view.game_id)
     detail = (f"stopped with an open {what}; the next start settles it by that game's "
@@ -101,7 +101,7 @@ def _journal_open(d: Daemon) -> None:
         log.error("could not journal the open position", error=str(err))
 
 
-async def shutdown(d: Daemon, tasks: list[asyncio.Task], metrics_server: Any) -> None:
+async def shutdown(d: Shell, tasks: list[asyncio.Task], metrics_server: Any) -> None:
     """Close everything in order; a part that fails to close never keeps the journal open."""
     d.stop_event.set()
     if d.auditor is not None:
@@ -111,9 +111,9 @@ async def shutdown(d: Daemon, tasks: list[asyncio.Task], metrics_server: Any) ->
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    closers = [("mirror", d.mirror), ("browser", d.bridge),
-               ("control", d.control), ("metrics", metrics_server),
-               ("venue", d.venue)]
+    for ex in d.executors:
+        await quietly(ex.name, ex.close())
+    closers = [("control", d.control), ("metrics", metrics_server), ("venue", d.venue)]
     for name, part in closers:
         if part is not None:
             closer = part.stop if name in ("control", "metrics") else part.close

@@ -19,12 +19,12 @@ from rugsd.daemon.core.faults import describe_error
 from rugsd.daemon.core.inputs import FaultKind
 
 if TYPE_CHECKING:
-    from rugsd.daemon.runtime.daemon import Daemon
+    from rugsd.daemon.runtime.shell import Shell
 
 log = structlog.get_logger(__name__)
 
 
-async def supervise(d: Daemon, tasks: list[asyncio.Task]) -> None:
+async def supervise(d: Shell, tasks: list[asyncio.Task]) -> None:
     """Wait for a stop request; a supervised task that ends first is a fault."""
     watched = {task.get_name(): task for task in tasks}
     # the control server's snapshot loop (read, not owned: the server restarts it)
@@ -44,7 +44,7 @@ async def supervise(d: Daemon, tasks: list[asyncio.Task]) -> None:
         stopper.cancel()
 
 
-def task_died(d: Daemon, name: str, task: asyncio.Task) -> None:
+def task_died(d: Shell, name: str, task: asyncio.Task) -> None:
     """A supervised task ended: KILLED (journaled, latched), then stop with exit code 1."""
     if task.cancelled():
         why = "cancelled"

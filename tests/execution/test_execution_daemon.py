@@ -133,6 +133,11 @@ def sim_of(daemon: Daemon) -> Any:
     return daemon.venue.sim
 
 
+def browser_of(daemon: Daemon) -> Any:
+    """The daemon's Playwright executor (its page, counts, state)."""
+    return daemon.executor("browser").playwright
+
+
 def runway(daemon: Daemon, ticks: int) -> Callable[[GameView], bool]:
     """``allow``: this presale's game lasts at least ``ticks`` ticks (the seed decides)."""
 
@@ -172,7 +177,7 @@ async def browser_daemon(
     try:
         await until(lambda: daemon.control is not None and daemon.core.stats["ticks"] > 0,
                     START_TIMEOUT_S, "the daemon to run", task)
-        assert daemon.browser is not None and daemon.browser.state is ExecutorState.READY
+        assert browser_of(daemon) is not None and browser_of(daemon).state is ExecutorState.READY
         yield daemon, task
     finally:
         daemon.stop()
@@ -214,7 +219,7 @@ def quiet(daemon: Daemon, strategy: ScriptedStrategy) -> bool:
     """Script done, flat, no sidebet, nothing in flight: the ledger cannot move."""
     a = daemon.core.account
     return (strategy.finished and a.qty == 0 and a.sidebet is None
-            and not daemon.core.open_orders and not daemon.bridge.in_flight)
+            and not daemon.core.open_orders and not daemon.executor("browser").in_flight)
 
 
 # -------------------------------------------------------------------------------- tests
@@ -227,19 +232,19 @@ async def test_daemon_buys_sells_and_sidebets_by_clicks_and_matches_the_ledger(
     strategy = ScriptedStrategy(allow=lambda v: False)
     seen: list[TradeEvent | SidebetEvent] = []
     async with browser_daemon(make_settings(free_port), data_dir, strategy) as (daemon, task):
-        assert daemon.browser.player_id == f"sim:{PLAYER}"
+        assert browser_of(daemon).player_id == f"sim:{PLAYER}"
         feed = DaemonFeed(lambda ev: seen.append(ev) if isinstance(
             ev, TradeEvent | SidebetEvent) and ev.player_id == f"sim:{PLAYER}" else None)
         await feed.connect(sim_of(daemon).url)
         try:
-            clicks0 = await page_clicks(daemon.browser.page)
+            clicks0 = await page_clicks(browser_of(daemon).page)
             strategy.allow = runway(daemon, 80)
 
             # Act: buy in presale, sidebet, sell 50 %, sell 100 %; the sidebet expires
             await until(lambda: quiet(daemon, strategy), 40, "the script and the sidebet", task)
             ledger = await get_ledger(daemon)
-            clicks = await page_clicks(daemon.browser.page) - clicks0
-            counts = dict(daemon.browser.counts)
+            clicks = await page_clicks(browser_of(daemon).page) - clicks0
+            counts = dict(browser_of(daemon).counts)
             core_account = daemon.core.account
         finally:
             await feed.close()
@@ -291,15 +296,15 @@ async def test_daemon_refused_intent_never_reaches_the_browser(
     strategy = ScriptedStrategy(allow=lambda v: False, script=("buy",))
     settings = make_settings(free_port, max_bet_sol=0.005)
     async with browser_daemon(settings, data_dir, strategy) as (daemon, task):
-        clicks0 = await page_clicks(daemon.browser.page)
+        clicks0 = await page_clicks(browser_of(daemon).page)
         strategy.allow = runway(daemon, 1)
 
         # Act: the strategy asks to buy on every presale update and in the active phase
         await until(lambda: daemon.core.stats["refused_max_bet"] >= 5, 30, "refusals", task)
         await until(lambda: daemon.core.view.phase == Phase.ACTIVE, 20, "the game", task)
         await asyncio.sleep(0.3)  # a click would have landed by now
-        clicks = await page_clicks(daemon.browser.page) - clicks0
-        counts = dict(daemon.browser.counts)
+        clicks = await page_clicks(browser_of(daemon).page) - clicks0
+        counts = dict(browser_of(daemon).counts)
         ledger = await get_ledger(daemon)
 
     # Assert: refusals journaled with their reason; no order, no fire, no click
@@ -323,7 +328,7 @@ async def test_daemon_removed_buy_button_fails_orders_once_each_then_reduces(
     strategy = ScriptedStrategy(allow=lambda v: False, script=("buy",))
     settings = make_settings(free_port, max_execution_errors=3)
     async with browser_daemon(settings, data_dir, strategy) as (daemon, task):
-        page = daemon.browser.page
+        page = browser_of(daemon).page
         await page.evaluate("document.querySelector('[class*=\"_buttonsRow_\"] > :first-child').remove()")
         clicks0 = await page_clicks(page)
         strategy.allow = runway(daemon, 1)
@@ -336,7 +341,7 @@ async def test_daemon_removed_buy_button_fails_orders_once_each_then_reduces(
                     "a refused entry", task)
         await until(lambda: daemon.core.stats["ticks"] > ticks + 20, 20, "more ticks", task)
         clicks = await page_clicks(page) - clicks0
-        counts = dict(daemon.browser.counts)
+        counts = dict(browser_of(daemon).counts)
         ledger = await get_ledger(daemon)
         assert not task.done()  # the daemon kept running
 
@@ -361,7 +366,7 @@ async def test_daemon_killed_browser_fails_the_order_relaunches_and_trades_again
     strategy = ScriptedStrategy(allow=lambda v: False, script=("buy", "sell100"), games=2,
                                 retry=False)
     async with browser_daemon(make_settings(free_port), data_dir, strategy) as (daemon, task):
-        ex = daemon.browser
+        ex = browser_of(daemon)
         pids = browser_pids(ex.profile)
         assert len(pids) == 1
         os.kill(pids[0], signal.SIGKILL)  # the Chromium the daemon started (its own profile)

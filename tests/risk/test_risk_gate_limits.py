@@ -35,8 +35,8 @@ from rugsd.daemon.game.rules import PRESALE_PRICE
 from rugsd.daemon.state.view import GameView
 from rugsd.risk.context import GameCounters, GateContext, RiskLimits, SessionFigures
 from rugsd.risk.gate import check, flatten_intent
-from rugsd.risk.limits import open_stake
 from rugsd.risk.ratelimit import WINDOW_MS, RateWindow
+from rugsd.risk.rules.common import open_stake
 from rugsd.risk.states import RiskState, TradingState
 from rugsd.risk.verdicts import Order, Refusal
 from rugsd.strategy.intents import WAIT, Action, Intent

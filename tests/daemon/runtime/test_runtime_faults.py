@@ -247,7 +247,7 @@ async def test_a_fake_rug_of_another_game_leaves_the_position_alone(tmp_path: Pa
         # Act: a rug of a game id nobody ever saw, at a fake price
         update = GameUpdate(ts_ms=daemon.core.view.ts_ms, game_id="20260101-00000000deadbeef",
                             active=True, rugged=True, cooldown_ms=0, price=0.001, tick=2)
-        daemon._step(update)
+        daemon.step(update)
         # Assert: nothing settled, the real game goes on
         assert daemon.core.account == account
         assert daemon.core.view.game_id == game
