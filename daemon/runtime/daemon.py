@@ -68,6 +68,7 @@ from rugsd.daemon.journal.records import (
 from rugsd.daemon.runtime.browser_bridge import BrowserBridge
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.commit import Committed, commit_records
+from rugsd.daemon.runtime.console import TradeConsole, banner_info
 from rugsd.daemon.runtime.latch import LatchKeeper
 from rugsd.daemon.runtime.mirror import SimMirror
 from rugsd.daemon.runtime.notices import NoticeLog
@@ -119,8 +120,10 @@ class Daemon:
         live: bool = False,
         strategy: Any = None,
         new_journal: bool = False,
+        log_format: str | None = None,
     ):
         self.settings = settings
+        self.log_format = log_format or settings.logging.format
         self.new_journal = new_journal
         self.paths = data_paths(data_dir)
         self.feed_url = feed_url
@@ -180,6 +183,8 @@ class Daemon:
             )
             self.journal.write(run_started(self.settings, self.core, self.mode, ts))
             journal_opened(self.journal, self.run_id, ts)
+            self.console = TradeConsole(self.log_format, balance=self.core.account.balance,
+                                        state=self.core.trading_state.value)
         except BaseException:
             # refusing to start (a broken bundle, an unreadable journal...) leaves no pid
             # file behind
@@ -238,6 +243,7 @@ class Daemon:
                 connected = await self.feed.wait_connected(self.settings.feed.connect_timeout_s)
                 if connected:
                     await self.mirror.baseline(lambda: self.core.account)
+            self.console.banner(banner_info(self))
             log.info("rugsd running", mode=self.mode, executor=self.executor_kind,
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
@@ -300,7 +306,7 @@ class Daemon:
         out = self.core.step(Fault(now_ms(), kind, detail, unsent))  # never raises
         self._faulting = True
         try:
-            self._commit(out)
+            self.console.records(self._commit(out))
         except Exception as err:  # noqa: BLE001 - KILLED already; nothing more to do
             log.critical("recording a fault failed", error=describe_error(err))
         finally:
@@ -367,6 +373,7 @@ class Daemon:
 
     def _observe(self, event: Any, records: list[Any], elapsed_ns: int) -> None:
         """Prometheus counters from one step's records; between-games housekeeping."""
+        self.console.records(records)
         m = self.metrics
         for record in records:
             if isinstance(record, TickRecord):
@@ -481,8 +488,9 @@ def run_daemon(
     executor: str = "paper",
     live: bool = False,
     new_journal: bool = False,
+    log_format: str | None = None,
 ) -> int:
     """Blocking entry point for ``rugsd run``."""
     daemon = Daemon(settings, data_dir, feed_url=feed_url, executor=executor, live=live,
-                    new_journal=new_journal)
+                    new_journal=new_journal, log_format=log_format)
     return asyncio.run(daemon.run())
