@@ -244,8 +244,21 @@ def run_evaluate(args: argparse.Namespace) -> int:
         "rule": PresaleTargetStrategy(scfg),
     }
     run_ids = {n: replay_run_id(args.paths, EVAL_NAMES[n]) for n in strategies}
-    rows, sessions = evaluate_strategies(strategies, events, settings, run_ids=run_ids,
-                                         seed=args.seed, starting_balance_sol=args.balance)
+    from rugsd.daemon.progress import progress_bar
+
+    with progress_bar("evaluate bundle") as update:
+        counted: dict[str, int] = {}
+
+        def progress(name: str, done: int) -> None:
+            if name not in counted:  # the first strategy's games are every run's total
+                total = max(counted.values()) if counted else None
+                update(description=f"evaluate {name}", completed=0, total=total)
+            counted[name] = done
+            update(completed=done)
+
+        rows, sessions = evaluate_strategies(strategies, events, settings, run_ids=run_ids,
+                                             seed=args.seed, starting_balance_sol=args.balance,
+                                             progress=progress)
     if rows["bundle"]["games"] == 0:
         return _fail("evaluate", "no game with a decision in the recordings", 2)
     rows["analytic"] = analytic_row(rows["bundle"])
