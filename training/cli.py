@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-sim-only", action="store_true",
                    help="train and evaluate on simulated games when there is no real game "
                         "(the report says so in its first line; never promoted)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed of the training run (default 0)")
     p.add_argument("--resume", action="store_true",
                    help="continue PPO from DATA_DIR/training/ppo.zip instead of cloning anew")
     p.add_argument("--human-demos", type=Path, metavar="DIR",
@@ -50,21 +51,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_retrain)
 
     m = sub.add_parser("models", help="list, promote or roll back model bundles")
-    m.add_argument("action", choices=("list", "promote", "rollback"))
+    m.add_argument("action", choices=("list", "promote", "rollback"),
+                   help="list the bundles, promote VERSION to current, or roll back")
     m.add_argument("version", nargs="?", help="bundle version (for promote)")
     m.add_argument("--models-dir", type=Path, help="bundle folder (default: strategy.models_dir)")
     m.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
     m.set_defaults(func=run_models)
 
     e = sub.add_parser("evaluate", help="replay a bundle and the baselines over recordings")
-    e.add_argument("bundle", type=Path, metavar="BUNDLE_DIR")
-    e.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    e.add_argument("bundle", type=Path, metavar="BUNDLE_DIR",
+                   help="the model bundle to evaluate (e.g. models/current)")
+    e.add_argument("paths", type=Path, nargs="+", metavar="PATH",
+                   help="recording files or folders (*.jsonl, *.jsonl.gz)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.add_argument("--balance", type=float, metavar="SOL",
                    help="starting balance (default paper.starting_balance_sol)")
     e.add_argument("--scales", action="store_true",
                    help="also run the bundle at 0.1, 1, 10 and 100 SOL starting balances")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=int, default=0,
+                   help="seed of the random baseline (default 0)")
     e.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
     e.set_defaults(func=run_evaluate)
 
