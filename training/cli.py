@@ -112,10 +112,13 @@ class _RichPhases:
             self.progress.update(task, completed=done, total=max(total, 1))
 
     def done(self, phase: str) -> None:
+        """The phase ended: its bar ends at the count it reached (a budget that stopped PPO
+        early shows the steps done, the figure the report gives, not the planned cap)."""
         task = self.tasks.get(phase)
         if task is not None:
-            t = self.progress.tasks[self.progress.task_ids.index(task)].total
-            self.progress.update(task, completed=t)
+            state = self.progress.tasks[self.progress.task_ids.index(task)]
+            reached = int(state.completed) or int(state.total or 1)  # no update: all done
+            self.progress.update(task, completed=reached, total=reached)
 
 
 def run_retrain(args: argparse.Namespace) -> int:
