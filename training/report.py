@@ -123,7 +123,7 @@ def write_report(folder: Path, *, version: str, verdict: Judgement, sidebet: dic
     plots = _plots(folder, results, sidebet, rows)
     # the held-out real games the core saw whole: their active ticks are their rug ticks
     survival = survival_plot(folder, [r.ticks for r in results.get("candidate", [])
-                                      if r.klass == "complete"], "complete held-out games")
+                                      if r.klass == "complete"])
     if survival is not None:
         plots.append(survival)
     sb = {k: v for k, v in sidebet.items() if k != "calibration"}

@@ -6,11 +6,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import UTC, datetime
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
-
-import numpy as np
-
-from rugsd.daemon.game.rules import RUG_PROB
 
 
 def _value(key: str, value: Any) -> str:
@@ -64,28 +61,10 @@ def data_table(data_range: dict[str, Any]) -> list[str]:
     return lines
 
 
-def survival_plot(folder: Path, rug_ticks: list[int], label: str) -> str | None:
+def survival_plot(folder: Path, rug_ticks: list[int]) -> str | None:
     """Observed P(not rugged by tick t) of ``rug_ticks`` against the committed geometric
-    law, as ``survival.png``; None when there is no game."""
-    life = np.sort(np.asarray([t for t in rug_ticks if t >= 1], dtype=np.int64))
-    if life.size == 0:
-        return None
-    import matplotlib
+    law (``rugsd report --plots``' own plot); the file name, None when there is no game."""
+    from rugsd.daemon.audit.fairness import write_survival_plot
 
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
-    ticks = np.arange(0, int(life.max()) + 1)
-    observed = 1.0 - np.searchsorted(life, ticks, side="right") / life.size
-    fig, ax = plt.subplots(figsize=(7, 4.2))
-    ax.step(ticks, observed, where="post", label=f"observed ({life.size} {label})")
-    ax.plot(ticks, (1 - RUG_PROB) ** ticks, "--", label=f"geometric, {RUG_PROB:.1%}/tick")
-    ax.set_yscale("log")
-    ax.set_xlabel("tick")
-    ax.set_ylabel("P(not rugged yet)")
-    ax.set_title("Rug survival: held-out games vs the committed law")
-    ax.legend(fontsize=8)
-    fig.tight_layout()
-    fig.savefig(folder / "survival.png", dpi=90)
-    plt.close(fig)
-    return "survival.png"
+    path, _note = write_survival_plot([SimpleNamespace(residual=t) for t in rug_ticks], folder)
+    return path.name if path is not None else None

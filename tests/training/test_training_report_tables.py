@@ -47,3 +47,11 @@ def test_a_phase_stopped_early_ends_its_bar_at_the_steps_done() -> None:
     ppo, export = progress.tasks
     assert (ppo.completed, ppo.total) == (100_083, 100_083)
     assert export.completed == export.total == 3
+
+
+def test_survival_plot_is_written_for_games_and_skipped_without(tmp_path) -> None:
+    from rugsd.training.report_tables import survival_plot
+
+    assert survival_plot(tmp_path, []) is None
+    name = survival_plot(tmp_path, [3, 50, 120, 400])
+    assert name is not None and (tmp_path / name).stat().st_size > 1000

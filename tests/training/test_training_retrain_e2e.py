@@ -53,7 +53,7 @@ def test_retrain_writes_a_valid_bundle_and_report(retrained):
     assert "Held-out REAL games" in report and "Held-out SIMULATED games" in report
     assert "Account size" in report and "never" in report
     # every plot written and embedded; training and data as tables, not JSON dumps
-    for png in ("equity.png", "calibration.png", "actions.png", "survival.png"):
+    for png in ("equity.png", "calibration.png", "actions.png", "fairness_survival.png"):
         assert (folders[0] / png).is_file() and f"]({png})" in report, png
     training = report.split("## Training", 1)[1].split("\n## ", 1)[0]
     data = report.split("## Data", 1)[1].split("Plots:", 1)[0]
