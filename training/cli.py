@@ -146,7 +146,7 @@ def run_retrain(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     phases = _RichPhases(Progress(TextColumn("{task.description:<18}"), BarColumn(),
                                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                                  transient=False))
+                                  transient=False, disable=not console.is_terminal))
     try:
         try:
             outcome = retrain(cfg, phases)
