@@ -127,7 +127,8 @@ MANUAL: dict[str, tuple[str, tuple[str, ...]]] = {
     "login": (
         ("Open a visible Chromium on the venue with rugsd's persistent browser profile\n"
         "(DATA_DIR/browser-profile) so that a person logs in once; `rugsd run --live` and\n"
-        "`rugsd browser check` reuse that session. Close the window when logged in."),
+        "`rugsd browser check` reuse that session. Close the window (or Ctrl-C) when done.\n"
+         "Needs a display: without one it refuses in one line."),
         ("rugsd login", "rugsd login --url https://rugs.fun"),
     ),
     "browser": (
