@@ -14,6 +14,7 @@ import os
 import sys
 from pathlib import Path
 
+from rugsd.daemon.cli_manual import apply_manual
 from rugsd.daemon.config import ConfigError, use_config_file
 
 # modules that contribute sub-commands, in help order
@@ -72,6 +73,7 @@ def build_parser(argv: list[str] | None = None) -> argparse.ArgumentParser:
             raise
         module.add_parser(sub)
     _accept_config_everywhere(sub)
+    apply_manual(parser)
     return parser
 
 

@@ -18,6 +18,7 @@ import argparse
 import json
 import sqlite3
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -268,7 +269,7 @@ def format_offline(report: dict[str, Any]) -> str:
     kill = report.get("kill")
     if kill:
         lines.append(f"state      KILLED (latched) — by {kill['who']} ({kill['reason']}) "
-                     f"at ts_ms={kill['ts_ms']}; clear with `rugsd arm`")
+                     f"at {_local(kill['ts_ms'])}; clear with `rugsd arm`")
     else:
         lines.append("state      not trading (no kill latch)")
     journal = report.get("journal")
@@ -280,7 +281,7 @@ def format_offline(report: dict[str, Any]) -> str:
         ev = journal.get("last_risk_event")
         if ev:
             lines.append(f"last state {ev.get('new_state')} ({ev.get('reason')}) at "
-                         f"ts_ms={ev.get('ts_ms')}")
+                         f"{_local(ev.get('ts_ms'))}")
         audits = journal.get("audits")
         if audits:
             counts = {**audits, "audited": sum(audits.values())}
@@ -360,3 +361,10 @@ def format_live(snap: dict[str, Any], data_dir: Path | None = None) -> str:
         shown = "/".join(f"{v:g}" if isinstance(v, int | float) else "-" for v in (used, limit))
         lines.append(f"limit      {lim.get('name')}: {shown} {lim.get('unit', '')}{pct}")
     return "\n".join(lines)
+
+
+def _local(ts_ms: Any) -> str:
+    """A journal time (ms since the epoch) as local date and time, for people."""
+    if not isinstance(ts_ms, int):
+        return "an unknown time"
+    return datetime.fromtimestamp(ts_ms / 1000).strftime("%Y-%m-%d %H:%M:%S")

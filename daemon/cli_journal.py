@@ -86,7 +86,12 @@ def run_export(args: argparse.Namespace) -> int:
         paths = data_paths(data_dir_arg(args))
         since = parse_since(args.since, int(time.time() * 1000)) if args.since else None
         t0 = time.perf_counter()
-        summary = export_data_dir(paths.data_dir, since)
+        from rugsd.daemon.progress import progress_bar
+
+        with progress_bar("export", None, "day files") as update:
+            summary = export_data_dir(paths.data_dir, since, progress=lambda kind, done, days:
+                                      update(description=f"export {kind}", completed=done,
+                                             total=days))
         seconds = time.perf_counter() - t0
     except (JournalError, OSError, ValueError, ConfigError) as err:
         return _fail("export", err)

@@ -84,9 +84,12 @@ def run_record(args: argparse.Namespace) -> int:
 def _convert(src: Path, dst: Path) -> int:
     from rugsd.daemon.feed.parquet import convert
     from rugsd.daemon.feed.replay import ReplayError
+    from rugsd.daemon.progress import progress_bar
 
     try:
-        result = convert(src, dst)
+        with progress_bar("to parquet", None, "files") as update:
+            result = convert(src, dst, on_file=lambda done, files:
+                             update(completed=done, total=files))
     except ReplayError as err:
         return _fail(str(err))
     print(json.dumps({"tick_rows": result.ticks, "event_rows": result.events,

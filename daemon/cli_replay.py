@@ -39,10 +39,15 @@ def run_replay(args: argparse.Namespace) -> int:
         if not Path(path).exists():
             print(f"rugsd replay: no such file or folder: {path}", file=sys.stderr)
             return 1
+    from rugsd.daemon.progress import progress_bar
+    from rugsd.daemon.runtime.replay import sources_of
     from rugsd.strategy.registry import StrategyError
 
     try:
-        summary = replay(args.paths, settings, data_dir, decision_log=args.decision_log)
+        files = sum(len(source.files) for source in sources_of(args.paths))
+        with progress_bar("replay", files, "files") as update:
+            summary = replay(args.paths, settings, data_dir, decision_log=args.decision_log,
+                             on_source=lambda done: update(completed=done))
     except (NothingToReplay, JournalError) as err:
         print(f"rugsd replay: {err}", file=sys.stderr)
         return 1

@@ -28,6 +28,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--new-journal", action="store_true",
                    help="start a fresh journal on purpose (an existing one is kept under "
                    "another name; the account restarts at paper.starting_balance_sol)")
+    p.add_argument("--log-format", choices=["auto", "human", "json"], default=None,
+                   help="terminal output: human lines (orders, fills, one line per game) or "
+                   "JSON lines (default: human on a terminal, JSON otherwise; "
+                   "config logging.format)")
     p.set_defaults(func=run)
 
 
@@ -52,7 +56,8 @@ def run(args: argparse.Namespace) -> int:
     settings = load_settings()
     if args.strategy:
         settings.strategy.name = args.strategy
-    configure(settings.logging.format, settings.logging.level)
+    fmt = args.log_format or settings.logging.format
+    configure({"human": "console"}.get(fmt, fmt), settings.logging.level)
     executor = "browser" if args.live else args.executor  # None: executor.kind
     if args.live:
         refused = confirm_live(settings, args)
@@ -69,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
 
     try:
         return run_daemon(settings, data_dir_of(settings, args.data_dir), feed_url=args.feed,
-                          executor=executor, live=args.live, new_journal=args.new_journal)
+                          executor=executor, live=args.live, new_journal=args.new_journal,
+                          log_format=fmt)
     except (DaemonError, StrategyError, JournalError) as err:
         print(f"rugsd run: {err}", file=sys.stderr)
         return 1

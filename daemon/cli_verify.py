@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import re
 import sys
 from typing import Any
 
@@ -86,8 +87,28 @@ def _print_text(outcome: GameOutcome, expected: str | None, matches: bool | None
     print("\n".join(lines))
 
 
+SEED_RE = re.compile(r"[0-9a-fA-F]{64}")  # a revealed server seed: 64 hex characters
+GAME_ID_RE = re.compile(r"\d{8}-[0-9a-fA-F]{16}")  # the venue's ids: 20251207-1e01ac417e8043ca
+
+
+def malformed_argument(server_seed: str, game_id: str) -> str | None:
+    """Why ``server_seed`` / ``game_id`` cannot be a real seed / game id (None: fine)."""
+    if not SEED_RE.fullmatch(server_seed):
+        return (f"malformed server seed {server_seed[:80]!r}: expected 64 hex characters "
+                "(the revealed seed)")
+    if not GAME_ID_RE.fullmatch(game_id):
+        return (f"malformed game id {game_id[:80]!r}: expected DATE-ID like "
+                "20251207-1e01ac417e8043ca")
+    return None
+
+
 def run(args: argparse.Namespace) -> int:
-    """Execute ``rugsd verify``; return the process exit status (1 on a hash mismatch)."""
+    """Execute ``rugsd verify``; return the process exit status (1 on a hash mismatch,
+    2 on a malformed seed or game id)."""
+    malformed = malformed_argument(args.server_seed, args.game_id)
+    if malformed is not None:
+        print(f"rugsd verify: {malformed}", file=sys.stderr)
+        return 2
     outcome = generate_game(args.server_seed, args.game_id, args.version)
     expected = getattr(args, "expected_hash", None)
     matches = None if expected is None else verify_hash(args.server_seed, expected)

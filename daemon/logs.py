@@ -41,7 +41,9 @@ def configure(fmt: str = "auto", level: str = "info", stream=None, cache: bool =
         processors=[
             structlog.contextvars.merge_contextvars,
             structlog.processors.add_log_level,
-            structlog.processors.TimeStamper(fmt="iso", utc=True),
+            # a terminal reads local clock times; machines get ISO UTC
+            structlog.processors.TimeStamper(fmt="%H:%M:%S", utc=False)
+            if fmt == "console" else structlog.processors.TimeStamper(fmt="iso", utc=True),
             structlog.processors.format_exc_info,
             renderer,
         ],

@@ -41,7 +41,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--allow-sim-only", action="store_true",
                    help="train and evaluate on simulated games when there is no real game "
                         "(the report says so in its first line; never promoted)")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0,
+                   help="random seed of the training run (default 0)")
     p.add_argument("--resume", action="store_true",
                    help="continue PPO from DATA_DIR/training/ppo.zip instead of cloning anew")
     p.add_argument("--human-demos", type=Path, metavar="DIR",
@@ -50,21 +51,25 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run_retrain)
 
     m = sub.add_parser("models", help="list, promote or roll back model bundles")
-    m.add_argument("action", choices=("list", "promote", "rollback"))
+    m.add_argument("action", choices=("list", "promote", "rollback"),
+                   help="list the bundles, promote VERSION to current, or roll back")
     m.add_argument("version", nargs="?", help="bundle version (for promote)")
     m.add_argument("--models-dir", type=Path, help="bundle folder (default: strategy.models_dir)")
     m.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
     m.set_defaults(func=run_models)
 
     e = sub.add_parser("evaluate", help="replay a bundle and the baselines over recordings")
-    e.add_argument("bundle", type=Path, metavar="BUNDLE_DIR")
-    e.add_argument("paths", type=Path, nargs="+", metavar="PATH")
+    e.add_argument("bundle", type=Path, metavar="BUNDLE_DIR",
+                   help="the model bundle to evaluate (e.g. models/current)")
+    e.add_argument("paths", type=Path, nargs="+", metavar="PATH",
+                   help="recording files or folders (*.jsonl, *.jsonl.gz)")
     e.add_argument("--json", action="store_true", help="print JSON instead of a table")
     e.add_argument("--balance", type=float, metavar="SOL",
                    help="starting balance (default paper.starting_balance_sol)")
     e.add_argument("--scales", action="store_true",
                    help="also run the bundle at 0.1, 1, 10 and 100 SOL starting balances")
-    e.add_argument("--seed", type=int, default=0)
+    e.add_argument("--seed", type=int, default=0,
+                   help="seed of the random baseline (default 0)")
     e.add_argument("--data-dir", type=Path, help="unused; accepted for symmetry")
     e.set_defaults(func=run_evaluate)
 
@@ -107,10 +112,13 @@ class _RichPhases:
             self.progress.update(task, completed=done, total=max(total, 1))
 
     def done(self, phase: str) -> None:
+        """The phase ended: its bar ends at the count it reached (a budget that stopped PPO
+        early shows the steps done, the figure the report gives, not the planned cap)."""
         task = self.tasks.get(phase)
         if task is not None:
-            t = self.progress.tasks[self.progress.task_ids.index(task)].total
-            self.progress.update(task, completed=t)
+            state = self.progress.tasks[self.progress.task_ids.index(task)]
+            reached = int(state.completed) or int(state.total or 1)  # no update: all done
+            self.progress.update(task, completed=reached, total=reached)
 
 
 def run_retrain(args: argparse.Namespace) -> int:
@@ -138,7 +146,7 @@ def run_retrain(args: argparse.Namespace) -> int:
     console = Console(stderr=True)
     phases = _RichPhases(Progress(TextColumn("{task.description:<18}"), BarColumn(),
                                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
-                                  transient=False))
+                                  transient=False, disable=not console.is_terminal))
     try:
         try:
             outcome = retrain(cfg, phases)
@@ -247,8 +255,21 @@ def run_evaluate(args: argparse.Namespace) -> int:
         return _fail("evaluate", str(err), 2)
     names = eval_names()
     run_ids = {n: replay_run_id(args.paths, names[n]) for n in strategies}
-    rows, sessions = evaluate_strategies(strategies, events, settings, run_ids=run_ids,
-                                         seed=args.seed, starting_balance_sol=args.balance)
+    from rugsd.daemon.progress import progress_bar
+
+    with progress_bar("evaluate bundle") as update:
+        counted: dict[str, int] = {}
+
+        def progress(name: str, done: int) -> None:
+            if name not in counted:  # the first strategy's games are every run's total
+                total = max(counted.values()) if counted else None
+                update(description=f"evaluate {name}", completed=0, total=total)
+            counted[name] = done
+            update(completed=done)
+
+        rows, sessions = evaluate_strategies(strategies, events, settings, run_ids=run_ids,
+                                             seed=args.seed, starting_balance_sol=args.balance,
+                                             progress=progress)
     if rows["bundle"]["games"] == 0:
         return _fail("evaluate", "no game with a decision in the recordings", 2)
     rows["analytic"] = analytic_row(rows["bundle"])

@@ -12,6 +12,7 @@ from rugsd.strategy.actions import ACTION_NAMES
 from rugsd.training.backtest import GameResult
 from rugsd.training.evaluate import format_table
 from rugsd.training.heldout import Judgement
+from rugsd.training.report_tables import data_table, kv_table, survival_plot
 
 
 def _plots(folder: Path, results: dict[str, list[GameResult]], sidebet: dict,
@@ -120,6 +121,11 @@ def write_report(folder: Path, *, version: str, verdict: Judgement, sidebet: dic
     rows = verdict.real_rows
     results = {n: s.results for n, s in verdict.real_sessions.items()}
     plots = _plots(folder, results, sidebet, rows)
+    # the held-out real games the core saw whole: their active ticks are their rug ticks
+    survival = survival_plot(folder, [r.ticks for r in results.get("candidate", [])
+                                      if r.klass == "complete"])
+    if survival is not None:
+        plots.append(survival)
     sb = {k: v for k, v in sidebet.items() if k != "calibration"}
     status = "PROMOTED" if promotion.get("promoted") else "NOT PROMOTED"
     sim_only = promotion.get("sim_only")
@@ -201,23 +207,21 @@ def write_report(folder: Path, *, version: str, verdict: Judgement, sidebet: dic
         "",
         f"**{sidebet.get('verdict', '')}**",
         "",
-        "```",
-        json.dumps(sb, indent=2),
-        "```",
+        *kv_table({k: v for k, v in sb.items() if k != "verdict"}),
         "",
         "![calibration](calibration.png)",
         "",
+        *([f"![survival]({survival})", "",
+           "Observed rug survival of the complete held-out games against the committed",
+           "geometric law (0.5 %/tick): the game the models are trained for.", ""]
+          if survival else []),
         "## Training",
         "",
-        "```",
-        json.dumps(training, indent=2, default=str),
-        "```",
+        *kv_table(training),
         "",
         "## Data",
         "",
-        "```",
-        json.dumps(data_range, indent=2, default=str),
-        "```",
+        *data_table(data_range),
         "",
         f"Plots: {', '.join(plots)}",
         "",

@@ -15,6 +15,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -118,9 +119,11 @@ def _int32(value: Any) -> int | None:
 
 
 def convert(
-    src: str | Path, dst: str | Path, batch_rows: int = 100_000, source: ReplaySource | None = None
+    src: str | Path, dst: str | Path, batch_rows: int = 100_000, source: ReplaySource | None = None,
+    on_file: Callable[[int, int], None] | None = None,
 ) -> ConvertStats:
-    """Convert recordings under ``src`` to ``dst/ticks.parquet`` and ``dst/events.parquet``."""
+    """Convert recordings under ``src`` to ``dst/ticks.parquet`` and ``dst/events.parquet``
+    (``on_file(files started, files)``: a progress bar)."""
     src_path = Path(src)
     out = Path(dst)
     out.mkdir(parents=True, exist_ok=True)
@@ -134,6 +137,8 @@ def convert(
             name = rel.get(path)
             if name is None:
                 name = rel[path] = _relative(path, base)
+                if on_file is not None:
+                    on_file(len(rel), len(replay.files))
             if type(ev) is GameUpdate:
                 ticks.append((ev.game_id, _int32(ev.tick), ev.price, phase_of(ev).value,
                               ev.active, ev.rugged, _int32(ev.cooldown_ms), ev.ts_ms, name))

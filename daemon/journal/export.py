@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
@@ -248,8 +248,10 @@ class ExportSummary:
 def export_days(
     conn: sqlite3.Connection, dataset_dir: Path, since_ms: int | None = None,
     batch_rows: int = 20_000, lock_timeout_s: float = 30.0,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ExportSummary:
-    """Bring every day file up to date with the journal (days at or after ``since_ms``)."""
+    """Bring every day file up to date with the journal (days at or after ``since_ms``);
+    ``progress(kind, days done, days)`` after each day file (a progress bar)."""
     names = [k.name for k in KINDS]
     summary = ExportSummary(dict.fromkeys(names, 0), dict.fromkeys(names, 0),
                             dict.fromkeys(names, 0))
@@ -257,18 +259,22 @@ def export_days(
         remove_stale_temps(dataset_dir)
         for kind in KINDS:
             (dataset_dir / kind.name).mkdir(parents=True, exist_ok=True)
-            for day in journal_days(conn, kind, since_ms):
+            days = list(journal_days(conn, kind, since_ms))
+            for done, day in enumerate(days, 1):
                 job = DayExport(conn, dataset_dir, kind, day, batch_rows)
                 summary.rows_written[kind.name] += job.run()
                 if job.published:
                     summary.files_written[kind.name] += 1
                 else:
                     summary.days_unchanged[kind.name] += 1
+                if progress is not None:
+                    progress(kind.name, done, len(days))
     return summary
 
 
 def export_data_dir(
-    data_dir: Path, since_ms: int | None = None, lock_timeout_s: float = 30.0
+    data_dir: Path, since_ms: int | None = None, lock_timeout_s: float = 30.0,
+    progress: Callable[[str, int, int], None] | None = None,
 ) -> ExportSummary:
     """``export_days`` for ``DATA_DIR/journal.sqlite`` -> ``DATA_DIR/dataset``, reading the
     journal read-only (safe while the daemon writes). Raises ``JournalError`` (one line)
@@ -286,7 +292,7 @@ def export_data_dir(
                 raise JournalError(f"journal {journal} has no {', '.join(sorted(missing))} "
                                    "table (start the daemon once to migrate it)")
             return export_days(conn, Path(data_dir) / "dataset", since_ms,
-                               lock_timeout_s=lock_timeout_s)
+                               lock_timeout_s=lock_timeout_s, progress=progress)
         finally:
             conn.close()
     except sqlite3.Error as err:

@@ -65,6 +65,7 @@ from rugsd.daemon.runtime.commit import Committed, commit_records
 from rugsd.daemon.runtime.executors import ExecContext, Executor, executor_kind, feed_auth
 from rugsd.daemon.runtime.housekeeping import observe
 from rugsd.daemon.runtime.killwatch import on_sigusr1, timer, trip_latch
+from rugsd.daemon.runtime.console import TradeConsole, banner_info
 from rugsd.daemon.runtime.latch import LatchKeeper
 from rugsd.daemon.runtime.notices import NoticeLog
 from rugsd.daemon.runtime.operator import (
@@ -112,8 +113,10 @@ class Daemon:
         live: bool = False,
         strategy: Any = None,
         new_journal: bool = False,
+        log_format: str | None = None,
     ):
         self.settings = settings
+        self.log_format = log_format or settings.logging.format
         self.new_journal = new_journal
         self.paths = data_paths(data_dir)
         self.feed_url = feed_url
@@ -169,6 +172,8 @@ class Daemon:
                 raise DaemonError(str(err)) from None
             self.journal.write(run_started(self.settings, self.core, self.mode, ts))
             journal_opened(self.journal, self.run_id, ts)
+            self.console = TradeConsole(self.log_format, balance=self.core.account.balance,
+                                        state=self.core.trading_state.value)
         except BaseException:
             # refusing to start (a broken bundle, an unreadable journal...) leaves no pid
             # file behind
@@ -236,6 +241,7 @@ class Daemon:
             tasks.append(asyncio.create_task(timer(self), name="timer"))
             for ex in self.executors:
                 await ex.feed_started()
+            self.console.banner(banner_info(self))
             log.info("rugsd running", mode=self.mode, executor=self.executor_kind,
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
@@ -290,7 +296,7 @@ class Daemon:
         out = self.core.step(Fault(now_ms(), kind, detail, unsent))  # never raises
         self._faulting = True
         try:
-            self._commit(out)
+            self.console.records(self._commit(out))
         except Exception as err:  # noqa: BLE001 - KILLED already; nothing more to do
             log.critical("recording a fault failed", error=describe_error(err))
         finally:
@@ -363,8 +369,9 @@ def run_daemon(
     executor: str | None = None,
     live: bool = False,
     new_journal: bool = False,
+    log_format: str | None = None,
 ) -> int:
     """Blocking entry point for ``rugsd run``."""
     daemon = Daemon(settings, data_dir, feed_url=feed_url, executor=executor, live=live,
-                    new_journal=new_journal)
+                    new_journal=new_journal, log_format=log_format)
     return asyncio.run(daemon.run())

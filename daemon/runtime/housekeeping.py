@@ -31,7 +31,9 @@ log = structlog.get_logger(__name__)
 
 
 def observe(d: Shell, event: Any, records: list[Any], elapsed_ns: int) -> None:
-    """Prometheus counters from one step's records; between-games housekeeping."""
+    """Prometheus counters and the terminal's trade lines from one step's records;
+    between-games housekeeping."""
+    d.console.records(records)
     m = d.metrics
     for record in records:
         if isinstance(record, TickRecord):

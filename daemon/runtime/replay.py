@@ -158,10 +158,22 @@ def sources_of(paths: Sequence[str | Path]) -> list[ReplaySource]:
         raise NothingToReplay(str(err)) from None
 
 
-def recorded_events(sources: Sequence[ReplaySource]) -> Iterable[object]:
-    """Every event of ``sources``, in order (one continuous session)."""
+def recorded_events(sources: Sequence[ReplaySource],
+                    on_source: Callable[[int], None] | None = None) -> Iterable[object]:
+    """Every event of ``sources``, in order (one continuous session); ``on_source``
+    gets the number of recording files started so far (a progress bar)."""
+    if on_source is None:
+        for source in sources:
+            yield from source.iter_events()
+        return
+    files, current = 0, None
     for source in sources:
-        yield from source.iter_events()
+        for name, event in source.iter_with_source():
+            if name != current:
+                current, files = name, files + 1
+                on_source(files - 1)
+            yield event
+    on_source(files)
 
 
 def replay_paths(
@@ -174,6 +186,7 @@ def replay_paths(
     write: Callable[[list], None] | None = None,
     on_first: Callable[[DecisionCore, int], None] | None = None,
     decision_log: IO[str] | None = None,
+    on_source: Callable[[int], None] | None = None,
 ) -> tuple[Played, list[ReplaySource]]:
     """Replay ``paths`` through a core built from ``settings`` (paper fills).
 
@@ -188,7 +201,7 @@ def replay_paths(
         settings.paper.starting_balance_sol = starting_balance_sol
     core = make_core(settings, run_id=run_id, order_prefix=run_id, strategy=strategy)
     first = (lambda ts: on_first(core, ts)) if on_first is not None else None
-    played = play(core, recorded_events(sources), write=write, on_first=first,
+    played = play(core, recorded_events(sources, on_source), write=write, on_first=first,
                   decision_log=decision_log)
     return played, sources
 
@@ -200,8 +213,10 @@ def replay(
     *,
     decision_log: Path | None = None,
     journal: bool = True,
+    on_source: Callable[[int], None] | None = None,
 ) -> ReplaySummary:
-    """Replay ``paths`` through the core in paper mode; journal and summarise."""
+    """Replay ``paths`` through the core in paper mode; journal and summarise
+    (``on_source``: files read so far, for a progress bar)."""
     sources_of(paths)  # refuse a missing path or an unusable strategy before any file is made
     strategy = build_strategy(settings)
     store = open_journal(data_dir, settings) if journal else None
@@ -215,7 +230,7 @@ def replay(
         played, sources = replay_paths(
             paths, settings, strategy=strategy, strategy_name=settings.strategy.name,
             write=store.write_many if store is not None else None, on_first=started,
-            decision_log=log_file)
+            decision_log=log_file, on_source=on_source)
     finally:
         if log_file is not None:
             log_file.close()

@@ -165,9 +165,10 @@ def restore_state(journal: Journal, paths: DataPaths, mode: str, run_id: str) ->
     account = state.account
     exposed = account is not None and (account.qty > 0 or account.sidebet is not None)
     if account is not None:
-        log.info("account restored from the journal", balance=account.balance,
-                 qty=account.qty, cost=account.cost, realised=account.realised,
-                 last_game=state.last_game_id)
+        # SOL to the lamport (9 decimals: exact), not raw lamports, for people reading it
+        log.info("account restored from the journal", balance_sol=_sol9(account.balance),
+                 qty=account.qty, cost_sol=_sol9(account.cost),
+                 realised_sol=_sol9(account.realised), last_game=state.last_game_id)
     if exposed:
         # the core settles it by that game's outcome (core/orphan.py) and says how
         log.warning("the last run left exposure open: it is settled by that game's outcome",
@@ -212,3 +213,10 @@ def _who() -> str:
         return getpass.getuser()
     except (OSError, KeyError):
         return f"uid {os.getuid()}"
+
+
+def _sol9(lamports: int) -> str:
+    """Lamports as an exact SOL string (``1.008106366``)."""
+    sign = "-" if lamports < 0 else ""
+    whole, frac = divmod(abs(lamports), 1_000_000_000)
+    return f"{sign}{whole}.{frac:09d}"

@@ -83,6 +83,14 @@ def _check_parity(recordings: Path, models: Path, tmp: Path) -> None:
         assert report["exits"] == e["exits"]
         assert report["refusals_by_reason"] == e["orders_refused"]
         assert {k: report["games"][k] for k in e["game_counts"]} == e["game_counts"]
+        # orders (sent by the gate) and fills (every money movement) counted alike
+        assert e["orders"] == s["orders"] == f["orders"] == sum(report["orders"].values())
+        assert e["fills"] == f["fills"]
+        # (the replay's fill count also has the sidebet resolutions: wins and losses)
+        assert sum(e["fills"].values()) <= s["fills"]
+        assert {k: report["trades"][k] for k in ("buys", "sells", "rug_sells")} == {
+            k: e["fills"][k] for k in ("buys", "sells", "rug_sells")}
+        assert report["sidebets"]["placed"] == e["fills"]["sidebets"]
     bundle_row = evaluated["strategies"]["bundle"]
     assert bundle_row["non_wait_intents"] > 0 and bundle_row["orders_refused"]  # exercised
 

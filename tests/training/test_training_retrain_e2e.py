@@ -52,8 +52,15 @@ def test_retrain_writes_a_valid_bundle_and_report(retrained):
     report = (folders[0] / "report.md").read_text()
     assert "Held-out REAL games" in report and "Held-out SIMULATED games" in report
     assert "Account size" in report and "never" in report
-    assert all((folders[0] / png).is_file() for png in ("equity.png", "calibration.png",
-                                                         "actions.png"))
+    # every plot written and embedded; training and data as tables, not JSON dumps
+    for png in ("equity.png", "calibration.png", "actions.png", "fairness_survival.png"):
+        assert (folders[0] / png).is_file() and f"]({png})" in report, png
+    training = report.split("## Training", 1)[1].split("\n## ", 1)[0]
+    data = report.split("## Data", 1)[1].split("Plots:", 1)[0]
+    assert "```" not in training and "```" not in data and "{" not in training + data
+    assert "| split | games | ticks |" in data and "| heldout |" in data
+    # the report's PPO timesteps are the manifest's (what the progress bar ends at)
+    assert f"| ppo · timesteps | {m['training']['ppo']['timesteps']:,} |" in training
     assert f"report: {folders[0] / 'report.md'}" in proc.stdout
     promoted = man.model_extra["promotion"]["promoted"]
     assert (resolve_current(tmp / "models") is not None) == promoted

@@ -112,8 +112,10 @@ class DaemonProc:
     """One ``rugsd run --paper`` subprocess on ``data_dir``."""
 
     def __init__(self, data_dir: Path, port: int, env: dict[str, str] | None = None,
-                 feed_url: str | None = None, log_name: str = "daemon") -> None:
+                 feed_url: str | None = None, log_name: str = "daemon",
+                 extra_args: tuple[str, ...] = ()) -> None:
         self.data_dir = data_dir
+        self.extra_args = extra_args
         self.port = port
         self.feed_url = feed_url
         self.env = {
@@ -135,6 +137,7 @@ class DaemonProc:
         args = [PYTHON, "-m", "rugsd.daemon.cli", "run", "--paper", "--data-dir", str(self.data_dir)]
         if self.feed_url:
             args += ["--feed", self.feed_url]
+        args += list(self.extra_args)
         self._log = self.log_path.open("ab")
         self.proc = subprocess.Popen(args, stdout=self._log, stderr=subprocess.STDOUT,
                                      env=clean_env(self.env), start_new_session=True)

@@ -7,6 +7,7 @@ from __future__ import annotations
 import signal
 import sqlite3
 from collections.abc import Callable
+from decimal import Decimal
 from pathlib import Path
 
 import pytest
@@ -114,7 +115,8 @@ def test_runtime_crash_recovery_restores_the_account_and_never_resends(
     # the account the restart restored from the journal, exactly
     line = next(e for e in back.log_events()
                 if e.get("event") == "account restored from the journal")
-    restored = {k: line[k] for k in ("balance", "qty", "cost", "realised")}
+    restored = {k: int(Decimal(line[f"{k}_sol"]) * 10**9)
+                for k in ("balance", "cost", "realised")} | {"qty": line["qty"]}
     assert restored == expected
     # the embedded simulator died with the daemon, so the game that position belonged to
     # never rugged in front of us: once a different game runs it is settled as lost
