@@ -31,6 +31,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from rugsd.daemon.events import Phase
+from rugsd.daemon.fastinit import fast_init
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.game.rules import SIDEBET_WINDOW
 from rugsd.daemon.state.view import GameView
@@ -40,6 +41,7 @@ if TYPE_CHECKING:  # risk imports strategy.intents: a type-only import keeps the
     from rugsd.risk.context import RiskLimits as Limits
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Commitments:
     """What the account does not show yet, and the budgets already used (lamports).

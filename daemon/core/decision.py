@@ -47,6 +47,7 @@ from rugsd.daemon.core.orphan import OrphanReport, check_orphan
 from rugsd.daemon.core.paper import PaperVenue
 from rugsd.daemon.core.settle import order_outcome, settle
 from rugsd.daemon.events import GameUpdate, Phase
+from rugsd.daemon.fastinit import fast_init
 from rugsd.daemon.game import accounting
 from rugsd.daemon.game.accounting import Account, Fill, FillKind
 from rugsd.daemon.game.matching import PendingOrder
@@ -126,6 +127,7 @@ class StepOutput:
     audits: list = field(default_factory=list)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class LastDecision:
     """The latest decision, for snapshots and the TUI. ``outputs`` are the models'
