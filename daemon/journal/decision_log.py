@@ -50,12 +50,13 @@ def _floats(xs: object) -> str | None:
         return "null"
     if type(xs) is not tuple:
         return None
-    parts = []
-    for x in xs:
-        if type(x) is not float:
-            return None
-        parts.append(_num(x))
-    return "[" + ",".join(parts) + "]"
+    try:
+        text = ",".join(map(_float_repr, xs))  # TypeError for anything but a float
+    except TypeError:
+        return None
+    if "n" in text:  # "nan" / "inf": json spells them NaN / Infinity
+        text = ",".join(map(_num, xs))
+    return "[" + text + "]"
 
 
 def generic_decision_line(record: DecisionRecord) -> str:
