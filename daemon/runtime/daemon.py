@@ -29,6 +29,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sqlite3
 import time
@@ -242,6 +243,9 @@ class Daemon:
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
                      state=self.core.trading_state.value)
+            # start-up objects (modules, models, config, the restored state) leave the
+            # collector's generations: its pauses on the decision path stay short
+            gc.freeze()
             await supervise(self, tasks)
             await settle_before_stop(self)
         finally:
