@@ -21,12 +21,13 @@ from rugsd.daemon.journal.records import (
 )
 from rugsd.daemon.state.transitions import TickAdvanced
 from rugsd.daemon.state.view import GameView
+from rugsd.risk.states import RiskState
 from rugsd.strategy.base import Decision, ModelOutputs
 from rugsd.strategy.features_account import Commitments
 
 FAST = [GameUpdate, SessionStats, DecisionRecord, OrderRecord, FillRecord, PositionSnapshot,
         TickRecord, GameRecord, GameView, TickAdvanced, ModelOutputs, Decision, Commitments,
-        LastDecision]
+        LastDecision, RiskState]
 
 
 def _plain_twin(cls: type) -> type:
