@@ -11,6 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from rugsd.daemon.fastinit import fast_init
+
 
 class Phase(StrEnum):
     """Phase of the current game as seen by the state machine."""
@@ -22,6 +24,7 @@ class Phase(StrEnum):
     RUGGED = "rugged"  # rug event seen, waiting for the next game
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class SessionStats:
     """Room-wide statistics carried by active-phase gameStateUpdate events."""
@@ -47,6 +50,7 @@ class FinishedGame:
     server_seed_hash: str | None
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class GameUpdate:
     """A ``gameStateUpdate`` (or a replayed tick line) in validated form."""

@@ -41,6 +41,7 @@ from dataclasses import dataclass, replace
 from enum import StrEnum
 from typing import TYPE_CHECKING
 
+from rugsd.daemon.fastinit import fast_init
 from rugsd.risk.reasons import ReasonCode
 
 if TYPE_CHECKING:
@@ -70,6 +71,7 @@ class StateChange:
 Transition = tuple["RiskState", "StateChange | None"]
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class RiskState:
     """The risk shell's state: independent causes, one derived ``trading_state``."""

@@ -12,11 +12,13 @@ from typing import Protocol, runtime_checkable
 
 import numpy as np
 
+from rugsd.daemon.fastinit import fast_init
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.state.view import GameView
 from rugsd.strategy.intents import Intent
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class ModelOutputs:
     """What the models said on this tick (journal, TUI).
@@ -33,6 +35,7 @@ class ModelOutputs:
     held_non_finite: bool = False
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Decision:
     """A strategy's answer for one tick: an intent (never an order) and model outputs."""

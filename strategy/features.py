@@ -1,17 +1,16 @@
 """The one feature builder: live, replay, backtest and the gymnasium env all call it.
 
-Schema
-    ``FEATURE_NAMES`` (ordered) + ``SCHEMA_VERSION``; ``schema_hash()`` fingerprints both
-    and is written into every model bundle, so a model is never fed a vector it was not
-    trained on. Change a feature → bump ``SCHEMA_VERSION`` (the hash changes anyway).
+The schema (names, order, blocks, version, hash) is ``rugsd.strategy.feature_schema``;
+the account block is ``rugsd.strategy.features_account``; this module computes the game
+and session blocks and assembles the vector (``build_features``, and ``FeatureBuilder``
+on the hot path). Every schema name is importable from here too.
 
 Inputs
     A ``GameView`` (only ``prices[:tick]`` plus the current ``view.price`` are read, never a
     later tick), an ``Account``, the risk limits the policy trades under (``Limits``:
     ``rugsd.risk.context.RiskLimits`` or anything with its fields) and the
     ``Commitments`` the account does not show yet (orders in flight, budgets used this
-    minute / game / day); nothing else. The vector has three blocks: game
-    (``GAME_SLICE``), account (``ACCOUNT_SLICE``) and session (``SESSION_SLICE``).
+    minute / game / day); nothing else.
 
 Clock
     Game time only: ticks and the ``cooldownTimer``. No feature reads a receive time, so a
@@ -23,21 +22,7 @@ Definitions (``x_t`` = current price, ``x_{t-k}`` = ``prices[t-k]``, clamped to 
     - ``vol_w`` = population std of the last ``min(t, w)`` one-tick log returns
       ``log(x_i / x_{i-1})``, two-pass, summed oldest → newest; 0 when there are none.
     - ``drawdown = 1 - x_t / peak``; ``peak = max(view.peak, x_t)``.
-    - account (invariant to the account's size: every amount is a fraction of a
-      configured limit, and the limits enter as ratios): orders in flight count as
-      position (``pending_buy``) or sidebet (``pending_sidebet``);
-      ``position_cost_frac = (cost + pending_buy) / max_position``;
-      ``entry_price_ratio = avg_entry / x_t``; ``upnl_rel = upnl / cost``; sidebet ticks
-      left / 40; ``exposure_frac`` = (position cost + pending buys + open and pending
-      sidebet stakes) / ``max_exposure``; ``cash_frac`` = (cash not yet committed −
-      reserve) / ``max_position``; ``loss_budget_frac`` = what is left of the daily-loss
-      and drawdown budgets if everything open were lost (the gate's worst case), as a
-      fraction of each limit; ``buy_room_frac`` = the largest buy every limit still
-      allows / ``max_position``; ``rate_budget_frac`` / ``sidebet_budget_frac`` = orders
-      this minute / sidebets this game still allowed, as fractions; ``entry_open`` = the
-      configured entry window (phases, tick range, presale cut-off) is open now;
-      ``bet_cap_frac = max_bet / max_position``, ``exposure_cap_ratio = max_exposure /
-      max_position``. Fractions are clipped to [0, 1] (costs and exposure to [0, 4]).
+    - account: see ``rugsd.strategy.features_account``.
     - session: the last ``RECENT_GAMES`` finished games of ``view.recent`` and the room
       statistics (counts / 100); zeros when absent (``stats_present`` tells which).
 
@@ -53,12 +38,13 @@ Exactness
     bit-identical float32 vectors.
 """
 
+# ruff: noqa: FURB136, PLR1730 -- min()/max() calls cost ~0.1 µs each; clipping is inline
+
 from __future__ import annotations
 
-import hashlib
 import math
+import struct
 from collections.abc import Sequence
-from dataclasses import dataclass
 from itertools import pairwise
 from typing import TYPE_CHECKING
 
@@ -66,100 +52,63 @@ import numpy as np
 
 from rugsd.daemon.events import Phase, SessionStats
 from rugsd.daemon.game.accounting import Account
-from rugsd.daemon.game.rules import COOLDOWN_MS, SIDEBET_WINDOW
+from rugsd.daemon.game.rules import COOLDOWN_MS
 from rugsd.daemon.state.prices import PriceHistory
 from rugsd.daemon.state.view import GameSummary, GameView
+from rugsd.strategy.feature_schema import (
+    ACCOUNT_FEATURES,
+    ACCOUNT_SLICE,
+    FEATURE_INDEX,
+    FEATURE_NAMES,
+    GAME_FEATURES,
+    GAME_SLICE,
+    MAX_WINDOW,
+    N_FEATURES,
+    PHASES,
+    PRICE_CEIL,
+    PRICE_FLOOR,
+    RATIO_CEIL,
+    RECENT_GAMES,
+    RETURN_WINDOWS,
+    ROOM_STATS_SLICE,
+    SCHEMA_VERSION,
+    SESSION_FEATURES,
+    SESSION_SLICE,
+    VOL_WINDOWS,
+    schema_hash,
+)
+from rugsd.strategy.features_account import (
+    NO_COMMITMENTS,
+    Commitments,
+    account_features,
+    default_limits,
+    entry_open,
+)
 
-if TYPE_CHECKING:  # risk imports strategy.intents: a type-only import keeps them acyclic
+if TYPE_CHECKING:
     from rugsd.risk.context import RiskLimits as Limits
 
-SCHEMA_VERSION = 2
+__all__ = [
+    "ACCOUNT_FEATURES", "ACCOUNT_SLICE", "FEATURE_INDEX", "FEATURE_NAMES", "GAME_FEATURES",
+    "GAME_SLICE", "MAX_WINDOW", "NO_COMMITMENTS", "N_FEATURES", "PRICE_CEIL", "PRICE_FLOOR",
+    "RATIO_CEIL", "RECENT_GAMES", "RETURN_WINDOWS", "ROOM_STATS_SLICE", "SCHEMA_VERSION",
+    "SESSION_FEATURES", "SESSION_SLICE", "VOL_WINDOWS", "Commitments", "FeatureBuilder",
+    "ReturnCache", "account_features", "build_features", "default_limits", "entry_open",
+    "game_features", "schema_hash", "session_features",
+]
 
-RETURN_WINDOWS: tuple[int, ...] = (1, 5, 10, 20, 40)
-VOL_WINDOWS: tuple[int, ...] = (10, 40)
-MAX_WINDOW = 40  # longest look-back of any game feature
-RECENT_GAMES = 10  # session features use at most the last 10 finished games
-PRICE_FLOOR = 1e-9
-PRICE_CEIL = 1e9
-RATIO_CEIL = 4.0  # position cost and exposure fractions can exceed 1 (a reconciled account)
-
-_PHASES: tuple[Phase, ...] = (
-    Phase.UNKNOWN,
-    Phase.COOLDOWN,
-    Phase.PRESALE,
-    Phase.ACTIVE,
-    Phase.RUGGED,
-)
-
-GAME_FEATURES: tuple[str, ...] = (
-    "tick_per_100",
-    "price",
-    "log_price",
-    *(f"ret_{k}" for k in RETURN_WINDOWS),
-    *(f"vol_{w}" for w in VOL_WINDOWS),
-    "drawdown",
-    "log_peak",
-    *(f"phase_{p.value}" for p in _PHASES),
-    "cooldown_frac",
-)
-ACCOUNT_FEATURES: tuple[str, ...] = (
-    "has_position",
-    "position_cost_frac",
-    "entry_price_ratio",
-    "upnl_rel",
-    "ticks_in_position_per_100",
-    "sidebet_active",
-    "sidebet_ticks_left_frac",
-    "exposure_frac",
-    "cash_frac",
-    "loss_budget_frac",
-    "buy_room_frac",
-    "order_pending",
-    "rate_budget_frac",
-    "sidebet_budget_frac",
-    "entry_open",
-    "bet_cap_frac",
-    "exposure_cap_ratio",
-)
-SESSION_FEATURES: tuple[str, ...] = (
-    "recent_n_frac",
-    "recent_len_mean_per_100",
-    "recent_len_median_per_100",
-    "recent_log_peak_mean",
-    "recent_frac_2x",
-    "recent_frac_10x",
-    "stats_present",
-    "stats_avg_mult_log",
-    "stats_count2x_per_100",
-    "stats_count10x_per_100",
-    "stats_count50x_per_100",
-    "stats_count100x_per_100",
-)
-FEATURE_NAMES: tuple[str, ...] = GAME_FEATURES + ACCOUNT_FEATURES + SESSION_FEATURES
-N_FEATURES = len(FEATURE_NAMES)
-FEATURE_INDEX: dict[str, int] = {name: i for i, name in enumerate(FEATURE_NAMES)}
-GAME_SLICE = slice(0, len(GAME_FEATURES))
-ACCOUNT_SLICE = slice(GAME_SLICE.stop, GAME_SLICE.stop + len(ACCOUNT_FEATURES))
-SESSION_SLICE = slice(ACCOUNT_SLICE.stop, N_FEATURES)
-# the feed's room statistics (stats_present .. stats_count100x_per_100): recordings and
-# the training episodes have none, so a bundle trained without them masks them to 0
-ROOM_STATS_SLICE = slice(FEATURE_INDEX["stats_present"], N_FEATURES)
-
+_PHASES = PHASES  # the batch builder's name for it
 _ONEHOT: dict[Phase, tuple[float, ...]] = {
-    p: tuple(1.0 if q is p else 0.0 for q in _PHASES) for p in _PHASES
+    p: tuple(1.0 if q is p else 0.0 for q in PHASES) for p in PHASES
 }
 _ACTIVE_ONEHOT = _ONEHOT[Phase.ACTIVE]
+_UNKNOWN_ONEHOT = _ONEHOT[Phase.UNKNOWN]
 _log = math.log
 _ZERO_RETS = [0.0] * len(RETURN_WINDOWS)
 _ZERO_VOLS = [0.0] * len(VOL_WINDOWS)
-
-
-def schema_hash(names: Sequence[str] = FEATURE_NAMES, version: int = SCHEMA_VERSION) -> str:
-    """Short hex fingerprint (sha256, 16 hex digits) of the schema version and names."""
-    text = f"{version}\n" + "\n".join(names)
-    return hashlib.sha256(text.encode()).hexdigest()[:16]
-
-
+# float64 → float32 exactly as numpy casts (round to nearest even), without numpy's
+# per-element conversion of a Python list (the vector is written on every decision)
+_PACK = struct.Struct(f"={N_FEATURES}f").pack_into
 def _clean(p: float) -> float:
     """Sanitise a price-like float into [PRICE_FLOOR, PRICE_CEIL] (NaN → floor)."""
     return min(p, PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR
@@ -192,34 +141,40 @@ def game_features(view: GameView, returns: ReturnCache | None = None) -> list[fl
     list between calls; the values are the same floats the direct computation gives.
     """
     tick = view.tick
-    t = max(0, tick)
-    x = _clean(view.price)
-    m = min(t, len(view.prices))  # past prices usable (fewer when ticks were missed)
+    t = tick if tick > 0 else 0
+    p = view.price
+    # inline _clean (here and below): this runs on every decision
+    x = (p if p < PRICE_CEIL else PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR
+    prices = view.prices
+    n = len(prices)
+    m = t if t < n else n  # past prices usable (fewer when ticks were missed)
     if m:
-        r = returns.lookup(view.prices, m, x) if returns is not None else None
-        # inline _clean: this comprehension runs on every tick
-        chain = [
-            (p if p < PRICE_CEIL else PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR  # noqa: FURB136 -- min() call costs ~1.5 µs/tick here
-            for p in view.prices[max(m - MAX_WINDOW, 0) : m]
-        ] if r is None else None
-        if chain is not None:
+        r = returns.lookup(prices, m, x) if returns is not None else None
+        if r is None:
+            chain = [
+                (p if p < PRICE_CEIL else PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR
+                for p in prices[max(m - MAX_WINDOW, 0) : m]
+            ]
             n_past = len(chain)
             rets = [_log(x / chain[n_past - k if n_past >= k else 0]) for k in RETURN_WINDOWS]
             chain.append(x)
             r = [_log(b / a) for a, b in pairwise(chain)]
         else:
-            data = view.prices
+            data = prices._data  # a PriceHistory (lookup checked); indices < m <= its length
             n_past = len(r)
-            rets = [
-                _log(x / _clean(data[m - k if n_past >= k else m - n_past]))
-                for k in RETURN_WINDOWS
-            ]
+            rets = []
+            for k in RETURN_WINDOWS:
+                p = data[m - k if n_past >= k else m - n_past]
+                rets.append(_log(x / ((p if p < PRICE_CEIL else PRICE_CEIL)
+                                      if p > PRICE_FLOOR else PRICE_FLOOR)))
         vols = [_vol(r[-w:]) for w in VOL_WINDOWS]
     else:
         rets = _ZERO_RETS
         vols = _ZERO_VOLS
-    peak = _clean(view.peak)
-    peak = max(peak, x)
+    p = view.peak
+    peak = (p if p < PRICE_CEIL else PRICE_CEIL) if p > PRICE_FLOOR else PRICE_FLOOR
+    if x > peak:  # = max(peak, x)
+        peak = x
     cooldown = max(0.0, min(view.cooldown_ms / COOLDOWN_MS, 1.0))
     return [
         t / 100,
@@ -229,7 +184,7 @@ def game_features(view: GameView, returns: ReturnCache | None = None) -> list[fl
         *vols,
         1.0 - x / peak,
         _log(peak),
-        *_ONEHOT.get(view.phase, _ONEHOT[Phase.UNKNOWN]),
+        *_ONEHOT.get(view.phase, _UNKNOWN_ONEHOT),
         cooldown,
     ]
 
@@ -269,119 +224,6 @@ class ReturnCache:
                 r.append(_log(cur / prev))
                 prev = cur
         return r[max(m - MAX_WINDOW, 0) + 1 : m + 1]
-
-
-@dataclass(frozen=True, slots=True)
-class Commitments:
-    """What the account does not show yet, and the budgets already used (lamports).
-
-    Built by the decision core for every decision (``DecisionCore.commitments``):
-    ``pending_*`` are orders sent but not yet filled or refused (in browser mode until
-    the venue confirms them), ``orders_last_minute`` counts the rate window,
-    ``sidebets_this_game`` the approved sidebets, ``day_start_equity`` / ``peak_equity``
-    the loss limits' reference points (None: a fresh session, i.e. the balance).
-    """
-
-    pending_buy: int = 0
-    pending_sidebet: int = 0
-    pending_orders: int = 0
-    orders_last_minute: int = 0
-    sidebets_this_game: int = 0
-    day_start_equity: int | None = None
-    peak_equity: int | None = None
-
-
-NO_COMMITMENTS = Commitments()
-_default_limits: Limits | None = None
-
-
-def default_limits() -> Limits:
-    """The limits of the default ``[risk]`` configuration (for calls outside a core)."""
-    global _default_limits
-    if _default_limits is None:
-        # imported here: risk imports strategy.intents; keep the packages acyclic at load
-        from rugsd.daemon.config import RiskConfig
-        from rugsd.risk.context import RiskLimits
-
-        _default_limits = RiskLimits.from_config(RiskConfig())
-    return _default_limits
-
-
-def _frac(num: float, den: float, ceil: float = 1.0) -> float:
-    """``num / den`` clipped to [0, ceil] (0 when ``den`` is not positive)."""
-    if den <= 0:
-        return 0.0
-    return max(0.0, min(num / den, ceil))
-
-
-def entry_open(view: GameView, limits: Limits) -> bool:
-    """The configured entry window is open: phase, live tick range, presale cut-off."""
-    phase = view.phase
-    if phase is Phase.PRESALE:
-        return Phase.PRESALE in limits.entry_phases and view.cooldown_ms >= limits.presale_cutoff_ms
-    if phase is Phase.ACTIVE:
-        return (Phase.ACTIVE in limits.entry_phases and view.rug_tick is None
-                and limits.entry_min_tick <= view.tick <= limits.entry_max_tick)
-    return False
-
-
-def account_features(
-    view: GameView, account: Account, limits: Limits, c: Commitments = NO_COMMITMENTS
-) -> list[float]:
-    """The account block (see the module docstring): position, budgets and limits."""
-    x = _clean(view.price)
-    tick = view.tick
-    qty = account.qty
-    cost = account.cost
-    max_pos = limits.max_position
-    committed = cost + c.pending_buy
-    if qty > 0:
-        upnl = qty * x - cost
-        entry = account.entry_tick
-        pos = [
-            1.0,
-            _frac(committed, max_pos, RATIO_CEIL),
-            (cost / qty) / x,
-            upnl / cost if cost > 0 else 0.0,
-            (tick - entry) / 100 if entry is not None and tick > entry else 0.0,
-        ]
-    elif committed > 0:  # a buy in flight is a position for the policy
-        pos = [1.0, _frac(committed, max_pos, RATIO_CEIL), 0.0, 0.0, 0.0]
-    else:
-        pos = [0.0, 0.0, 0.0, 0.0, 0.0]
-    bet = account.sidebet
-    stake = 0
-    if bet is not None and tick < bet.end_tick:
-        stake = bet.stake
-        pos += [1.0, min((bet.end_tick - tick) / SIDEBET_WINDOW, 1.0)]
-    elif c.pending_sidebet > 0:
-        pos += [1.0, 1.0]
-    else:
-        pos += [0.0, 0.0]
-    exposure = committed + stake + c.pending_sidebet
-    free = account.balance - c.pending_buy - c.pending_sidebet  # cash not yet committed
-    cash = free - limits.min_balance_reserve
-    day_start = free if c.day_start_equity is None else c.day_start_equity
-    peak = free if c.peak_equity is None else c.peak_equity
-    # the gate's worst case: everything open is lost, equity = the free cash
-    loss_room = min(limits.max_daily_loss - (day_start - free), limits.max_drawdown - (peak - free))
-    room = min(max_pos - committed, limits.max_exposure - exposure, cash, loss_room,
-               limits.max_bet)
-    max_sb = limits.max_sidebets_per_game
-    pos += [
-        _frac(exposure, limits.max_exposure, RATIO_CEIL),
-        _frac(cash, max_pos),
-        min(_frac(limits.max_daily_loss - (day_start - free), limits.max_daily_loss),
-            _frac(limits.max_drawdown - (peak - free), limits.max_drawdown)),
-        _frac(room, max_pos),
-        1.0 if c.pending_orders > 0 else 0.0,
-        _frac(limits.max_orders_per_minute - c.orders_last_minute, limits.max_orders_per_minute),
-        _frac(max_sb - c.sidebets_this_game, max_sb),
-        1.0 if entry_open(view, limits) else 0.0,
-        _frac(limits.max_bet, max_pos, RATIO_CEIL),
-        _frac(limits.max_exposure, max_pos, 2 * RATIO_CEIL),
-    ]
-    return pos
 
 
 def _finite_or(value: float | None, default: float) -> float:
@@ -455,8 +297,9 @@ class FeatureBuilder:
         """Use ``buffer`` (float32 [N_FEATURES], e.g. ``Bundle.obs_row``) or allocate one."""
         if buffer is None:
             buffer = np.zeros(N_FEATURES, dtype=np.float32)
-        elif buffer.shape != (N_FEATURES,) or buffer.dtype != np.float32:
-            raise ValueError(f"feature buffer must be float32[{N_FEATURES}]")
+        elif (buffer.shape != (N_FEATURES,) or buffer.dtype != np.float32
+              or not buffer.flags.c_contiguous):
+            raise ValueError(f"feature buffer must be a C-contiguous float32[{N_FEATURES}]")
         self.buffer = buffer
         self.limits = limits or default_limits()
         self._recent: object = None
@@ -473,9 +316,11 @@ class FeatureBuilder:
         if recent is not self._recent or stats != self._stats:
             self._session = session_features(recent, stats)
             self._recent, self._stats = recent, stats
-        self.buffer[:] = (
-            game_features(view, self._returns)
-            + account_features(view, account, self.limits, commitments)
-            + self._session
-        )
-        return self.buffer
+        values = (game_features(view, self._returns)
+                  + account_features(view, account, self.limits, commitments) + self._session)
+        buffer = self.buffer
+        try:
+            _PACK(buffer, 0, *values)
+        except OverflowError:  # a value beyond float32's range: numpy casts it to ±inf
+            buffer[:] = values
+        return buffer

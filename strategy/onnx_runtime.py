@@ -16,6 +16,7 @@ loader turns them into a one-line ``BundleError``).
 
 from __future__ import annotations
 
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -91,9 +92,19 @@ class _Bound:
         self.binding.bind_output(
             output, "cpu", 0, np.float32, list(out_shape), self.out.ctypes.data
         )
+        # the C call under ``InferenceSession.run_with_iobinding`` (whose Python wrapper
+        # costs ~1 µs per tick); the public method when a version lacks the attributes
+        c_session = getattr(session, "_sess", None)
+        c_binding = getattr(self.binding, "_iobinding", None)
+        if c_session is not None and c_binding is not None:
+            run_c, arg = c_session.run_with_iobinding, c_binding
+        else:
+            run_c, arg = session.run_with_iobinding, self.binding
+        self._call = (run_c, arg)
 
     def run(self) -> np.ndarray:
-        self.session.run_with_iobinding(self.binding)
+        run_c, arg = self._call
+        run_c(arg, None)
         return self.out
 
 
@@ -128,6 +139,8 @@ class PolicyModel:
         self.row = _row_buffer(row, n_features)  # callers may write features straight in
         self.obs = self.row.reshape(1, n_features)  # same memory, the [1, F] input
         self.mask = np.zeros((1, n_actions), dtype=self.mask_dtype)
+        # a list of bools into the mask buffer: struct packs True/False as 1/0 (or 1.0/0.0)
+        self._pack_mask = struct.Struct(f"={n_actions}{'?' if mask.type == _BOOL else 'f'}")
         self._bound = _Bound(
             session, {obs_name: self.obs, mask_name: self.mask}, logits_name, (1, n_actions)
         )
@@ -139,7 +152,10 @@ class PolicyModel:
         """
         if features is not self.row:
             self.row[:] = features
-        self.mask[0] = mask
+        if type(mask) is list and len(mask) == self.n_actions:
+            self._pack_mask.pack_into(self.mask, 0, *mask)
+        else:
+            self.mask[0] = mask
         return self._bound.run()[0]
 
     def logits_batch(self, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:

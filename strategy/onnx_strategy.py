@@ -19,6 +19,7 @@ an onnxruntime error → WAIT for that tick, ``held_non_finite=True``, ``non_fin
 from __future__ import annotations
 
 import math
+import struct
 
 import numpy as np
 import structlog
@@ -28,7 +29,7 @@ from rugsd.daemon.events import Phase
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.game.rules import LAMPORTS_PER_SOL
 from rugsd.daemon.state.view import GameView
-from rugsd.strategy.actions import N_ACTIONS, SIDEBET_INDEX, ActionTable, mask_values
+from rugsd.strategy.actions import SIDEBET_INDEX, ActionTable, mask_values
 from rugsd.strategy.base import Decision, ModelOutputs
 from rugsd.strategy.bundle import Bundle
 from rugsd.strategy.features import ROOM_STATS_SLICE, FeatureBuilder
@@ -38,6 +39,10 @@ log = structlog.get_logger(__name__)
 
 _ENTRY_PHASES = (Phase.PRESALE, Phase.ACTIVE)
 _LOG_EVERY = 100
+_exp = math.exp
+_ROOM_STATS_OFFSET = ROOM_STATS_SLICE.start * 4  # bytes into the float32 row
+_ROOM_STATS_ZEROS = [0.0] * (ROOM_STATS_SLICE.stop - ROOM_STATS_SLICE.start)
+_PACK_ROOM_STATS = struct.Struct(f"={len(_ROOM_STATS_ZEROS)}f").pack_into
 
 
 class OnnxStrategy:
@@ -117,8 +122,8 @@ class OnnxStrategy:
         row = self._policy.row  # shared by both models (see load_bundle)
         if features is not row:
             row[:] = features
-        if self._mask_room_stats:
-            row[ROOM_STATS_SLICE] = 0.0  # as in training (see Manifest.room_stats_in_training)
+        if self._mask_room_stats:  # as in training (see Manifest.room_stats_in_training)
+            _PACK_ROOM_STATS(row, _ROOM_STATS_OFFSET, *_ROOM_STATS_ZEROS)
         if not self._balance_checked:
             self._check_balance(account)
         valid = mask_values(view, account, self.table)
@@ -136,19 +141,15 @@ class OnnxStrategy:
             return self._hold(p_rug, True, f"policy: {err}")
         best = 0
         top = -math.inf
-        for i in range(N_ACTIONS):
-            if valid[i]:
-                v = logits[i]
-                if not math.isfinite(v):
+        for i, (ok, v) in enumerate(zip(valid, logits, strict=True)):
+            if ok:
+                if v - v != 0.0:  # inf or NaN (= not math.isfinite(v), without a call)
                     return self._hold(p_rug, False, f"logit[{i}]={v!r}")
                 if v > top:
                     best, top = i, v
+        exps = [_exp(v - top) if ok else 0.0 for ok, v in zip(valid, logits, strict=True)]
         total = 0.0
-        exps = [0.0] * N_ACTIONS
-        for i in range(N_ACTIONS):
-            if valid[i]:
-                e = math.exp(logits[i] - top)
-                exps[i] = e
-                total += e
-        probs = tuple(e / total for e in exps)
+        for e in exps:  # in index order, as the probabilities always were summed
+            total += e
+        probs = tuple([e / total for e in exps])
         return Decision(self.table.intents[best], ModelOutputs(probs, p_rug, best, False))

@@ -20,6 +20,7 @@ from enum import StrEnum
 
 import numpy as np
 
+from rugsd.daemon.fastinit import fast_init
 from rugsd.daemon.game.accounting import Account, Sidebet
 
 
@@ -74,6 +75,7 @@ class RunStarted:
     git_commit: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class DecisionRecord:
     """One decision of the core: the inputs summary, the intent and the risk verdict.
@@ -103,6 +105,7 @@ class DecisionRecord:
     trading_state: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class OrderRecord:
     """An order the risk gate approved, as handed to an executor."""
@@ -119,6 +122,7 @@ class OrderRecord:
     detail: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class FillRecord:
     """Money moved (``accounting.Fill`` plus where and when).
@@ -139,6 +143,7 @@ class FillRecord:
     balance_after: int
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class PositionSnapshot:
     """The full ``Account`` state; recovery restores from the latest one.
@@ -245,6 +250,7 @@ class OperatorCommand:
     result: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TickRecord:
     """One price tick (journaled with the decisions; exported to the Parquet dataset)."""
@@ -257,6 +263,7 @@ class TickRecord:
     phase: str
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class GameRecord:
     """A finished game: rug tick, peak and (once revealed) the server seed."""

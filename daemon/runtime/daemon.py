@@ -33,6 +33,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import signal
 import sqlite3
 import time
@@ -62,10 +63,10 @@ from rugsd.daemon.journal.records import (
 )
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.commit import Committed, commit_records
+from rugsd.daemon.runtime.console import TradeConsole, banner_info
 from rugsd.daemon.runtime.executors import ExecContext, Executor, executor_kind, feed_auth
 from rugsd.daemon.runtime.housekeeping import observe
 from rugsd.daemon.runtime.killwatch import on_sigusr1, timer, trip_latch
-from rugsd.daemon.runtime.console import TradeConsole, banner_info
 from rugsd.daemon.runtime.latch import LatchKeeper
 from rugsd.daemon.runtime.notices import NoticeLog
 from rugsd.daemon.runtime.operator import (
@@ -246,6 +247,9 @@ class Daemon:
                      venue=self.venue.url, run_id=self.run_id,
                      strategy=self.core.strategy.name, data_dir=str(self.paths.data_dir),
                      state=self.core.trading_state.value)
+            # start-up objects (modules, models, config, the restored state) leave the
+            # collector's generations: its pauses on the decision path stay short
+            gc.freeze()
             await supervise(self, tasks)
             await settle_before_stop(self)
         finally:

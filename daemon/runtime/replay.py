@@ -16,7 +16,6 @@ it out as JSON lines.
 from __future__ import annotations
 
 import hashlib
-import json
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -29,6 +28,7 @@ from rugsd.daemon.core.decision import DecisionCore
 from rugsd.daemon.feed.replay import ReplayError, ReplaySource
 from rugsd.daemon.game.accounting import lamports_to_sol
 from rugsd.daemon.journal import open_journal
+from rugsd.daemon.journal.decision_log import decision_line
 from rugsd.daemon.journal.games import GameTally, summarise_games
 from rugsd.daemon.journal.records import DecisionRecord, Mode
 from rugsd.daemon.runtime.build import make_core, run_started, stable_id
@@ -63,16 +63,6 @@ class Played:
                  "exit": g.exit} for g in self.tally.played()]
 
 
-def decision_line(record: DecisionRecord) -> str:
-    """One deterministic JSON line of the decision log."""
-    data = {
-        name: (value.hex() if isinstance(value, bytes) else value)
-        for name, value in zip(record.__slots__, (getattr(record, s) for s in record.__slots__),
-                               strict=True)
-    }
-    return json.dumps(data, separators=(",", ":"), sort_keys=True)
-
-
 def play(
     core: DecisionCore,
     events: Iterable[object],
@@ -105,11 +95,10 @@ def play(
             add(records)
             for record in records:
                 if type(record) is DecisionRecord:
-                    line = decision_line(record)
+                    line = decision_line(record) + "\n"
                     digest.update(line.encode())
-                    digest.update(b"\n")
                     if decision_log is not None:
-                        decision_log.write(line + "\n")
+                        decision_log.write(line)
             if write is not None:
                 write(records)
     result.decision_log_sha256 = digest.hexdigest()

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from rugsd.daemon.events import FinishedGame, Phase
+from rugsd.daemon.fastinit import fast_init
 from rugsd.daemon.state.view import GameSummary
 
 
@@ -54,6 +55,7 @@ class PhaseChanged:
     new: Phase
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class TickAdvanced:
     """One new tick of the active game, including ticks filled after a gap.

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from rugsd.daemon.events import Phase, SessionStats
+from rugsd.daemon.fastinit import fast_init
 
 
 @dataclass(frozen=True, slots=True)
@@ -17,6 +18,7 @@ class GameSummary:
     peak: float
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class GameView:
     """One consistent snapshot of the current game.
