@@ -173,10 +173,14 @@ def run_retrain(args: argparse.Namespace) -> int:
 
 def _run_sweep(cfg, n_trials: int, ray_address: str | None, settings) -> int:
     """``retrain --sweep N``: the trials' table, the best, what was promoted."""
-    from rugsd.training.pipeline import NoRealGames
+    from rugsd.training.pipeline import NoRealGames, check_real_games
     from rugsd.training.sweep import SweepError, format_trials, sweep
 
     where = f"the Ray cluster at {ray_address}" if ray_address else "a local Ray"
+    try:
+        check_real_games(cfg)  # refuse in one line before Ray starts
+    except NoRealGames as err:
+        return _fail("retrain", str(err), 2)
     print(f"sweep: {n_trials} trials of {cfg.max_minutes:g} min each on {where}",
           file=sys.stderr)
     try:

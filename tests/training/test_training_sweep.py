@@ -7,6 +7,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -100,3 +102,30 @@ def test_rank_prefers_qualified_trials_then_validation_pnl():
                "heldout_pnl_per_game": -5.0}]
 
     assert max(trials, key=rank_key) is trials[2]
+
+
+def _rugsd(*args: str, cwd) -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RUGSD_")}
+    return subprocess.run([sys.executable, "-m", "rugsd.daemon.cli", *args], capture_output=True,
+                          check=False, text=True, cwd=cwd, timeout=120, env=env)
+
+
+def test_ray_address_without_sweep_is_refused_in_one_line(tmp_path, repo_root):
+    proc = _rugsd("retrain", "--data-dir", str(tmp_path / "data"), "--ray-address",
+                  "127.0.0.1:1", cwd=repo_root)
+
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "--ray-address needs --sweep" in proc.stderr
+
+
+def test_sweep_without_a_real_game_refuses_in_one_line(tmp_path, repo_root):
+    empty = tmp_path / "recs"
+    empty.mkdir()
+
+    proc = _rugsd("retrain", "--sweep", "2", "--data-dir", str(tmp_path / "data"),
+                  "--models-dir", str(tmp_path / "models"), "--recordings", str(empty),
+                  cwd=repo_root)
+
+    assert proc.returncode == 2
+    assert proc.stderr.count("\n") == 1 and "no real game" in proc.stderr
+    assert not (tmp_path / "models").exists()
