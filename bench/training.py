@@ -12,6 +12,8 @@ rollout per update, split across the slots):
   stream: 41 presale decisions per game, then one per tick);
 - ``ppo_steps_per_s`` / ``vec_ppo_steps_per_s`` — MaskablePPO environment steps per
   second including the updates; ``ppo_speedup`` their ratio;
+- ``*_per_cpu_s`` — the same per second of the process's CPU time (one thread), which
+  a machine shared with other work disturbs much less than the wall clock;
 - ``ppo_steps_per_retrain`` / ``vec_ppo_steps_per_retrain`` — what the PPO phase of a
   default 30-minute ``rugsd retrain`` buys (it has 47 % of the budget);
 - ``backtest_ticks_per_s`` / ``backtest_events_per_s`` — a held-out evaluation on the
@@ -33,7 +35,7 @@ from pathlib import Path
 import numpy as np
 
 ROUNDS = 3
-N_ENVS = 8  # [training] n_envs default
+N_ENVS = 16  # [training] n_envs default
 PPO_SHARE = 0.65 - 0.18  # the PPO phase's share of a retrain budget (pipeline.retrain)
 RETRAIN_S = 30 * 60
 
@@ -49,10 +51,11 @@ def _env_rates() -> dict:
     vec = RugsVecEnv(games, N_ENVS, seed=0)
     vec.reset()
     rng = np.random.default_rng(0)
-    rates: dict[str, list[float]] = {"single": [], "vec": [], "games": []}
+    rates: dict[str, list[float]] = {k: [] for k in ("single", "vec", "games", "single_cpu",
+                                                     "vec_cpu")}
     for _ in range(ROUNDS):
         n = eps = 0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         while time.perf_counter() - t0 < 1.0:
             a = int(rng.choice(np.flatnonzero(single.action_masks())))
             _, _, term, trunc, _ = single.step(a)
@@ -60,8 +63,9 @@ def _env_rates() -> dict:
             if term or trunc:
                 single.reset()
         rates["single"].append(n / (time.perf_counter() - t0))
+        rates["single_cpu"].append(n / (time.process_time() - c0))
         n = 0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         while time.perf_counter() - t0 < 1.0:
             actions = [rng.choice(np.flatnonzero(m)) for m in vec.action_masks()]
             _, _, dones, _ = vec.step(np.array(actions))
@@ -69,6 +73,7 @@ def _env_rates() -> dict:
             eps += int(dones.sum())
         dt = time.perf_counter() - t0
         rates["vec"].append(n / dt)
+        rates["vec_cpu"].append(n / (time.process_time() - c0))
         rates["games"].append(eps / dt)
     return {k: statistics.median(v) for k, v in rates.items()}
 
@@ -86,13 +91,14 @@ def _ppo_rates() -> dict:
               "vec": make_model(make_train_env(games, N_ENVS), mean, std, n_steps=1024)}
     for model in models.values():
         train_ppo(model, 1024, budget_s=60)  # warm-up
-    rates: dict[str, list[float]] = {k: [] for k in models}
+    rates: dict[str, list[float]] = {k: [] for k in [*models, *(f"{m}_cpu" for m in models)]}
     for _ in range(ROUNDS):
         for name, model in models.items():
             start = model.num_timesteps
-            t0 = time.perf_counter()
+            t0, c0 = time.perf_counter(), time.process_time()
             run = train_ppo(model, 4096, budget_s=120)
             rates[name].append((run.timesteps - start) / (time.perf_counter() - t0))
+            rates[f"{name}_cpu"].append((run.timesteps - start) / (time.process_time() - c0))
     return {k: statistics.median(v) for k, v in rates.items()}
 
 
@@ -139,6 +145,13 @@ def run() -> dict:
         "ppo_steps_per_s": round(ppo["single"], 1),
         "vec_ppo_steps_per_s": round(ppo["vec"], 1),
         "ppo_speedup": round(ppo["vec"] / ppo["single"], 2),
+        # per second of this process's CPU time (one thread): steadier than the wall
+        # clock on a machine shared with other work
+        "env_steps_per_cpu_s": round(env["single_cpu"], 1),
+        "vec_env_steps_per_cpu_s": round(env["vec_cpu"], 1),
+        "ppo_steps_per_cpu_s": round(ppo["single_cpu"], 1),
+        "vec_ppo_steps_per_cpu_s": round(ppo["vec_cpu"], 1),
+        "ppo_speedup_cpu": round(ppo["vec_cpu"] / ppo["single_cpu"], 2),
         "ppo_steps_per_retrain": round(ppo["single"] * PPO_SHARE * RETRAIN_S),
         "vec_ppo_steps_per_retrain": round(ppo["vec"] * PPO_SHARE * RETRAIN_S),
         "ppo_steps_per_hour": round(ppo["vec"] * 3600),

@@ -261,7 +261,7 @@ class TrainingConfig(_Section):
     recordings: list[Path] = []
     max_minutes: float = Field(30.0, gt=0, le=24 * 60)
     # games PPO steps at once (``rugsd.training.vecenv``); 1: the single env
-    n_envs: int = Field(8, ge=1, le=256)
+    n_envs: int = Field(16, ge=1, le=256)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
 
 
