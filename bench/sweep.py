@@ -63,4 +63,6 @@ def run() -> dict:
         "ray_overhead_s": round(swept - busy, 1),
         "parallel_speedup": round(TRIALS * plain / swept, 2),
         "waves": math.ceil(TRIALS / cpus),
+        # the machine is shared: its 1-minute load average when the run ended
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }

@@ -26,6 +26,7 @@ rollout per update, split across the slots):
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import tempfile
@@ -158,4 +159,6 @@ def run() -> dict:
         **dict(zip(("backtest_ticks_per_s", "backtest_events_per_s"),
                    (round(v, 1) for v in _backtest_rate()), strict=True)),
         "retrain_seconds": round(_retrain_seconds(), 1),
+        # the machine is shared: its 1-minute load average when the run ended
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }

@@ -11,7 +11,10 @@ validation and held-out; simulated games are added to each (the validation and
 held-out ones from a seed drawn anew for every retrain).
 
 Training runs through ``rugsd.training.env`` (the daemon's core, the real event cadence,
-account size and limits randomised around the daemon's ``[risk]``). Candidates:
+account size and limits randomised around the daemon's ``[risk]``), ``[training] n_envs``
+games stepped at once (``rugsd.training.vecenv``). A sweep trial (``RetrainConfig.trial``,
+``rugsd.training.sweep``) is the same run with its own hyperparameters, seed and folders
+that promotes nothing. Candidates:
 ``start`` (behaviour cloning of the rule strategy, mixed with human demonstrations when
 there are any, or the resumed checkpoint) and ``ppo`` (after PPO); which one is judged
 is decided on the validation split (``rugsd.training.heldout``), the gate on held-out

@@ -19,8 +19,10 @@ Ray is the ``sweep`` extra: imported only here.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
+import sys
 import time
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -130,7 +132,8 @@ def sweep(base: RetrainConfig, n_trials: int, space: SweepConfig, *,
                 num_samples=n_trials, max_concurrent_trials=space.max_concurrent or None,
                 search_alg=BasicVariantGenerator(random_state=base.seed)),
             run_config=tune.RunConfig(name=version, storage_path=str(storage), verbose=0))
-        grid = tuner.fit()
+        with contextlib.redirect_stdout(sys.stderr):  # Ray's chatter: stdout stays clean
+            grid = tuner.fit()
     finally:
         if started:
             ray.shutdown()
