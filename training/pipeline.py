@@ -301,6 +301,8 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     steps_cap = int(ppo_budget * (3000 if n_envs == 1 else 20_000))
     ppo_run = train_ppo(model, steps_cap, budget_s=ppo_budget, ckpt=ckpt, run=run,
                         progress=lambda d, t: ph.update("ppo", d, t))
+    # the bar ends at the steps done (the deadline stops PPO long before the bound)
+    ph.update("ppo", ppo_run.timesteps, ppo_run.timesteps)
     ph.done("ppo")
     trend = reward_trend(ppo_run.episode_rewards)
     training["ppo"] = {"timesteps": ppo_run.timesteps, "seconds": round(ppo_run.seconds, 1),
