@@ -1,24 +1,32 @@
-"""Training throughput: env steps, PPO steps, backtests on the replay path, a small retrain.
+"""Training throughput: single vs vectorised env and PPO side by side, backtests on the
+replay path, a small retrain.
 
-Figures (medians of a few timed rounds where cheap):
+Single env (``RugsEnv``) and vectorised env (``RugsVecEnv``, ``N_ENVS`` one-path games
+stepped together; proven equal slot for slot by ``tests/training/test_training_vecenv.py``)
+are measured in the same run, in alternating rounds (the machine is shared: medians of
+``ROUNDS``), with the same network and hyperparameters (``make_model``: the same 1024-step
+rollout per update, split across the slots):
 
-- ``env_steps_per_s`` — ``RugsEnv`` steps with random valid actions (one step = one
-  decision through the daemon's decision core, on the simulator's event stream: 150
-  cooldown updates and 41 presale decisions per game, then one per tick);
-- ``ppo_steps_per_s`` — MaskablePPO environment steps per second including updates;
+- ``env_steps_per_s`` / ``vec_env_steps_per_s`` — env steps with random valid actions
+  (one step = one decision through the daemon's decision core, on the simulator's event
+  stream: 41 presale decisions per game, then one per tick);
+- ``ppo_steps_per_s`` / ``vec_ppo_steps_per_s`` — MaskablePPO environment steps per
+  second including the updates; ``ppo_speedup`` their ratio;
+- ``*_per_cpu_s`` — the same per second of the process's CPU time (one thread), which
+  a machine shared with other work disturbs much less than the wall clock;
+- ``ppo_steps_per_retrain`` / ``vec_ppo_steps_per_retrain`` — what the PPO phase of a
+  default 30-minute ``rugsd retrain`` buys (it has 47 % of the budget);
 - ``backtest_ticks_per_s`` / ``backtest_events_per_s`` — a held-out evaluation on the
   replay path (``rugsd.training.backtest.backtest``: ``play`` on a core built from the
   default configuration, rule strategy, simulated games);
 - ``retrain_seconds`` — ``rugsd.training.pipeline.retrain`` with a 0.5-minute budget on the
   in-repo sample of real recordings + simulated games (the budget floor is 30 s of phases);
-- ``ppo_steps_per_hour`` / ``env_games_per_hour`` — training volume per hour.
-
-(The batched backtest measured here before was removed: it was not proven equal to the
-event path at the real presale cadence and under the daemon's [risk].)
+- ``ppo_steps_per_hour`` / ``env_games_per_hour`` — training volume per hour (vectorised).
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import statistics
 import tempfile
@@ -28,44 +36,71 @@ from pathlib import Path
 import numpy as np
 
 ROUNDS = 3
+N_ENVS = 16  # [training] n_envs default
+PPO_SHARE = 0.65 - 0.18  # the PPO phase's share of a retrain budget (pipeline.retrain)
+RETRAIN_S = 30 * 60
 
 
-def _env_rate() -> tuple[float, float]:
+def _env_rates() -> dict:
     from rugsd.training.dataset import simulated_games
     from rugsd.training.env import RugsEnv
+    from rugsd.training.vecenv import RugsVecEnv
 
-    env = RugsEnv(simulated_games(200, seed=1))
-    env.reset(seed=0)
+    games = simulated_games(200, seed=1)
+    single = RugsEnv(games)
+    single.reset(seed=0)
+    vec = RugsVecEnv(games, N_ENVS, seed=0)
+    vec.reset()
     rng = np.random.default_rng(0)
-    rates, games = [], []
+    rates: dict[str, list[float]] = {k: [] for k in ("single", "vec", "games", "single_cpu",
+                                                     "vec_cpu")}
     for _ in range(ROUNDS):
         n = eps = 0
-        t0 = time.perf_counter()
+        t0, c0 = time.perf_counter(), time.process_time()
         while time.perf_counter() - t0 < 1.0:
-            _, _, term, trunc, _ = env.step(int(rng.choice(np.flatnonzero(env.action_masks()))))
+            a = int(rng.choice(np.flatnonzero(single.action_masks())))
+            _, _, term, trunc, _ = single.step(a)
             n += 1
             if term or trunc:
-                eps += 1
-                env.reset()
+                single.reset()
+        rates["single"].append(n / (time.perf_counter() - t0))
+        rates["single_cpu"].append(n / (time.process_time() - c0))
+        n = 0
+        t0, c0 = time.perf_counter(), time.process_time()
+        while time.perf_counter() - t0 < 1.0:
+            actions = [rng.choice(np.flatnonzero(m)) for m in vec.action_masks()]
+            _, _, dones, _ = vec.step(np.array(actions))
+            n += N_ENVS
+            eps += int(dones.sum())
         dt = time.perf_counter() - t0
-        rates.append(n / dt)
-        games.append(eps / dt)
-    return statistics.median(rates), statistics.median(games)
+        rates["vec"].append(n / dt)
+        rates["vec_cpu"].append(n / (time.process_time() - c0))
+        rates["games"].append(eps / dt)
+    return {k: statistics.median(v) for k, v in rates.items()}
 
 
-def _ppo_rate() -> float:
+def _ppo_rates() -> dict:
     from rugsd.training.dataset import simulated_games
     from rugsd.training.env import RugsEnv
     from rugsd.training.policy import make_model, obs_stats, rule_demos, train_ppo
+    from rugsd.training.vecenv import make_train_env
 
     games = simulated_games(200, seed=2)
     demos = rule_demos(RugsEnv(games, shuffle=False), 20)
     mean, std = obs_stats(demos.obs)
-    model = make_model(RugsEnv(games), mean, std, n_steps=1024)
-    train_ppo(model, 1024, budget_s=60)  # warm-up
-    t0 = time.perf_counter()
-    run = train_ppo(model, 8192, budget_s=120)
-    return (run.timesteps - 1024) / (time.perf_counter() - t0)
+    models = {"single": make_model(make_train_env(games, 1), mean, std, n_steps=1024),
+              "vec": make_model(make_train_env(games, N_ENVS), mean, std, n_steps=1024)}
+    for model in models.values():
+        train_ppo(model, 1024, budget_s=60)  # warm-up
+    rates: dict[str, list[float]] = {k: [] for k in [*models, *(f"{m}_cpu" for m in models)]}
+    for _ in range(ROUNDS):
+        for name, model in models.items():
+            start = model.num_timesteps
+            t0, c0 = time.perf_counter(), time.process_time()
+            run = train_ppo(model, 4096, budget_s=120)
+            rates[name].append((run.timesteps - start) / (time.perf_counter() - t0))
+            rates[f"{name}_cpu"].append((run.timesteps - start) / (time.process_time() - c0))
+    return {k: statistics.median(v) for k, v in rates.items()}
 
 
 def _backtest_rate() -> tuple[float, float]:
@@ -101,15 +136,29 @@ def _retrain_seconds() -> float:
 
 def run() -> dict:
     """All training figures."""
-    env_rate, env_games = _env_rate()
-    ppo = _ppo_rate()
+    env = _env_rates()
+    ppo = _ppo_rates()
     return {
-        "env_steps_per_s": round(env_rate, 1),
-        "env_games_per_hour": round(env_games * 3600),
-        "ppo_steps_per_s": round(ppo, 1),
-        "ppo_steps_per_hour": round(ppo * 3600),
+        "n_envs": N_ENVS,
+        "env_steps_per_s": round(env["single"], 1),
+        "vec_env_steps_per_s": round(env["vec"], 1),
+        "env_games_per_hour": round(env["games"] * 3600),
+        "ppo_steps_per_s": round(ppo["single"], 1),
+        "vec_ppo_steps_per_s": round(ppo["vec"], 1),
+        "ppo_speedup": round(ppo["vec"] / ppo["single"], 2),
+        # per second of this process's CPU time (one thread): steadier than the wall
+        # clock on a machine shared with other work
+        "env_steps_per_cpu_s": round(env["single_cpu"], 1),
+        "vec_env_steps_per_cpu_s": round(env["vec_cpu"], 1),
+        "ppo_steps_per_cpu_s": round(ppo["single_cpu"], 1),
+        "vec_ppo_steps_per_cpu_s": round(ppo["vec_cpu"], 1),
+        "ppo_speedup_cpu": round(ppo["vec_cpu"] / ppo["single_cpu"], 2),
+        "ppo_steps_per_retrain": round(ppo["single"] * PPO_SHARE * RETRAIN_S),
+        "vec_ppo_steps_per_retrain": round(ppo["vec"] * PPO_SHARE * RETRAIN_S),
+        "ppo_steps_per_hour": round(ppo["vec"] * 3600),
         **dict(zip(("backtest_ticks_per_s", "backtest_events_per_s"),
                    (round(v, 1) for v in _backtest_rate()), strict=True)),
         "retrain_seconds": round(_retrain_seconds(), 1),
+        # the machine is shared: its 1-minute load average when the run ended
+        "load_average_1m": round(os.getloadavg()[0], 2),
     }
-

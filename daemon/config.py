@@ -291,6 +291,19 @@ class AuditConfig(_Section):
     on_mismatch: Literal["halt", "kill", "warn"] = "halt"
 
 
+class SweepConfig(_Section):
+    """``rugsd retrain --sweep N``: the search space Ray Tune draws each trial from (one
+    value per list, uniformly; a one-element list pins it) and the trials' resources."""
+
+    learning_rate: list[float] = Field([3e-5, 1e-4, 3e-4], min_length=1)
+    ent_coef: list[float] = Field([0.0, 0.003, 0.01], min_length=1)
+    clip_range: list[float] = Field([0.1, 0.2], min_length=1)
+    gamma: list[float] = Field([0.99, 0.995], min_length=1)
+    seeds: list[int] = Field([0, 1, 2, 3, 4, 5, 6, 7], min_length=1)
+    cpus_per_trial: float = Field(1.0, gt=0, le=256)
+    max_concurrent: int = Field(0, ge=0, le=1024)  # 0: as many as the CPUs allow
+
+
 class TrainingConfig(_Section):
     """``rugsd retrain``: where the real recordings are (``--recordings`` overrides)."""
 
@@ -298,6 +311,9 @@ class TrainingConfig(_Section):
     # the working directory. Empty: only the data dir's own dataset and recordings.
     recordings: list[Path] = []
     max_minutes: float = Field(30.0, gt=0, le=24 * 60)
+    # games PPO steps at once (``rugsd.training.vecenv``); 1: the single env
+    n_envs: int = Field(16, ge=1, le=256)
+    sweep: SweepConfig = Field(default_factory=SweepConfig)
 
 
 class LoggingConfig(_Section):

@@ -25,9 +25,9 @@ if [[ ! -x .venv/bin/python ]]; then
   echo "== creating .venv"
   python3 -m venv .venv
 fi
-echo "== installing python packages (runtime + train + dev extras)"
+echo "== installing python packages (runtime + train + sweep + dev extras)"
 .venv/bin/pip install -q --upgrade pip
-.venv/bin/pip install -q -e '.[train,dev]'
+.venv/bin/pip install -q -e '.[train,sweep,dev]'
 
 if [[ -f tests/interop/package.json ]] && command -v npm >/dev/null; then
   echo "== installing npm packages for the interop tests"

@@ -48,6 +48,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--human-demos", type=Path, metavar="DIR",
                    help="human demonstrations from `rugsd record --human` (DIR with "
                         "button_events/; default DATA_DIR/dataset when it has them)")
+    p.add_argument("--sweep", type=int, metavar="N",
+                   help="run N trials on Ray Tune, hyperparameters and seeds drawn from "
+                        "[training.sweep]; promote at most the best (needs the sweep extra)")
+    p.add_argument("--ray-address", metavar="ADDR",
+                   help="with --sweep: the Ray cluster to run on (default: a local Ray)")
     p.set_defaults(func=run_retrain)
 
     m = sub.add_parser("models", help="list, promote or roll back model bundles")
@@ -143,6 +148,10 @@ def run_retrain(args: argparse.Namespace) -> int:
     cfg = RetrainConfig(Path(data_dir), Path(models_dir), [Path(p) for p in recordings],
                         minutes, args.seed, args.resume, args.human_demos,
                         args.allow_sim_only, settings)
+    if args.ray_address and not args.sweep:
+        return _fail("retrain", "--ray-address needs --sweep N", 2)
+    if args.sweep is not None:
+        return _run_sweep(cfg, args.sweep, args.ray_address, settings)
     console = Console(stderr=True)
     phases = _RichPhases(Progress(TextColumn("{task.description:<18}"), BarColumn(),
                                   MofNCompleteColumn(), TimeElapsedColumn(), console=console,
@@ -167,6 +176,36 @@ def run_retrain(args: argparse.Namespace) -> int:
     print(f"{outcome.version}: {state} — {outcome.reason}")
     print(f"bundle: {outcome.folder}")
     print(f"report: {outcome.report}")
+    return 0
+
+
+def _run_sweep(cfg, n_trials: int, ray_address: str | None, settings) -> int:
+    """``retrain --sweep N``: the trials' table, the best, what was promoted."""
+    from rugsd.training.pipeline import NoRealGames, check_real_games
+    from rugsd.training.sweep import SweepError, format_trials, sweep
+
+    where = f"the Ray cluster at {ray_address}" if ray_address else "a local Ray"
+    try:
+        check_real_games(cfg)  # refuse in one line before Ray starts
+    except NoRealGames as err:
+        return _fail("retrain", str(err), 2)
+    print(f"sweep: {n_trials} trials of {cfg.max_minutes:g} min each on {where}",
+          file=sys.stderr)
+    try:
+        out = sweep(cfg, n_trials, settings.training.sweep, ray_address=ray_address)
+    except (NoRealGames, SweepError) as err:
+        return _fail("retrain", str(err), 2)
+    except KeyboardInterrupt:
+        raise
+    except Exception as err:  # noqa: BLE001 -- a failed run is exit 1 with one line
+        return _fail("retrain", f"sweep failed: {type(err).__name__}: {err}")
+    print(format_trials(out.trials, out.best))
+    print()
+    state = "PROMOTED" if out.promoted else "NOT PROMOTED (current bundle unchanged)"
+    print(f"{out.best['version']}: {state} — {out.reason}")
+    print(f"bundle: {out.best['folder']}")
+    print(f"report: {out.report}")
+    print(f"sweep: {len(out.trials)} trials in {out.seconds / 60:.1f} min")
     return 0
 
 

@@ -54,6 +54,7 @@ class Judgement:
     promoted: bool
     reason: str
     notes: list[str] = field(default_factory=list)
+    qualified: bool = True  # the chosen candidate qualified on validation
 
 
 def _events(games: Sequence[GameSpec]):
@@ -104,7 +105,8 @@ def judge(*, candidates: dict[str, Callable[[], Strategy]],
                        seed)["ci95"][1] >= 0
 
     chosen = next((n for n in candidates if qualifies(n)), next(iter(candidates)))
-    if not qualifies(chosen):
+    qualified = qualifies(chosen)
+    if not qualified:
         notes.append(f"no candidate qualified on validation; judging {chosen!r} anyway")
     # 2. the gate, on held-out real games
     gate = {"candidate": candidates[chosen]()} | {n: make() for n, make in baselines.items()}
@@ -134,4 +136,4 @@ def judge(*, candidates: dict[str, Callable[[], Strategy]],
     sim_rows, _ = _evaluate(sim_strats, heldout_sim, settings, "simulated", seed, progress)
     return Judgement(chosen, val_rows, real_rows, real_sessions, sim_rows, comparisons, scale,
                      blocking, {"validation": val_alarms, "heldout": blocking}, promoted,
-                     reason, notes)
+                     reason, notes, qualified)

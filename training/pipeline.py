@@ -11,7 +11,10 @@ validation and held-out; simulated games are added to each (the validation and
 held-out ones from a seed drawn anew for every retrain).
 
 Training runs through ``rugsd.training.env`` (the daemon's core, the real event cadence,
-account size and limits randomised around the daemon's ``[risk]``). Candidates:
+account size and limits randomised around the daemon's ``[risk]``), ``[training] n_envs``
+games stepped at once (``rugsd.training.vecenv``). A sweep trial (``RetrainConfig.trial``,
+``rugsd.training.sweep``) is the same run with its own hyperparameters, seed and folders
+that promotes nothing. Candidates:
 ``start`` (behaviour cloning of the rule strategy, mixed with human demonstrations when
 there are any, or the resumed checkpoint) and ``ppo`` (after PPO); which one is judged
 is decided on the validation split (``rugsd.training.heldout``), the gate on held-out
@@ -72,6 +75,16 @@ class RetrainConfig:
     human_demos: Path | None = None
     allow_sim_only: bool = False
     settings: Settings | None = None  # the daemon's configuration (default: load it)
+    n_envs: int | None = None  # games PPO steps at once (default [training] n_envs)
+    hyper: dict[str, float] = field(default_factory=dict)  # PPO hyperparameter overrides
+    # a sweep trial (``rugsd.training.sweep``): the bundle is ``<version>-<trial>``, its
+    # checkpoint and candidates stay in the trial's own folder, and nothing is promoted
+    # or written to the run state (the sweep promotes at most its best trial)
+    trial: str | None = None
+    version: str | None = None  # the sweep's version (default: from the clock)
+    # (sim train, sim validation, sim held-out, demo games); default from the budget
+    # (``_sizes``); small fixed sets keep the tests' end-to-end runs short
+    sim_sizes: tuple[int, int, int, int] | None = None
 
 
 @dataclass(slots=True)
@@ -84,6 +97,7 @@ class RetrainOutcome:
     promoted: bool
     reason: str
     table: str
+    figures: dict = field(default_factory=dict)  # a sweep trial's figures (``trial_figures``)
 
 
 class Phases:
@@ -179,6 +193,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     from rugsd.training.export import export_policy, parity
     from rugsd.training.heldout import judge
     from rugsd.training.policy import (
+        PPO_HYPERPARAMETERS,
         behaviour_clone,
         human_demos,
         load_checkpoint,
@@ -191,6 +206,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         without_sidebet,
     )
     from rugsd.training.sidebet import recent_for, train_sidebet
+    from rugsd.training.vecenv import make_train_env
 
     ph = phases or Phases()
     t0 = time.monotonic()
@@ -203,13 +219,16 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     scfg = settings.strategy
     load_stats = LoadStats()
     real = check_real_games(cfg, load_stats)
-    version = registry.version_name(now())
+    version = cfg.version or registry.version_name(now())
+    if cfg.trial:
+        version = f"{version}-{cfg.trial}"
+    work = cfg.data_dir / "training" / ("sweep" if cfg.trial else "") / (cfg.trial or "")
     state = _read_state(cfg.data_dir)
     sim_only = not real
 
     # -- data ---------------------------------------------------------------------------
     ph.start("data", 1)
-    sim_train, sim_valid, sim_held, demo_games = _sizes(budget)
+    sim_train, sim_valid, sim_held, demo_games = cfg.sim_sizes or _sizes(budget)
     sim_seed = eval_seed(version, cfg.seed)
     ds = build_dataset(data_dir=cfg.data_dir, recordings=cfg.recordings, sim_train=sim_train,
                        sim_valid=sim_valid, sim_heldout=sim_held, seed=cfg.seed,
@@ -233,12 +252,16 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
               "latency_ms": settings.paper.latency_ms}
     env = RugsEnv(ds.train, **env_kw)
     env.reset(seed=cfg.seed)
-    ckpt = cfg.data_dir / "training" / "ppo.zip"
+    n_envs = cfg.n_envs or settings.training.n_envs
+    train_env = make_train_env(ds.train, n_envs, seed=cfg.seed, **env_kw)
+    ckpt = work / "ppo.zip"
     training: dict = {"budget_minutes": cfg.max_minutes, "sidebet_allowed": side.usable,
                       "account_sizes": "log-uniform 0.03-300 SOL",
                       "limits": "the daemon's [risk] half of the episodes, randomised "
-                                "around it (size limits x0.1-10) the other half"}
-    resumed = load_checkpoint(ckpt, env) if cfg.resume else None
+                                "around it (size limits x0.1-10) the other half",
+                      "n_envs": n_envs, "seed": cfg.seed,
+                      "ppo_hyperparameters": PPO_HYPERPARAMETERS | cfg.hyper}
+    resumed = load_checkpoint(ckpt, train_env) if cfg.resume else None
     ph.start("behaviour cloning", 100)
     if resumed is not None:
         model, run = resumed
@@ -260,7 +283,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         human_info["pair_weight"] = round(human_weight, 3)
         training["human_demos"] = human_info
         mean, std = obs_stats(demos.obs)
-        model = make_model(env, mean, std, seed=cfg.seed)
+        model = make_model(train_env, mean, std, seed=cfg.seed, **cfg.hyper)
         bc = behaviour_clone(model, demos, budget_s=left(0.18), seed=cfg.seed,
                              progress=lambda d, t: ph.update("behaviour cloning", d, t))
         training["behaviour_cloning"] = bc
@@ -273,9 +296,13 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     # -- PPO ------------------------------------------------------------------------------
     ppo_budget = left(0.65)
     ph.start("ppo", 1)
-    steps_cap = int(ppo_budget * 3000)  # never more than ~3k steps/s on 2 cores
+    # a bound for the progress bar (the deadline stops PPO): one env never does more than
+    # ~3k steps/s on 2 cores, the vectorised env ~20k
+    steps_cap = int(ppo_budget * (3000 if n_envs == 1 else 20_000))
     ppo_run = train_ppo(model, steps_cap, budget_s=ppo_budget, ckpt=ckpt, run=run,
                         progress=lambda d, t: ph.update("ppo", d, t))
+    # the bar ends at the steps done (the deadline stops PPO long before the bound)
+    ph.update("ppo", ppo_run.timesteps, ppo_run.timesteps)
     ph.done("ppo")
     trend = reward_trend(ppo_run.episode_rewards)
     training["ppo"] = {"timesteps": ppo_run.timesteps, "seconds": round(ppo_run.seconds, 1),
@@ -295,7 +322,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         raise RuntimeError(f"ONNX export parity failed: {par}")
 
     # -- candidate bundles --------------------------------------------------------------
-    work = cfg.data_dir / "training" / "candidates"
+    cand_dir = work / "candidates"
     # training episodes carry no room statistics: the bundle says so, and the daemon's
     # strategy masks them at inference (no train/serve skew); its inputs are invariant
     # to the account's size, so no training balance is recorded
@@ -305,7 +332,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     cands = {}
     for name, data in (("ppo", ppo_onnx), ("start", start_onnx)):
         man = make_manifest(f"{version}-{name}", sidebet_usable=side.usable, **common)
-        cands[name] = save_bundle(work / f"{version}-{name}", data, side.onnx, man)
+        cands[name] = save_bundle(cand_dir / f"{version}-{name}", data, side.onnx, man)
     bundles = {n: load_bundle(p) for n, p in cands.items()}
     cur_dir = current_bundle(cfg.models_dir)  # what the daemon trades now
     current_note = None
@@ -345,6 +372,12 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
                  "first_bundle": current is None, "rule": RULE,
                  "current_before": cur_dir.name if cur_dir else None,
                  "sim_only": sim_only, "eval_sim_seed": sim_seed}
+    if cfg.trial:  # the gate's verdict stands; promoting it is the sweep's choice
+        promotion |= {"promoted": False, "gate_passed": promoted, "gate_reason": reason,
+                      "sweep_trial": cfg.trial,
+                      "reason": f"sweep trial {cfg.trial}: the sweep promotes at most its best "
+                                f"trial (gate: {'passed' if promoted else 'failed'} — {reason})"}
+        promoted, reason = False, promotion["reason"]
     if current_note:
         promotion["note"] = current_note
     if verdict.notes:
@@ -370,8 +403,38 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     ph.update("report", 1, 1)
     ph.done("report")
     last = ds.last_real_ts_ms()
-    _write_state(cfg.data_dir, {"last_real_ts_ms": last if last is not None
-                                else state.get("last_real_ts_ms"),
-                                "last_version": version, "promoted": promoted})
+    last = last if last is not None else state.get("last_real_ts_ms")
+    figures = trial_figures(verdict, promotion, training, last)
+    if not cfg.trial:
+        write_run_state(cfg.data_dir, last, version, promoted)
     return RetrainOutcome(version, folder, report, promoted, reason,
-                          format_table(verdict.real_rows))
+                          format_table(verdict.real_rows), figures)
+
+
+def write_run_state(data_dir: Path, last_real_ts_ms: int | None, version: str,
+                    promoted: bool) -> None:
+    """Where the next retrain picks up (the newest real game seen) and what this one did."""
+    _write_state(data_dir, {"last_real_ts_ms": last_real_ts_ms, "last_version": version,
+                            "promoted": promoted})
+
+
+def trial_figures(verdict, promotion: dict, training: dict,
+                  last_real_ts_ms: int | None) -> dict:
+    """One run's headline figures (what a sweep ranks and reports): the validation row
+    of the chosen candidate (the ranking never looks at the held-out games), the gate's
+    verdict and held-out row, the PPO volume."""
+    chosen = verdict.chosen
+    val = verdict.validation.get(chosen, {})
+    held = verdict.real_rows["candidate"]
+    ppo = training.get("ppo", {})
+    return {"chosen": chosen, "qualified_on_validation": verdict.qualified,
+            "validation_pnl_per_game": val.get("pnl_per_game"),
+            "validation_roi": val.get("roi"),
+            "gate_passed": promotion.get("gate_passed", promotion["promoted"]),
+            "gate_reason": promotion.get("gate_reason", promotion["reason"]),
+            "heldout_pnl_per_game": held.get("pnl_per_game"), "heldout_roi": held.get("roi"),
+            "heldout_games": held.get("games"), "refused_share": held.get("refused_share"),
+            "ppo_timesteps": ppo.get("timesteps"), "ppo_steps_per_s": ppo.get("steps_per_s"),
+            "seed": training.get("seed"), "n_envs": training.get("n_envs"),
+            "hyperparameters": training.get("ppo_hyperparameters"),
+            "last_real_ts_ms": last_real_ts_ms}

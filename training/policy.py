@@ -31,6 +31,7 @@ import torch
 from sb3_contrib import MaskablePPO
 from stable_baselines3.common.callbacks import BaseCallback
 from stable_baselines3.common.torch_layers import BaseFeaturesExtractor
+from stable_baselines3.common.vec_env import VecEnv
 from torch import nn
 
 from rugsd.daemon.config import StrategyConfig
@@ -169,20 +170,33 @@ def mix_demos(rule: Demos, human: Demos | None, share: float = HUMAN_SHARE,
                  np.concatenate([rule.masks, human.masks]), rule.unmatched, weights), w
 
 
-def make_model(env: gym.Env, mean: Sequence[float], std: Sequence[float], seed: int = 0,
-               n_steps: int = 1024) -> MaskablePPO:
-    """A fresh MaskablePPO with the normalising extractor and a small MLP."""
+PPO_HYPERPARAMETERS = {"learning_rate": 1e-4, "gamma": 0.995, "gae_lambda": 0.95,
+                       "ent_coef": 0.003, "clip_range": 0.1}
+"""MaskablePPO's defaults here (``[training.sweep]`` draws trials around them)."""
+
+
+def make_model(env: gym.Env | VecEnv, mean: Sequence[float], std: Sequence[float],
+               seed: int = 0, n_steps: int = 1024, **hyper: float) -> MaskablePPO:
+    """A fresh MaskablePPO with the normalising extractor and a small MLP.
+
+    ``n_steps`` is the rollout size per update across all of a ``VecEnv``'s slots (each
+    slot collects ``n_steps // num_envs``), so a vectorised env trains with the same
+    rollout, batch and epochs as the single env; ``hyper`` overrides
+    ``PPO_HYPERPARAMETERS``."""
     torch.set_num_threads(1)
+    unknown = set(hyper) - set(PPO_HYPERPARAMETERS)
+    if unknown:
+        raise ValueError(f"unknown PPO hyperparameters: {', '.join(sorted(unknown))}")
     kwargs = {
         "features_extractor_class": NormExtractor,
         "features_extractor_kwargs": {"mean": list(mean), "std": list(std)},
         "net_arch": {"pi": [64, 64], "vf": [64, 64]},
         "activation_fn": nn.Tanh,
     }
+    per_env = max(2, n_steps // (env.num_envs if isinstance(env, VecEnv) else 1))
     return MaskablePPO(
-        "MlpPolicy", env, n_steps=n_steps, batch_size=256, n_epochs=4, learning_rate=1e-4,
-        gamma=0.995, gae_lambda=0.95, ent_coef=0.003, clip_range=0.1, seed=seed,
-        device="cpu", verbose=0, policy_kwargs=kwargs,
+        "MlpPolicy", env, n_steps=per_env, batch_size=256, n_epochs=4, seed=seed,
+        device="cpu", verbose=0, policy_kwargs=kwargs, **(PPO_HYPERPARAMETERS | hyper),
     )
 
 
