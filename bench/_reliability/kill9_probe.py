@@ -96,7 +96,16 @@ def _restored(d: Daemon) -> dict[str, int] | None:
     line = d.first_log("account restored from the journal")
     if line is None:
         return None
-    return {k: int(line[k]) for k in ("balance", "qty", "cost", "realised")}
+    # the log line says SOL to the lamport ("1.008106366"): back to exact lamports
+    lamports = {k: _lamports(str(line[f"{k}_sol"])) for k in ("balance", "cost", "realised")}
+    return lamports | {"qty": int(line["qty"])}
+
+
+def _lamports(sol: str) -> int:
+    """An exact SOL string (9 decimals at most) as integer lamports."""
+    sign, digits = (-1, sol[1:]) if sol.startswith("-") else (1, sol)
+    whole, _, frac = digits.partition(".")
+    return sign * (int(whole) * 1_000_000_000 + int(frac.ljust(9, "0")[:9] or 0))
 
 
 def _quiet_checkpoint(d: Daemon, sim: Sim, obs: Observer, timeout: float) -> Checkpoint:
