@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from rugsd.daemon.cli_manual import apply_manual
-from rugsd.daemon.config import ConfigError, use_config_file
+from rugsd.daemon.config_file import ConfigError, use_config_file
 
 # modules that contribute sub-commands, in help order
 _AREAS = (

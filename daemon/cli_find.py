@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from rugsd.daemon.control import registry
-from rugsd.daemon.control.protocol import socket_path
+from rugsd.daemon.control.wire import socket_path
 
 
 class TargetError(Exception):

@@ -103,7 +103,7 @@ class KillOutcome:
 
 def _kill_targets(arg: Path | None) -> tuple[list[Target], str]:
     """Never fails on a bad config: a kill must not wait for a config fix."""
-    from rugsd.daemon.config import ConfigError
+    from rugsd.daemon.config_file import ConfigError
 
     try:
         return all_targets(arg), ""

@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import os
 import tomllib
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any, Literal, get_args
 
@@ -33,20 +32,17 @@ from pydantic import (
 from pydantic.fields import FieldInfo
 from pydantic_settings import BaseSettings, PydanticBaseSettingsSource, SettingsConfigDict
 
-from rugsd.daemon.dirs import (
-    default_data_dir,
-    default_models_dir,
-    package_root,
-    user_config_path,
+from rugsd.daemon.config_file import (  # noqa: F401 - re-exported: the config's public names
+    ConfigError,
+    ConfigSource,
+    _absolute,
+    config_source,
+    use_config_file,
 )
+from rugsd.daemon.dirs import default_data_dir, default_models_dir, package_root
 
 # the installed package folder (the repository root in an editable clone)
 ROOT_DIR = package_root()
-
-
-def _absolute(path: Path) -> Path:
-    """``~`` expanded, made absolute against the working directory, ``..`` folded."""
-    return Path(os.path.normpath(os.path.abspath(os.path.expanduser(path))))
 
 
 # a path setting: always absolute once loaded
@@ -364,52 +360,6 @@ class Settings(BaseSettings):
         if source.path is not None:
             sources.append(_FileSource(settings_cls, _read_file(source)))
         return tuple(sources)
-
-
-class ConfigError(Exception):
-    """A configuration value is invalid; the message is one line naming key and range."""
-
-
-# --- which file -----------------------------------------------------------------------
-
-_explicit: Path | None = None  # set by the CLI's --config for the duration of a command
-
-
-def use_config_file(path: Path | str | None) -> None:
-    """Make ``path`` the config file (the CLI's ``--config``); ``None`` restores the lookup."""
-    global _explicit
-    _explicit = None if path is None else _absolute(Path(path))
-
-
-@dataclass(frozen=True, slots=True)
-class ConfigSource:
-    """The config file in use (``None``: built-in defaults) and how it was found."""
-
-    path: Path | None
-    how: str  # --config | RUGSD_CONFIG | ./config.toml | XDG config dir | built-in defaults
-
-    def describe(self) -> str:
-        """``/etc/rugsd.toml (RUGSD_CONFIG)`` or ``built-in defaults``."""
-        return self.how if self.path is None else f"{self.path} ({self.how})"
-
-
-def config_source() -> ConfigSource:
-    """The first of ``--config``, ``$RUGSD_CONFIG``, ``./config.toml``, the XDG config file."""
-    if _explicit is not None:
-        return ConfigSource(_explicit, "--config")
-    env = os.environ.get("RUGSD_CONFIG")
-    if env:
-        return ConfigSource(_absolute(Path(env)), "RUGSD_CONFIG")
-    try:
-        local = Path.cwd() / "config.toml"
-    except OSError:  # the working directory was deleted
-        local = None
-    if local is not None and local.is_file():
-        return ConfigSource(local, "./config.toml")
-    user = user_config_path()
-    if user.is_file():
-        return ConfigSource(user, "XDG config dir")
-    return ConfigSource(None, "built-in defaults")
 
 
 def _read_file(source: ConfigSource) -> dict[str, Any]:

@@ -33,11 +33,10 @@ from dataclasses import asdict, dataclass
 from enum import StrEnum
 from pathlib import Path
 
-import structlog
-
+from rugsd.daemon.lazylog import lazy_logger
 from rugsd.risk.reasons import ReasonCode
 
-log = structlog.get_logger(__name__)
+log = lazy_logger(__name__)
 
 LATCH_NAME = "kill.latch"
 KILL_FILE_NAME = "KILL"

@@ -20,8 +20,8 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any, Self
 
-from rugsd.daemon.control.protocol import MAX_LINE_BYTES, Command, request_line, socket_path
 from rugsd.daemon.control.sockpath import short_address
+from rugsd.daemon.control.wire import MAX_LINE_BYTES, Command, request_line, socket_path
 
 _ids = itertools.count(1)
 

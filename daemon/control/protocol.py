@@ -20,8 +20,6 @@ from __future__ import annotations
 import json
 import math
 from dataclasses import dataclass
-from enum import StrEnum
-from pathlib import Path
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -47,58 +45,20 @@ from rugsd.daemon.control.snapshot_schema import (
     _first_error,
     parse_snapshot,
 )
-
-# snapshots are ~10-40 kB (300 prices + 50 decisions); a request is tiny
-MAX_LINE_BYTES = 1 << 20
-MAX_REQUEST_BYTES = 64 << 10
-MAX_WHO_CHARS = 120
-SOCKET_NAME = "control.sock"
-KILL_LATCH_NAME = "kill.latch"
-
-
-def run_dir(data_dir: Path | str) -> Path:
-    """``DATA_DIR/run``: pid file, kill file/latch and the control socket."""
-    return Path(data_dir) / "run"
-
-
-def socket_path(data_dir: Path | str) -> Path:
-    """Where the daemon listens: ``DATA_DIR/run/control.sock``."""
-    return run_dir(data_dir) / SOCKET_NAME
-
-
-class Command(StrEnum):
-    """Every request a client may send."""
-
-    SUBSCRIBE = "subscribe"
-    STATUS = "status"
-    KILL = "kill"
-    PAUSE = "pause"
-    RESUME = "resume"
-    FLATTEN = "flatten"
-    ARM = "arm"
-    RELOAD_MODEL = "reload-model"
-
-
-# commands the server answers itself; the others go to the daemon's command handler
-SERVER_COMMANDS = frozenset({Command.SUBSCRIBE, Command.STATUS})
-
-
-class ErrorKind(StrEnum):
-    """Why a request or connection failed (counter labels)."""
-
-    MALFORMED = "malformed"  # not UTF-8 / not JSON / not an object
-    TOO_LONG = "too_long"
-    UNKNOWN_COMMAND = "unknown_command"
-    BAD_ARGS = "bad_args"
-    BAD_VERSION = "bad_version"
-    HANDLER_ERROR = "handler_error"
-    HANDLER_TIMEOUT = "handler_timeout"
-    PROVIDER_ERROR = "provider_error"
-    PEER_REJECTED = "peer_rejected"
-    TOO_MANY_CLIENTS = "too_many_clients"
-    SLOW_CLIENT = "slow_client"  # too many unread answers: disconnected
-    IDLE_TIMEOUT = "idle_timeout"  # neither subscribed nor asked for too long: dropped
-
+from rugsd.daemon.control.wire import (  # noqa: F401 - re-exported: one module for clients
+    KILL_LATCH_NAME,
+    MAX_LINE_BYTES,
+    MAX_REQUEST_BYTES,
+    MAX_WHO_CHARS,
+    SERVER_COMMANDS,
+    SOCKET_NAME,
+    Command,
+    ErrorKind,
+    RequestId,
+    request_line,
+    run_dir,
+    socket_path,
+)
 
 # --- request arguments ---------------------------------------------------------------
 
@@ -140,7 +100,6 @@ ARGS_MODELS: dict[Command, type[_Args]] = {
     Command.RELOAD_MODEL: ReloadModelArgs,
 }
 
-RequestId = int | str | None
 
 
 @dataclass(frozen=True, slots=True)
@@ -243,14 +202,6 @@ def parse_request(line: bytes | str) -> ParsedRequest:
         raise RequestError(ErrorKind.BAD_ARGS, f"bad args for {cmd}: {_first_error(err)}",
                            rid, cmd, who) from None
     return ParsedRequest(id=rid, cmd=cmd, args=args, who=who)
-
-
-def request_line(
-    cmd: Command | str, args: dict[str, Any] | None = None, who: str = "unknown", rid: RequestId = 1
-) -> bytes:
-    """Encode one request line (what clients send)."""
-    msg = {"v": PROTOCOL_VERSION, "id": rid, "cmd": str(cmd), "args": args or {}, "who": who}
-    return (json.dumps(msg, separators=(",", ":")) + "\n").encode()
 
 
 # --- answers -------------------------------------------------------------------------

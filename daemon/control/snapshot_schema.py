@@ -11,7 +11,7 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-PROTOCOL_VERSION = 1
+from rugsd.daemon.control.wire import PROTOCOL_VERSION
 
 
 def _first_error(err: ValidationError) -> str:

@@ -18,9 +18,9 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-import structlog
+from rugsd.daemon.lazylog import lazy_logger
 
-log = structlog.get_logger(__name__)
+log = lazy_logger(__name__)
 
 # sun_path is 108 bytes on Linux (104 on BSDs/macOS), including the NUL
 _MAX_SUN_PATH = 100

@@ -151,8 +151,8 @@ def simulate(cfg: RiskConfig, balance: int, steps: list[tuple]) -> Counter:
             assert verdict.action is Action.SELL
         if trading is TradingState.KILLED:
             assert verdict.action is Action.SELL and verdict.percentage == 100 and verdict.flatten
-        # rate limit (the flattening sell is exempt but counted)
-        if not verdict.flatten:
+        # rate limit on entries (sells are exempt but counted)
+        if verdict.action is not Action.SELL:
             assert sum(1 for t, _ in sent if ts - WINDOW_MS < t <= ts) <= lim.max_orders_per_minute
         if verdict.action is Action.SELL:
             assert view.phase is Phase.ACTIVE and before.qty > 0 and view.rug_tick is None

@@ -197,6 +197,17 @@ def test_rate_limit_refuses_the_order_past_the_limit():
     assert isinstance(verdict, Refusal) and verdict.reason is ReasonCode.RATE_LIMIT
 
 
+def test_rate_limit_lets_every_sell_through_an_exhausted_window():
+    # refusing an exit cannot protect the account: it leaves the position to the rug
+    limits = replace(LIMITS, max_orders_per_minute=2)
+    window = RateWindow((T0 - 1000, T0 - 500))
+    for sell in (Intent(Action.SELL, percentage=100), Intent(Action.SELL, percentage=10)):
+        verdict = check(sell, context(account=holding(), limits=limits, orders=window))
+        assert not isinstance(verdict, Refusal), verdict
+    sidebet = check(SIDEBET, context(limits=limits, orders=window))
+    assert isinstance(sidebet, Refusal) and sidebet.reason is ReasonCode.RATE_LIMIT
+
+
 # --- trading states ---------------------------------------------------------------------------
 ALL_INTENTS = [BUY, SIDEBET, SELL_ALL, Intent(Action.SELL, percentage=10)]
 
