@@ -24,6 +24,7 @@ _game_id_match = re.compile(r"[0-9]{8}-[0-9a-f]{16}").fullmatch
 _INF = math.inf
 _EXACT_INT = 2**53  # larger ints lose precision as floats: leave them to pydantic
 _FAIL = object()
+_valid_gid: list[str] = [""]  # the last game id that matched (a pure check's memo)
 # str(tick) -> tick for every valid tick: validates and converts a partialPrices key at once
 _TICK_KEYS = {str(t): t for t in range(MAX_WIRE_TICK + 1)}
 
@@ -53,8 +54,12 @@ def fast_game_update(p: dict[str, Any], ts_ms: int) -> GameUpdate | None:
     """``GameUpdate`` from a plain, well-formed payload; None means "use the slow path"."""
     get = p.get
     gid = get("gameId")
-    if type(gid) is not str or len(gid) != 25 or _game_id_match(gid) is None:
+    if type(gid) is not str or len(gid) != 25:
         return None
+    if gid != _valid_gid[0]:  # one game id for hundreds of updates: match it once
+        if _game_id_match(gid) is None:
+            return None
+        _valid_gid[0] = gid
     cooldown = get("cooldownTimer")
     if type(cooldown) is not int or not 0 <= cooldown <= MAX_COOLDOWN_MS:
         return None
