@@ -14,6 +14,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from kits.onnx_graphs import policy_model, random_layers, sidebet_model, write_bundle
 
 from rugsd.daemon.config import Settings
 from rugsd.daemon.feed.replay import ReplaySource
@@ -24,7 +25,6 @@ from rugsd.strategy.bundle import load_bundle
 from rugsd.strategy.features import N_FEATURES
 from rugsd.strategy.onnx_strategy import OnnxStrategy
 from rugsd.strategy.registry import build_strategy
-from rugsd.strategy.testing import policy_model, random_layers, sidebet_model, write_bundle
 
 N_FILES = 30
 PINNED = {
