@@ -32,6 +32,7 @@ from rugsd.daemon.control.protocol import CommandRequest, example_snapshot
 from rugsd.daemon.control.server import ControlServer
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.runtime.daemon import Daemon
+from rugsd.daemon.runtime.killwatch import poll_kill_switch
 from rugsd.daemon.runtime.operator import journal_refusal, make_snapshot
 from rugsd.daemon.runtime.startup import now_ms
 from rugsd.risk import killswitch
@@ -45,7 +46,7 @@ def real_daemon(data_dir: Path, settings: Settings | None = None) -> Daemon:
     minus the sockets and the timer."""
     daemon = Daemon(settings or Settings.model_validate(SETTINGS), data_dir)
     daemon._restore()
-    daemon._step(GameUpdate(now_ms(), "20260101-scripted", active=False, rugged=False,
+    daemon.step(GameUpdate(now_ms(), "20260101-scripted", active=False, rugged=False,
                             cooldown_ms=10_000))
     return daemon
 
@@ -100,7 +101,7 @@ class ScriptedDaemon:
         """Pull the kill switch from outside (``run/KILL``, as ``rugsd kill`` does without
         a socket) and let the daemon's own poll notice it."""
         killswitch.write_kill_file(self.daemon.paths.run_dir, text)
-        self.daemon._poll_kill_switch(now_ms())
+        poll_kill_switch(self.daemon, now_ms())
         assert self.daemon.core.risk.killed, "the kill file was not noticed"
 
     def close(self) -> None:
