@@ -30,9 +30,9 @@ from typing import Any
 from rugsd.daemon.config import Settings
 from rugsd.daemon.control.protocol import CommandRequest, example_snapshot
 from rugsd.daemon.control.server import ControlServer
-from rugsd.daemon.core.inputs import OperatorAction
 from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.runtime.daemon import Daemon
+from rugsd.daemon.runtime.killwatch import poll_kill_switch
 from rugsd.daemon.runtime.operator import journal_refusal, make_snapshot
 from rugsd.daemon.runtime.startup import now_ms
 from rugsd.risk import killswitch
@@ -46,9 +46,8 @@ def real_daemon(data_dir: Path, settings: Settings | None = None) -> Daemon:
     minus the sockets and the timer."""
     daemon = Daemon(settings or Settings.model_validate(SETTINGS), data_dir)
     daemon._restore()
-    # through the feed callback, as the feed client delivers it
-    daemon._on_event(GameUpdate(now_ms(), "20260101-scripted", active=False, rugged=False,
-                                cooldown_ms=10_000))
+    daemon.step(GameUpdate(now_ms(), "20260101-scripted", active=False, rugged=False,
+                            cooldown_ms=10_000))
     return daemon
 
 
@@ -100,13 +99,10 @@ class ScriptedDaemon:
 
     def kill_by_file(self, text: str = "kill file") -> None:
         """Pull the kill switch from outside (``run/KILL``, as ``rugsd kill`` does without
-        a socket) and step the kill its timer would step on seeing the file."""
-        run_dir = self.daemon.paths.run_dir
-        killswitch.write_kill_file(run_dir, text)
-        latch = killswitch.kill_file_latch(run_dir, now_ms())
-        assert latch is not None, "the kill file was not written"
-        self.daemon.operator(OperatorAction.KILL, "file", latch.who, latch.describe())
-        assert self.daemon.core.risk.killed
+        a socket) and let the daemon's own poll notice it."""
+        killswitch.write_kill_file(self.daemon.paths.run_dir, text)
+        poll_kill_switch(self.daemon, now_ms())
+        assert self.daemon.core.risk.killed, "the kill file was not noticed"
 
     def close(self) -> None:
         """Close the journal and remove the temp dir (also done when garbage-collected)."""

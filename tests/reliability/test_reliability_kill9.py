@@ -16,7 +16,9 @@ pytestmark = pytest.mark.slow
 def test_kill9_restores_the_account_sends_nothing_twice_and_loses_no_game(
     probe_root: Path,
 ) -> None:
-    figures = kill9(probe_root, kills=3, games_between=1)
+    # 4 intervals are too few to require an exact one on a busy machine (every sell may
+    # fill a tick apart): the benchmark's 21 require it; here unexplained ones must be 0
+    figures = kill9(probe_root, kills=3, games_between=1, require_exact=False)
 
     assert_checks(figures)
     assert figures["kills"] == 3 and figures["daemon_exit_code_final"] == 0
