@@ -58,9 +58,7 @@ from rugsd.daemon.core.inputs import (
 )
 from rugsd.daemon.feed.client import FeedClient
 from rugsd.daemon.journal import data_paths, open_journal
-from rugsd.daemon.journal.records import (
-    Mode,
-)
+from rugsd.daemon.journal.records import KillEvent, Mode, RiskEvent
 from rugsd.daemon.runtime.build import make_core, run_started
 from rugsd.daemon.runtime.commit import Committed, commit_records
 from rugsd.daemon.runtime.console import TradeConsole, banner_info
@@ -300,7 +298,7 @@ class Daemon:
         out = self.core.step(Fault(now_ms(), kind, detail, unsent))  # never raises
         self._faulting = True
         try:
-            self.console.records(self._commit(out))
+            self._commit(out)  # the console prints its lines as they are journaled
         except Exception as err:  # noqa: BLE001 - KILLED already; nothing more to do
             log.critical("recording a fault failed", error=describe_error(err))
         finally:
@@ -312,6 +310,10 @@ class Daemon:
         records = list(out.records)
         done = commit_records(self.journal, out.records,
                               lambda record: trip_latch(self, record))
+        # the terminal's lines now, before any order goes out: a paper release steps its
+        # fill in from inside ``submit`` and must print after the order it fills
+        self.console.records(out.records if not done.failed else
+                             [r for r in out.records if isinstance(r, KillEvent | RiskEvent)])
         self.notices.emit_all(out.notices)
         if out.audits and self.auditor is not None:
             self.auditor.submit(out.audits)  # a worker thread; verdicts come back as steps

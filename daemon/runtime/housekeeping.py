@@ -31,9 +31,7 @@ log = structlog.get_logger(__name__)
 
 
 def observe(d: Shell, event: Any, records: list[Any], elapsed_ns: int) -> None:
-    """Prometheus counters and the terminal's trade lines from one step's records;
-    between-games housekeeping."""
-    d.console.records(records)
+    """Prometheus counters from one step's records; between-games housekeeping."""
     m = d.metrics
     for record in records:
         if isinstance(record, TickRecord):

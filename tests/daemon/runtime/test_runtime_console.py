@@ -82,6 +82,14 @@ def test_human_lines_carry_the_journals_figures(tmp_path: Path) -> None:
                              rf"balance {balance / 1e9:.4f} SOL  game {game_id} tick {tick}",
                              out), (game_id, tick, kind)
     assert "lamports" not in out.split("rugsd PAPER", 1)[1]
+    # an order's line comes before its fill's (a paper fill is stepped in from inside
+    # the order's submit; it printed first once)
+    for game_id in summarised:
+        lines = [ln for ln in out.splitlines() if f"game {game_id}" in ln]
+        kinds = [("order" if " order " in f" {ln.split(maxsplit=2)[1]} " else
+                  "fill" if ln.split(maxsplit=2)[1] == "fill" else "") for ln in lines]
+        if "fill" in kinds and "order" in kinds:
+            assert kinds.index("order") < kinds.index("fill"), lines[:4]
 
 
 def test_json_lines_carry_the_journals_figures(tmp_path: Path) -> None:
