@@ -47,7 +47,6 @@ class Shell(Protocol):
     bundle_checked_game: str | None
     reconnects_seen: int
     metrics: Any  # control.metrics.RugsdMetrics
-    console: Any  # runtime.console.TradeConsole: the terminal's trade lines
     compactor: Any  # journal compaction between games, or None
     exit_code: int
     pid_file: Path
