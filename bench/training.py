@@ -35,8 +35,10 @@ from pathlib import Path
 
 import numpy as np
 
+from rugsd.daemon.config import TrainingConfig
+
 ROUNDS = 3
-N_ENVS = 16  # [training] n_envs default
+N_ENVS = int(os.environ.get("RUGSD_BENCH_N_ENVS", "0")) or TrainingConfig().n_envs
 PPO_SHARE = 0.65 - 0.18  # the PPO phase's share of a retrain budget (pipeline.retrain)
 RETRAIN_S = 30 * 60
 

@@ -122,6 +122,12 @@ class RiskState:
     # --- feed ------------------------------------------------------------------------------
     def on_feed_event(self, ts_ms: int) -> Transition:
         """A feed event arrived at ``ts_ms``: the feed is fresh (HALTED lifts if stale)."""
+        if not self.feed_stale:  # the common case: only the timestamp moves, no flag
+            # every field, positionally (``replace`` costs ~2 µs on each feed refresh);
+            # tests/risk prove it equal to ``replace`` for any state
+            return RiskState(self.killed, self.kill_reason, self.operator_paused, False,
+                             self.exec_errors, self.exec_degraded, self.reduce_only,
+                             self.flatten_pending, ts_ms, self.venue_halted), None
         new = replace(self, feed_stale=False, last_event_ms=ts_ms)
         return self._to(new, ReasonCode.FEED_RECOVERED, ts_ms, "feed event received")
 

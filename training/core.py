@@ -74,6 +74,7 @@ class SteppedCore(DecisionCore):
                  figures: SessionFigures | None = None) -> None:
         """As ``DecisionCore`` (fresh risk state; ``figures`` None: a fresh session)."""
         super().__init__(strategy, cfg, account, figures=figures)
+        self._seen: tuple[GameView, int, Commitments] | None = None
         self.builder = _CachedBuilder(cfg.limits)
         self.defer_decisions = True
 
@@ -94,8 +95,21 @@ class SteppedCore(DecisionCore):
         if self.pending_decision is None:
             raise RuntimeError("no decision pending")
         view, ts_ms, _ = self.pending_decision
-        return self.builder.build(view, self.account, self.commitments(view, ts_ms))
+        commitments = self.commitments(view, ts_ms)
+        # nothing moves between this and ``complete()``: the decision reuses these
+        self._seen = (view, ts_ms, commitments)
+        return self.builder.build(view, self.account, commitments)
+
+    def commitments(self, view: GameView, ts_ms: int) -> Commitments:
+        """As ``DecisionCore.commitments``; the pending decision's from ``observation()``."""
+        seen = self._seen
+        if seen is not None and seen[0] is view and seen[1] == ts_ms:
+            return seen[2]
+        return super().commitments(view, ts_ms)
 
     def complete(self) -> StepOutput:
         """Run the pending decision through the core (strategy → gate → paper order)."""
-        return self.complete_decision()
+        try:
+            return self.complete_decision()
+        finally:
+            self._seen = None

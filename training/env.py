@@ -43,6 +43,7 @@ import numpy as np
 
 from rugsd.daemon.config import RiskConfig, StrategyConfig
 from rugsd.daemon.core.decision import CoreSettings
+from rugsd.daemon.events import GameUpdate
 from rugsd.daemon.game import accounting
 from rugsd.daemon.game.accounting import MIN_BET_LAMPORTS, open_account, sol_to_lamports
 from rugsd.daemon.journal.records import DecisionRecord
@@ -134,6 +135,39 @@ class LimitSampler:
         return Episode(limits, balance, figures, rate, latency)
 
 
+class EventCache:
+    """Each game's event stream (``game_events``), built once and reused by every episode
+    that plays the game — walking the simulator's schedule costs about a millisecond a
+    game. The streams are immutable; a vec env's slots share one cache. At most
+    ``max_games`` simulated games are kept (the oldest built leaves first); recorded
+    games keep their events anyway (``GameSpec.events``)."""
+
+    def __init__(self, games: Sequence[GameSpec], max_games: int = 1024) -> None:
+        """Streams of ``games`` (the env's list, in session order)."""
+        self.games = games
+        self.max_games = max_games
+        self._built: dict[int, tuple[GameUpdate, ...]] = {}
+
+    def history(self, i: int) -> tuple:
+        """The ``gameHistory`` game ``i`` starts with (a recorded game: none, its core is
+        seeded with the replay's session instead)."""
+        if self.games[i].events is not None:
+            return ()
+        return history_for(self.games[max(0, i - 10) : i])
+
+    def get(self, i: int) -> Sequence[GameUpdate]:
+        """Game ``i``'s events."""
+        spec = self.games[i]
+        if spec.events is not None:
+            return spec.events
+        built = self._built.get(i)
+        if built is None:
+            if len(self._built) >= self.max_games:
+                del self._built[next(iter(self._built))]
+            built = self._built[i] = tuple(game_events(spec, self.history(i)))
+        return built
+
+
 class RugsEnv(gym.Env):
     """One game per episode through the daemon's core (see the module docstring)."""
 
@@ -153,10 +187,12 @@ class RugsEnv(gym.Env):
         bankruptcy_penalty_sol: float = 1.0,
         max_steps: int = 10_000,
         shuffle: bool = True,
+        events: EventCache | None = None,
     ) -> None:
         """``games`` in session order (history comes from the preceding ones); ``risk``
         the daemon's ``[risk]`` (default: the built-in defaults); ``randomize=False``
-        trades every episode under exactly those limits and ``start_balance_sol``."""
+        trades every episode under exactly those limits and ``start_balance_sol``;
+        ``events`` a cache of the games' event streams to share (a vec env's slots)."""
         if not games:
             raise ValueError("RugsEnv needs at least one game")
         self.games = list(games)
@@ -169,6 +205,7 @@ class RugsEnv(gym.Env):
         self.penalty = bankruptcy_penalty_sol
         self.max_steps = max_steps
         self.shuffle = shuffle
+        self.events = events if events is not None else EventCache(self.games)
         self.observation_space = gym.spaces.Box(-OBS_BOUND, OBS_BOUND, (N_FEATURES,), np.float32)
         self.action_space = gym.spaces.Discrete(N_ACTIONS)
         self._order = np.arange(len(self.games))
@@ -177,7 +214,7 @@ class RugsEnv(gym.Env):
         self.core: SteppedCore | None = None
         self.episode: Episode | None = None
         self.agent = AgentStrategy(self.table)
-        self._events: list = []
+        self._events: Sequence[GameUpdate] = ()
         self._next = 0
         self._equity = 0
         self._steps = 0
@@ -198,9 +235,7 @@ class RugsEnv(gym.Env):
     def history(self, i: int) -> tuple:
         """The ``gameHistory`` game ``i`` starts with (a recorded game: none, its core is
         seeded with the replay's session instead)."""
-        if self.games[i].events is not None:
-            return ()
-        return history_for(self.games[max(0, i - 10) : i])
+        return self.events.history(i)
 
     def _advance(self) -> bool:
         """Feed events until a decision is pending (True) or the events run out."""
@@ -247,7 +282,7 @@ class RugsEnv(gym.Env):
         ep = options.get("episode")
         self.episode = ep if ep is not None else self.sampler.draw(self.np_random,
                                                                    self.game.start_ms)
-        self._events = game_events(self.game, self.history(i))
+        self._events = self.events.get(i)
         self._next = 0
         self._steps = 0
         self.refused = 0

@@ -7,7 +7,10 @@ plays on the same seed (slot i is seeded ``seed + i``; ``tests/training`` proves
 decision for decision and reward for reward). What the batch buys is on SB3's side:
 one policy forward pass, one mask query and one rollout-buffer write per N decisions
 instead of per decision, which is where MaskablePPO spent most of its time with one env
-(``bench/training.py`` measures both side by side).
+(``bench/training.py`` measures both side by side). The slots are not wrapped in SB3's
+``Monitor``: the vec env reports each finished episode's ``info["episode"]`` itself
+(``r`` return, ``l`` length, ``t`` seconds since the env was built), as ``Monitor``
+would, without a wrapper call per step.
 
 ``make_train_env(games, n_envs, seed, **env_kw)`` is what ``rugsd retrain`` uses
 (``[training] n_envs``; 1 gives the plain single env).
@@ -15,19 +18,19 @@ instead of per decision, which is where MaskablePPO spent most of its time with 
 
 from __future__ import annotations
 
+import time
 from collections.abc import Sequence
 
 import numpy as np
-from stable_baselines3.common.monitor import Monitor
 from stable_baselines3.common.vec_env import DummyVecEnv
 
-from rugsd.training.env import RugsEnv
+from rugsd.training.env import EventCache, RugsEnv
 from rugsd.training.episodes import GameSpec
 
 
 class RugsVecEnv(DummyVecEnv):
-    """``n_envs`` ``RugsEnv`` slots (each behind SB3's ``Monitor`` for episode figures),
-    stepped together; auto-reset on termination as every SB3 ``VecEnv`` does (the final
+    """``n_envs`` ``RugsEnv`` slots (episode figures in ``info["episode"]``, as SB3's
+    ``Monitor`` gives them), stepped together; auto-reset on termination as every SB3 ``VecEnv`` does (the final
     observation is in ``infos[i]["terminal_observation"]``)."""
 
     def __init__(self, games: Sequence[GameSpec], n_envs: int, *, seed: int = 0,
@@ -36,13 +39,20 @@ class RugsVecEnv(DummyVecEnv):
         if n_envs < 1:
             raise ValueError("n_envs must be at least 1")
         games = list(games)
-        super().__init__([lambda: Monitor(RugsEnv(games, **env_kw)) for _ in range(n_envs)])
-        self.rugs = [m.env for m in self.envs]  # the RugsEnv slots (unwrapped)
+        events = EventCache(games)  # one copy of each game's event stream for all slots
+        super().__init__([lambda: RugsEnv(games, events=events, **env_kw)
+                          for _ in range(n_envs)])
+        self.rugs: list[RugsEnv] = self.envs  # type: ignore[assignment]
         self._masks = np.ones((n_envs, self.action_space.n), dtype=bool)
+        self._returns = [0.0] * n_envs  # this episode's reward so far, per slot
+        self._lengths = [0] * n_envs
+        self._t0 = time.time()
         self.seed(seed)
 
     def reset(self) -> np.ndarray:
         obs = super().reset()
+        self._returns = [0.0] * self.num_envs
+        self._lengths = [0] * self.num_envs
         self._masks = np.stack([info["action_mask"] for info in self.reset_infos])
         return obs
 
@@ -50,22 +60,31 @@ class RugsVecEnv(DummyVecEnv):
         # DummyVecEnv's loop without its deep copy of the infos (each slot returns fresh
         # dicts); every slot's mask is taken from the info of its step or reset, which
         # is what ``RugsEnv.action_masks()`` returns at the decision now pending
-        buf = self.buf_obs[None]
-        for i, mon in enumerate(self.envs):
-            obs, reward, terminated, truncated, info = mon.step(self.actions[i])
+        buf, masks, infos = self.buf_obs[None], self._masks, self.buf_infos
+        returns, lengths = self._returns, self._lengths
+        rewards = [0.0] * self.num_envs
+        dones = [False] * self.num_envs
+        for i, (env, action) in enumerate(zip(self.rugs, self.actions.tolist(), strict=True)):
+            obs, reward, terminated, truncated, info = env.step(action)
             done = terminated or truncated
             info["TimeLimit.truncated"] = truncated and not terminated
             mask = info["action_mask"]
+            returns[i] += reward
+            lengths[i] += 1
             if done:
+                info["episode"] = {"r": round(returns[i], 6), "l": lengths[i],
+                                   "t": round(time.time() - self._t0, 6)}
+                returns[i], lengths[i] = 0.0, 0
                 info["terminal_observation"] = obs
-                obs, self.reset_infos[i] = mon.reset()
+                obs, self.reset_infos[i] = env.reset()
                 mask = self.reset_infos[i]["action_mask"]
-            self.buf_rews[i] = reward
-            self.buf_dones[i] = done
-            self.buf_infos[i] = info
+            rewards[i] = reward
+            dones[i] = done
+            infos[i] = info
             buf[i] = obs
-            self._masks[i] = mask
-        return buf.copy(), self.buf_rews.copy(), self.buf_dones.copy(), list(self.buf_infos)
+            masks[i] = mask
+        return (buf.copy(), np.array(rewards, dtype=np.float32), np.array(dones, dtype=bool),
+                list(infos))
 
     def action_masks(self) -> np.ndarray:
         """``(n_envs, N_ACTIONS)`` valid actions at each slot's pending decision."""

@@ -45,3 +45,12 @@ def test_window_never_admits_more_than_the_limit(gaps, limit, probe):
         assert sum(1 for t in sent if ts - WINDOW_MS < t <= ts) <= limit
     at = ts + probe  # pruning never changes a count at or after the last send
     assert window.count(at) == sum(1 for t in sent if at - WINDOW_MS < t)
+
+
+def test_times_given_out_of_order_count_as_a_brute_force_count_does():
+    times = (T0 + 5000, T0 - 70_000, T0 + 100, T0 - 1000)  # a clock that stepped back
+    window = RateWindow(times)
+    assert window.times == tuple(sorted(times))
+    for at in (T0 - 10_000, T0, T0 + 59_000, T0 + 65_000):
+        assert window.count(at) == sum(1 for t in times if t > at - WINDOW_MS)
+    assert window.record(T0 - 2000).times == (T0 - 2000, T0 - 1000, T0 + 100, T0 + 5000)

@@ -207,3 +207,19 @@ def test_state_is_a_function_of_its_causes_and_changes_are_recorded(steps):
         elif new.trading_state is not state.trading_state:
             raise AssertionError(f"{op}: state changed without a record")
         state = new
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.builds(RiskState, killed=st.booleans(),
+                 kill_reason=st.one_of(st.none(), st.sampled_from(list(ReasonCode))),
+                 operator_paused=st.booleans(), feed_stale=st.booleans(),
+                 exec_errors=st.integers(0, 10), exec_degraded=st.booleans(),
+                 reduce_only=st.booleans(), flatten_pending=st.booleans(),
+                 last_event_ms=st.one_of(st.none(), st.integers(0, 2**42)),
+                 venue_halted=st.booleans()),
+       st.integers(0, 2**42))
+def test_a_feed_event_changes_only_the_stale_flag_and_the_time(state, ts):
+    # on_feed_event builds the common case positionally: it must equal ``replace``
+    new, change = state.on_feed_event(ts)
+    assert new == replace(state, feed_stale=False, last_event_ms=ts)
+    assert (change is None) == (not state.feed_stale)

@@ -11,6 +11,7 @@ import sys
 
 import pytest
 
+from rugsd.daemon.config import TrainingConfig
 from rugsd.strategy.bundle import load_bundle, resolve_current
 
 pytestmark = [pytest.mark.slow, pytest.mark.train]
@@ -43,7 +44,8 @@ def test_retrain_writes_a_valid_bundle_and_report(retrained):
     assert m["leakage"]["ok"]
     assert m["training"]["export_parity"]["argmax_equal"]
     # PPO trained on the vectorised env ([training] n_envs of the default config)
-    assert m["training"]["n_envs"] == 16 and m["training"]["ppo"]["timesteps"] > 0
+    assert m["training"]["n_envs"] == TrainingConfig().n_envs
+    assert m["training"]["ppo"]["timesteps"] > 0
     assert man.data_range["heldout"]["by_source"]["recording"] > 0
     assert man.sidebet_usable == m["sidebet"]["usable"]
     # the gate read held-out REAL games on the daemon's path; simulated ones apart

@@ -28,6 +28,7 @@ def _lockstep(games, steps: int, seed: int, **kw) -> dict[str, int]:
     np.testing.assert_array_equal(obs, np.stack(single_obs))
     rng = np.random.default_rng(seed)
     seen = {"presale": 0, "refused": 0, "in_flight": 0, "episodes": 0, "fills": 0}
+    ep_reward, ep_len = [0.0] * N, [0] * N  # what SB3's Monitor would report per episode
     for _ in range(steps):
         masks = vec.action_masks()
         for i, env in enumerate(singles):
@@ -47,11 +48,18 @@ def _lockstep(games, steps: int, seed: int, **kw) -> dict[str, int]:
             assert infos[i]["game_id"] == info["game_id"]
             assert infos[i]["tick"] == info["tick"] and infos[i]["equity"] == info["equity"]
             assert infos[i]["refused"] == info["refused"]
+            ep_reward[i] += r
+            ep_len[i] += 1
             if term or trunc:
+                assert infos[i]["episode"]["l"] == ep_len[i]
+                assert infos[i]["episode"]["r"] == pytest.approx(ep_reward[i], abs=1e-6)
+                ep_reward[i], ep_len[i] = 0.0, 0
                 np.testing.assert_array_equal(infos[i]["terminal_observation"], o)
                 seen["episodes"] += 1
                 seen["fills"] += env.core.stats["fills"]
                 o, _ = env.reset()
+            else:
+                assert "episode" not in infos[i]
             np.testing.assert_array_equal(obs[i], o)
     return seen
 
