@@ -8,8 +8,9 @@ Money is integer lamports throughout (``rugsd.daemon.game.accounting``).
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 
+from rugsd.daemon.fastinit import fast_init
 from rugsd.daemon.game.accounting import Account
 from rugsd.daemon.state.view import GameView
 from rugsd.risk.ratelimit import RateWindow
@@ -20,6 +21,7 @@ from rugsd.strategy.intents import Action
 
 __all__ = ["DAY_MS", "GameCounters", "GateContext", "RiskLimits", "SessionFigures"]
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class GameCounters:
     """Per-game tallies of approved orders (reset when the game id changes)."""
@@ -42,6 +44,12 @@ class GameCounters:
         return base
 
 
+# frozen values: one shared default each is safe (and lets ``fast_init`` build contexts)
+_NO_COUNTERS = GameCounters()
+_NO_ORDERS = RateWindow()
+
+
+@fast_init
 @dataclass(frozen=True, slots=True)
 class GateContext:
     """Everything ``rugsd.risk.gate.check`` reads. ``ts_ms`` is the triggering event's time.
@@ -56,8 +64,8 @@ class GateContext:
     view: GameView
     figures: SessionFigures
     ts_ms: int
-    counters: GameCounters = field(default_factory=GameCounters)
-    orders: RateWindow = field(default_factory=RateWindow)
+    counters: GameCounters = _NO_COUNTERS
+    orders: RateWindow = _NO_ORDERS
     run_id: str = "run"
     order_seq: int = 0
     pending: int = 0

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from rugsd.daemon.fastinit import fast_init
 from rugsd.risk.reasons import ReasonCode
 from rugsd.strategy.intents import Action, Intent
 
@@ -20,6 +21,7 @@ def make_order_id(run_id: str, game_id: str, tick: int, seq: int) -> str:
     return f"{run_id}-{game_id}-{tick}-{seq}"
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Order:
     """An order the risk gate approved. ``amount`` lamports (BUY/SIDEBET), ``percentage`` SELL."""
@@ -41,6 +43,7 @@ class Order:
         return self.action in (Action.BUY, Action.SIDEBET)
 
 
+@fast_init
 @dataclass(frozen=True, slots=True)
 class Refusal:
     """An intent the gate refused, with the reason code and a one-line detail."""

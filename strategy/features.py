@@ -313,7 +313,7 @@ class FeatureBuilder:
         """Features of ``view``/``account`` written into (and returned as) ``buffer``."""
         recent, stats = view.recent, view.stats
         # stats arrive as a new (equal) object with every update: compare by value
-        if recent is not self._recent or stats != self._stats:
+        if recent is not self._recent or (stats is not self._stats and stats != self._stats):
             self._session = session_features(recent, stats)
             self._recent, self._stats = recent, stats
         values = (game_features(view, self._returns)

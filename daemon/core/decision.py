@@ -442,6 +442,13 @@ class DecisionCore:
 
     # -- deciding ------------------------------------------------------------------------
 
+    def game_counters(self, game_id: str | None) -> GameCounters:
+        """This game's counters (fresh ones, kept, once another game runs)."""
+        counters = self.counters
+        if counters.game_id != game_id:
+            counters = self.counters = GameCounters(game_id)
+        return counters
+
     def commitments(self, view: GameView, ts_ms: int) -> Commitments:
         """What the policy must know beyond the account: orders in flight (they count as
         position), the rate window, this game's sidebets, the loss limits' references."""
@@ -457,7 +464,7 @@ class DecisionCore:
             pending_sidebet=side,
             pending_orders=len(self.open_orders),
             orders_last_minute=self.rate.count(ts_ms) if self.rate.times else 0,
-            sidebets_this_game=self.counters.for_game(view.game_id).sidebets,
+            sidebets_this_game=self.game_counters(view.game_id).sidebets,
             day_start_equity=None if fig is None else fig.day_start_equity,
             peak_equity=None if fig is None else fig.peak_equity,
         )
@@ -493,7 +500,7 @@ class DecisionCore:
                 view=view,
                 figures=self.figures or SessionFigures.start(0, ts_ms),
                 ts_ms=ts_ms,
-                counters=self.counters.for_game(view.game_id),
+                counters=self.game_counters(view.game_id),
                 orders=self.rate,
                 run_id=self.cfg.order_prefix,
                 order_seq=self.order_seq,

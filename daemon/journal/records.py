@@ -347,4 +347,5 @@ def features_from_bytes(raw: bytes | None) -> tuple[float, ...] | None:
 
 def features_hash(features: tuple[float, ...] | bytes | None) -> str:
     """Short content hash of the float32 feature bytes (16 hex characters)."""
-    return hashlib.blake2b(features_bytes(features), digest_size=8).hexdigest()
+    raw = features if type(features) is bytes else features_bytes(features)
+    return hashlib.blake2b(raw, digest_size=8).hexdigest()

@@ -25,6 +25,9 @@ _INF = math.inf
 _EXACT_INT = 2**53  # larger ints lose precision as floats: leave them to pydantic
 _FAIL = object()
 _valid_gid: list[str] = [""]  # the last game id that matched (a pure check's memo)
+# the last room statistics: the room sends the same ones for many updates, and one shared
+# (frozen) object lets the feature builder see "unchanged" by identity
+_last_stats: list[tuple[tuple, SessionStats | None]] = [((), None)]
 # str(tick) -> tick for every valid tick: validates and converts a partialPrices key at once
 _TICK_KEYS = {str(t): t for t in range(MAX_WIRE_TICK + 1)}
 
@@ -88,7 +91,11 @@ def fast_game_update(p: dict[str, Any], ts_ms: int) -> GameUpdate | None:
         c50, c100 = _count(c50, MAX_COUNT), _count(c100, MAX_COUNT)
         if avg is _FAIL or c2 is _FAIL or c10 is _FAIL or c50 is _FAIL or c100 is _FAIL:
             return None
-        stats = SessionStats(avg, c2, c10, c50, c100)
+        key = (avg, c2, c10, c50, c100)
+        last_key, stats = _last_stats[0]
+        if key != last_key or type(avg) is not type(last_key[0]):
+            stats = SessionStats(avg, c2, c10, c50, c100)
+            _last_stats[0] = (key, stats)
 
     version = get("gameVersion")
     if not _opt_str(version):

@@ -262,3 +262,16 @@ def test_parser_does_not_mutate_the_payload() -> None:
     before = copy.deepcopy(payload)
     EventParser().parse("gameStateUpdate", [payload], 1)
     assert payload == before
+
+
+def test_unchanged_room_statistics_arrive_as_one_object() -> None:
+    # the feature builder recomputes its session block only for a different object
+    parser = EventParser()
+    room = {"averageMultiplier": 1.9, "count2x": 40, "count10x": 4, "count50x": 1, "count100x": 0}
+    first = parser.parse("gameStateUpdate", (_active(**room),), 1)
+    again = parser.parse("gameStateUpdate", (_active(tickCount=11, **room),), 2)
+    moved = parser.parse("gameStateUpdate", (_active(tickCount=12, **(room | {"count2x": 41})),), 3)
+
+    assert isinstance(first, GameUpdate) and isinstance(again, GameUpdate)
+    assert again.stats is first.stats and first.stats.count2x == 40
+    assert moved.stats is not first.stats and moved.stats.count2x == 41
