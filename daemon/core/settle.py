@@ -29,6 +29,26 @@ def settle(
     out: StepOutput,
 ) -> None:
     """Run one tick through the venue rule for our account."""
+    if not rugged:
+        # most ticks: no sidebet expires and no paper order waits, so ``apply_rule``
+        # would change nothing (tests/daemon/core prove both give one record stream)
+        bet = core.account.sidebet
+        paper = core.paper
+        if (bet is None or tick < bet.end_tick) and (paper is None or not paper.pending):
+            return
+    apply_rule(core, view, tick, price, rugged, ts_ms, out)
+
+
+def apply_rule(
+    core: CoreState,
+    view: GameView,
+    tick: int,
+    price: float,
+    rugged: bool,
+    ts_ms: int,
+    out: StepOutput,
+) -> None:
+    """The venue rule for one tick, in full (``settle`` without its shortcut)."""
     game_id = view.game_id or ""
     if core.paper is not None:
         match = core.paper.on_tick(core.account, tick, price, rugged, ts_ms)
