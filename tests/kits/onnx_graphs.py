@@ -32,6 +32,7 @@ from onnx import TensorProto, helper, numpy_helper
 from rugsd.strategy.actions import N_ACTIONS
 from rugsd.strategy.bundle import Manifest, make_manifest, save_bundle
 from rugsd.strategy.features import N_FEATURES
+from rugsd.training.decide_graph import combine_graphs
 
 OPSET = 17
 IR_VERSION = 8  # old enough for every onnxruntime >= 1.14
@@ -186,9 +187,14 @@ def write_bundle(
     seed: int = 0,
     version: str = "test-0",
     manifest: Manifest | None = None,
+    decide: bool | None = None,
     **manifest_fields: Any,
 ) -> Path:
-    """Write a complete bundle folder (random tiny graphs unless given) and return it."""
+    """Write a complete bundle folder (random tiny graphs unless given) and return it.
+
+    ``decide``: True also writes the combined graph (``decide.onnx``), as training does;
+    False writes a bundle of the older format (two graphs only); None (default) writes
+    it when the two graphs can be combined (a test's deliberately broken graphs cannot)."""
     pol = policy if policy is not None else policy_model(seed=seed)
     side = sidebet if sidebet is not None else sidebet_model(seed=seed + 1)
     man = manifest or make_manifest(
@@ -198,7 +204,16 @@ def write_bundle(
         data_range={"source": "tests/kits/onnx_graphs.py"},
         **manifest_fields,
     )
-    return save_bundle(path, _bytes(pol), _bytes(side), man)
+    pol_bytes, side_bytes = _bytes(pol), _bytes(side)
+    combined = None
+    if decide is not False:
+        try:
+            combined = combine_graphs(pol_bytes, side_bytes, obs=man.obs_input,
+                                      logits=man.logits_output, p_rug=man.p_rug_output)
+        except Exception:
+            if decide:
+                raise
+    return save_bundle(path, pol_bytes, side_bytes, man, combined)
 
 
 def _bytes(model: onnx.ModelProto | bytes) -> bytes:
