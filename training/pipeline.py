@@ -189,8 +189,8 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RetrainOutcome:
     """Run the whole pipeline; raises on failure (the CLI turns that into exit 1)."""
     # torch & co. are imported here: ``rugsd`` must start without the train extra
-    from rugsd.training.env import RugsEnv
     from rugsd.training.decide_graph import combine_graphs
+    from rugsd.training.env import RugsEnv
     from rugsd.training.export import export_policy, parity
     from rugsd.training.heldout import judge
     from rugsd.training.policy import (

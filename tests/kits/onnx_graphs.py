@@ -178,6 +178,27 @@ def biased_policy_model(
     return policy_model(n_features, n_actions, layers=[(w, b)], fold_mask=fold_mask)
 
 
+def mask_mixing_policy_model(
+    n_features: int = N_FEATURES, n_actions: int = N_ACTIONS, seed: int = 0
+) -> onnx.ModelProto:
+    """logits = obs·W + mask·M: every logit depends on every mask bit (the mask is NOT
+    folded in entry by entry, as trained policies do; the combined graph cannot serve it)."""
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((n_features, n_actions)).astype(np.float32)
+    m = rng.standard_normal((n_actions, n_actions)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["obs", "W"], ["a"]),
+         helper.make_node("MatMul", ["mask", "M"], ["b"]),
+         helper.make_node("Add", ["a", "b"], ["logits"])],
+        "mask_mixing_policy",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["N", n_features]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", n_actions])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", n_actions])],
+        initializer=[numpy_helper.from_array(w, "W"), numpy_helper.from_array(m, "M")],
+    )
+    return _model(graph)
+
+
 def write_bundle(
     path: str | Path,
     *,
