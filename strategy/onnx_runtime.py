@@ -118,7 +118,54 @@ class _Bound:
         return self.out
 
 
-class PolicyModel:
+class _ObsMaskModel:
+    """A graph with inputs ``obs`` [N, F] and ``mask`` [N, A] (float32 or bool, 1/True =
+    valid) and float32 outputs [N, width], bound to one row and one mask buffer."""
+
+    def __init__(
+        self,
+        what: str,
+        session: ort.InferenceSession,
+        n_features: int,
+        n_actions: int,
+        obs_name: str,
+        mask_name: str,
+        outputs: dict[str, int],
+        row: np.ndarray | None,
+    ) -> None:
+        obs = _find(session.get_inputs(), obs_name, "input", what)
+        mask = _find(session.get_inputs(), mask_name, "input", what)
+        found = [_find(session.get_outputs(), name, "output", what) for name in outputs]
+        if len(session.get_inputs()) != 2:
+            names = [a.name for a in session.get_inputs()]
+            raise ModelSignatureError(f"{what}: want inputs [{obs_name}, {mask_name}], has {names}")
+        _check(obs, (_FLOAT,), [None, n_features], what)
+        _check(mask, (_FLOAT, _BOOL), [None, n_actions], what)
+        for arg, width in zip(found, outputs.values(), strict=True):
+            _check(arg, (_FLOAT,), [None, width], what)
+        self.session = session
+        self.n_features, self.n_actions = n_features, n_actions
+        self.obs_name, self.mask_name = obs_name, mask_name
+        self.row = _row_buffer(row, n_features)  # callers may write features straight in
+        self.obs = self.row.reshape(1, n_features)  # same memory, the [1, F] input
+        self.mask_dtype, self.mask, self._pack_mask = _mask_buffer(mask, n_actions)
+        self._bound = _Bound(
+            session,
+            {obs_name: self.obs, mask_name: self.mask},
+            {name: (1, width) for name, width in outputs.items()},
+        )
+
+    def _fill(self, features: np.ndarray, mask: np.ndarray | list[bool]) -> None:
+        """Copy one row (unless it is ``self.row`` itself) and its mask into the buffers."""
+        if features is not self.row:
+            self.row[:] = features
+        if type(mask) is list and len(mask) == self.n_actions:
+            self._pack_mask(self.mask, 0, *mask)
+        else:
+            self.mask[0] = mask
+
+
+class PolicyModel(_ObsMaskModel):
     """The policy graph: (obs [N, F], mask [N, A]) → logits [N, A]."""
 
     def __init__(
@@ -132,37 +179,16 @@ class PolicyModel:
         row: np.ndarray | None = None,
     ) -> None:
         """Check the signature; preallocate buffers (or adopt ``row``, float32 [F])."""
-        what = "policy"
-        obs = _find(session.get_inputs(), obs_name, "input", what)
-        mask = _find(session.get_inputs(), mask_name, "input", what)
-        logits = _find(session.get_outputs(), logits_name, "output", what)
-        if len(session.get_inputs()) != 2:
-            names = [a.name for a in session.get_inputs()]
-            raise ModelSignatureError(f"{what}: want inputs [{obs_name}, {mask_name}], has {names}")
-        _check(obs, (_FLOAT,), [None, n_features], what)
-        _check(mask, (_FLOAT, _BOOL), [None, n_actions], what)
-        _check(logits, (_FLOAT,), [None, n_actions], what)
-        self.session = session
-        self.n_features, self.n_actions = n_features, n_actions
-        self.obs_name, self.mask_name, self.logits_name = obs_name, mask_name, logits_name
-        self.row = _row_buffer(row, n_features)  # callers may write features straight in
-        self.obs = self.row.reshape(1, n_features)  # same memory, the [1, F] input
-        self.mask_dtype, self.mask, self._pack_mask = _mask_buffer(mask, n_actions)
-        self._bound = _Bound(
-            session, {obs_name: self.obs, mask_name: self.mask}, {logits_name: (1, n_actions)}
-        )
+        super().__init__("policy", session, n_features, n_actions, obs_name, mask_name,
+                         {logits_name: n_actions}, row)
+        self.logits_name = logits_name
 
     def logits(self, features: np.ndarray, mask: np.ndarray | list[bool]) -> np.ndarray:
         """Logits [A] for one row (the returned array is reused by the next call).
 
         ``features`` may be ``self.row`` itself (written in place): then nothing is copied.
         """
-        if features is not self.row:
-            self.row[:] = features
-        if type(mask) is list and len(mask) == self.n_actions:
-            self._pack_mask(self.mask, 0, *mask)
-        else:
-            self.mask[0] = mask
+        self._fill(features, mask)
         return self._bound.run()[0]
 
     def logits_batch(self, obs: np.ndarray, mask: np.ndarray) -> np.ndarray:
@@ -213,7 +239,7 @@ class SidebetModel:
         return self.session.run([self.p_rug_name], feed)[0][:, 0]
 
 
-class DecideModel:
+class DecideModel(_ObsMaskModel):
     """The combined graph (``decide.onnx``): (obs [N, F], mask [N, A]) → (logits [N, A],
     p_rug [N, 1]) — the policy and the sidebet model in one onnxruntime call per tick."""
 
@@ -229,30 +255,9 @@ class DecideModel:
         row: np.ndarray | None = None,
     ) -> None:
         """Check the signature; preallocate buffers (or adopt ``row``, float32 [F])."""
-        what = "decide"
-        if len(session.get_inputs()) != 2:
-            names = [a.name for a in session.get_inputs()]
-            raise ModelSignatureError(f"{what}: want inputs [{obs_name}, {mask_name}], has {names}")
-        obs = _find(session.get_inputs(), obs_name, "input", what)
-        mask = _find(session.get_inputs(), mask_name, "input", what)
-        logits = _find(session.get_outputs(), logits_name, "output", what)
-        p_rug = _find(session.get_outputs(), p_rug_name, "output", what)
-        _check(obs, (_FLOAT,), [None, n_features], what)
-        _check(mask, (_FLOAT, _BOOL), [None, n_actions], what)
-        _check(logits, (_FLOAT,), [None, n_actions], what)
-        _check(p_rug, (_FLOAT,), [None, 1], what)
-        self.session = session
-        self.n_features, self.n_actions = n_features, n_actions
-        self.obs_name, self.mask_name = obs_name, mask_name
+        super().__init__("decide", session, n_features, n_actions, obs_name, mask_name,
+                         {logits_name: n_actions, p_rug_name: 1}, row)
         self.logits_name, self.p_rug_name = logits_name, p_rug_name
-        self.row = _row_buffer(row, n_features)  # callers may write features straight in
-        self.obs = self.row.reshape(1, n_features)  # same memory, the [1, F] input
-        self.mask_dtype, self.mask, self._pack_mask = _mask_buffer(mask, n_actions)
-        self._bound = _Bound(
-            session,
-            {obs_name: self.obs, mask_name: self.mask},
-            {logits_name: (1, n_actions), p_rug_name: (1, 1)},
-        )
         self._logits, self._p_rug = self._bound.outs
 
     def run(self, features: np.ndarray, mask: np.ndarray | list[bool]) -> tuple[float, np.ndarray]:
@@ -260,11 +265,6 @@ class DecideModel:
 
         ``features`` may be ``self.row`` itself (written in place): then nothing is copied.
         """
-        if features is not self.row:
-            self.row[:] = features
-        if type(mask) is list and len(mask) == self.n_actions:
-            self._pack_mask(self.mask, 0, *mask)
-        else:
-            self.mask[0] = mask
+        self._fill(features, mask)
         self._bound.run()
         return float(self._p_rug[0, 0]), self._logits[0]
