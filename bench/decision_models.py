@@ -4,7 +4,10 @@ Figures (µs unless named otherwise), measured over every active tick of simulat
 
 - ``features`` — ``FeatureBuilder.build`` into the models' shared input row;
 - ``decide_*`` — ``OnnxStrategy.decide`` on those features (mask, sidebet, policy,
-  argmax, softmax) for the tiny linear graphs and for a 64×64 tanh MLP;
+  argmax, softmax) for the tiny linear graphs and for a 64×64 tanh MLP, with the bundle's
+  combined graph (one onnxruntime call per tick); ``*_two_calls`` — the same 64×64
+  bundle run as two separate graphs (a bundle without ``decide.onnx``), measured in the
+  same run;
 - ``tick_*`` — features + decide, the figure the 100 µs p50 budget is about;
 - ``sb3_*`` — the same 64×64 network through SB3 ``MaskablePPO.predict`` (plus a torch
   logistic sidebet) on the same features, for reference; ``speedup`` = sb3 / onnx p50;
@@ -19,6 +22,7 @@ Fastest per-tick recipe for the decision core (what ``tick_*`` measures):
 
 from __future__ import annotations
 
+import dataclasses
 import tempfile
 import time
 from pathlib import Path
@@ -145,12 +149,13 @@ def run() -> dict:
     with tempfile.TemporaryDirectory() as d:
         tmp = Path(d)
         tiny = OnnxStrategy(load_bundle(write_bundle(tmp / "tiny")), CFG)
-        mlp = OnnxStrategy(
-            load_bundle(write_bundle(tmp / "mlp", policy=policy_model(layers=_mlp_layers()))),
-            CFG,
-        )
+        mlp_bundle = load_bundle(
+            write_bundle(tmp / "mlp", policy=policy_model(layers=_mlp_layers()), decide=True))
+        mlp = OnnxStrategy(mlp_bundle, CFG)
+        two_calls = OnnxStrategy(dataclasses.replace(mlp_bundle, decide=None), CFG)
         linear = _time_ticks(tiny, ticks)
         deep = _time_ticks(mlp, ticks)
+        deep_two = _time_ticks(two_calls, ticks)
         figures: dict = {
             "ticks_measured": len(ticks),
             "features": linear["features"],
@@ -158,6 +163,8 @@ def run() -> dict:
             "tick_linear": linear["tick"],
             "decide_mlp64x64": deep["decide"],
             "tick_mlp64x64": deep["tick"],
+            "decide_mlp64x64_two_calls": deep_two["decide"],
+            "tick_mlp64x64_two_calls": deep_two["tick"],
             "batch_ticks_per_s": round(_batch_rate(tiny, games)),
         }
         try:

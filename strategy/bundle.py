@@ -1,4 +1,5 @@
-"""Model bundles: a folder with ``policy.onnx``, ``sidebet.onnx`` and ``manifest.json``.
+"""Model bundles: a folder with ``policy.onnx``, ``sidebet.onnx``, ``manifest.json`` and,
+optionally, ``decide.onnx`` (both models in one graph, named by ``manifest.decide_file``).
 
 ``load_bundle`` refuses, with one ``BundleError`` line, anything the running code cannot
 use safely: a feature schema hash or action list that differs from the code's, a missing
@@ -11,8 +12,16 @@ graph contracts:
 - sidebet: input ``obs`` float32 [N, n_features] → output ``p_rug`` float32 [N, 1],
   the probability of a rug within 40 ticks.
 
+- decide (optional): the policy and sidebet graphs side by side in one graph (built by
+  ``rugsd.training.decide_graph``): inputs ``obs`` and ``mask`` as the policy's, outputs
+  ``logits`` [N, n_actions] and ``p_rug`` [N, 1]. The strategy then makes one onnxruntime
+  call per tick instead of two. Bundles without it load and decide as before.
+
 Both graphs also get one probe run on a zero row at load, which catches graphs whose
-declared shapes lie. ``models_dir/current`` (a symlink to, or a text file naming, the
+declared shapes lie. A combined graph must agree bit for bit with the two separate graphs
+on a fixed set of probe rows and masks (the zero row first), and the policy's logits must
+not depend on the SIDEBET mask bit anywhere else (the strategy runs the combined graph
+with the venue's mask and clears SIDEBET afterwards; see ``OnnxStrategy.decide``). ``models_dir/current`` (a symlink to, or a text file naming, the
 promoted version folder; managed by training) is resolved by ``resolve_current``.
 """
 
@@ -28,12 +37,19 @@ from typing import Any, Literal
 import numpy as np
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from rugsd.strategy.actions import ACTION_NAMES, N_ACTIONS
+from rugsd.strategy.actions import ACTION_NAMES, N_ACTIONS, SIDEBET_INDEX
 from rugsd.strategy.features import FEATURE_NAMES, N_FEATURES, SCHEMA_VERSION, schema_hash
-from rugsd.strategy.onnx_runtime import ModelSignatureError, PolicyModel, SidebetModel, make_session
+from rugsd.strategy.onnx_runtime import (
+    DecideModel,
+    ModelSignatureError,
+    PolicyModel,
+    SidebetModel,
+    make_session,
+)
 
 POLICY_FILE = "policy.onnx"
 SIDEBET_FILE = "sidebet.onnx"
+DECIDE_FILE = "decide.onnx"
 MANIFEST_FILE = "manifest.json"
 CURRENT = "current"
 
@@ -71,6 +87,9 @@ class Manifest(BaseModel):
     # sizes the policy was trained with (informational: a difference is logged, not refused)
     buy_sizes_sol: list[float] | None = None
     sidebet_sol: float | None = None
+    # the combined policy + sidebet graph in the folder (one call per tick); None: older
+    # bundles, which run the two graphs separately
+    decide_file: str | None = None
 
 
 @dataclass(frozen=True)
@@ -81,6 +100,7 @@ class Bundle:
     manifest: Manifest
     policy: PolicyModel
     sidebet: SidebetModel
+    decide: DecideModel | None = None  # the combined graph, when the bundle has one
 
     @property
     def obs_row(self) -> np.ndarray:
@@ -119,12 +139,25 @@ def make_manifest(
     )
 
 
-def save_bundle(path: str | Path, policy: bytes, sidebet: bytes, manifest: Manifest) -> Path:
-    """Write a bundle folder (manifest last, so a half-written folder fails to load)."""
+def save_bundle(
+    path: str | Path,
+    policy: bytes,
+    sidebet: bytes,
+    manifest: Manifest,
+    decide: bytes | None = None,
+) -> Path:
+    """Write a bundle folder (manifest last, so a half-written folder fails to load).
+
+    ``decide``: the combined graph (``rugsd.training.decide_graph.combine_graphs``),
+    written as ``decide.onnx`` and named in the manifest.
+    """
     folder = Path(path)
     folder.mkdir(parents=True, exist_ok=True)
     (folder / POLICY_FILE).write_bytes(policy)
     (folder / SIDEBET_FILE).write_bytes(sidebet)
+    if decide is not None:
+        (folder / DECIDE_FILE).write_bytes(decide)
+        manifest = manifest.model_copy(update={"decide_file": DECIDE_FILE})
     tmp = folder / (MANIFEST_FILE + ".tmp")
     tmp.write_text(manifest.model_dump_json(indent=2) + "\n")
     os.replace(tmp, folder / MANIFEST_FILE)
@@ -229,6 +262,70 @@ def _probe(folder: Path, policy: PolicyModel, sidebet: SidebetModel) -> None:
         )
 
 
+def _probe_set() -> list[tuple[np.ndarray, np.ndarray]]:
+    """Fixed probe (row, mask) pairs: the zero row, then rows at several scales with
+    random masks (SIDEBET valid in most, so the SIDEBET-bit check has work to do)."""
+    rng = np.random.default_rng(20261206)
+    pairs = [(np.zeros(N_FEATURES, np.float32), np.ones(N_ACTIONS, bool))]
+    for k in range(47):
+        scale = (0.01, 1.0, 100.0)[k % 3]
+        row = (rng.standard_normal(N_FEATURES) * scale).astype(np.float32)
+        mask = rng.random(N_ACTIONS) < 0.7
+        mask[SIDEBET_INDEX] = k % 4 != 0
+        pairs.append((row, mask))
+    return pairs
+
+
+def _check_decide(folder: Path, name: str, decide: DecideModel, policy: PolicyModel,
+                  sidebet: SidebetModel) -> None:
+    """The combined graph must compute exactly what the two graphs compute."""
+    row = policy.row  # shared by the three models; zeroed again afterwards
+    try:
+        for k, (features, mask) in enumerate(_probe_set()):
+            p, logits = decide.run(features, mask)
+            got = np.float32(p).tobytes() + logits.tobytes()
+            want = np.float32(sidebet.p_rug(row)).tobytes() + policy.logits(row, mask).tobytes()
+            if got != want:
+                raise BundleError(
+                    f"bundle {folder}: {name} disagrees with {POLICY_FILE}/{SIDEBET_FILE} "
+                    f"on probe row {k}: not the same models"
+                )
+            if mask[SIDEBET_INDEX]:  # decide() clears SIDEBET after the run: same logits?
+                cleared = mask.copy()
+                cleared[SIDEBET_INDEX] = False
+                alone = policy.logits(row, cleared)
+                if logits[cleared].tobytes() != alone[cleared].tobytes():
+                    raise BundleError(
+                        f"bundle {folder}: {POLICY_FILE}'s logits depend on the SIDEBET mask "
+                        f"bit beyond its own entry (probe row {k}): cannot use {name}"
+                    )
+    except BundleError:
+        raise
+    except Exception as err:  # noqa: BLE001 -- any failure means: refuse the bundle
+        raise BundleError(
+            f"bundle {folder}: {name} fails on a probe row: {_first_line(err)}"
+        ) from None
+    finally:
+        row[:] = 0.0
+
+
+def _load_decide(folder: Path, man: Manifest, policy: PolicyModel,
+                 sidebet: SidebetModel) -> DecideModel | None:
+    name = man.decide_file
+    if name is None:
+        return None
+    if Path(name).name != name:
+        raise BundleError(f"bundle {folder}: decide_file {name!r} must be a file name in the folder")
+    session = _session(folder, name)
+    try:
+        decide = DecideModel(session, N_FEATURES, N_ACTIONS, man.obs_input, man.mask_input,
+                             man.logits_output, man.p_rug_output, policy.row)
+    except ModelSignatureError as err:
+        raise BundleError(f"bundle {folder}: {err}") from None
+    _check_decide(folder, name, decide, policy, sidebet)
+    return decide
+
+
 def load_bundle(path: str | Path) -> Bundle:
     """Load and validate a bundle folder, or raise a one-line ``BundleError``."""
     folder = Path(path)
@@ -247,4 +344,4 @@ def load_bundle(path: str | Path) -> Bundle:
     except ModelSignatureError as err:
         raise BundleError(f"bundle {folder}: {err}") from None
     _probe(folder, policy, sidebet)
-    return Bundle(folder, man, policy, sidebet)
+    return Bundle(folder, man, policy, sidebet, _load_decide(folder, man, policy, sidebet))

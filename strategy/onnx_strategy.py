@@ -14,6 +14,14 @@ Per tick (PRESALE and ACTIVE only; other phases WAIT without running the models)
 A non-finite logit among the valid actions, a non-finite or out-of-[0, 1] ``p_rug``, or
 an onnxruntime error → WAIT for that tick, ``held_non_finite=True``, ``non_finite_count``
 (or ``error_count``) + 1 and a log line (the first, then every 100th).
+
+With a bundle's combined graph (``Bundle.decide``) steps 2 and 3 are one onnxruntime call:
+the policy runs with the venue mask and SIDEBET is cleared afterwards. That is the same
+decision: the graph folds the mask in entry by entry (the loader checks that no other
+logit depends on the SIDEBET bit, and that the combined graph equals the two graphs bit
+for bit), and step 4 reads only the finally valid entries. If the combined call raises,
+the tick is re-run on the two separate graphs (``decide_fallback_count`` + 1, logged), so
+an error holds with the same detail as without a combined graph.
 """
 
 from __future__ import annotations
@@ -62,6 +70,8 @@ class OnnxStrategy:
         self.features = FeatureBuilder(bundle.obs_row)  # writes straight into the models' input
         self._policy = bundle.policy
         self._sidebet = bundle.sidebet
+        self._decide = bundle.decide  # both in one call, or None: two calls
+        self.decide_fallback_count = 0
         self.non_finite_count = 0
         self.error_count = 0
         self.balance_warning: str | None = None
@@ -111,6 +121,19 @@ class OnnxStrategy:
         p = p_rug if p_rug is not None and math.isfinite(p_rug) else None
         return Decision(self._hold_intent, ModelOutputs(None, p, None, True))
 
+    def _run_combined(self, row: np.ndarray, valid: list[bool]) -> tuple[float, list] | None:
+        """(p_rug, logits) from the combined graph, or None when it raised."""
+        try:
+            p_rug, logits = self._decide.run(row, valid)
+        except Exception as err:  # noqa: BLE001 -- the two separate graphs decide this tick
+            self.decide_fallback_count += 1
+            count = self.decide_fallback_count
+            if count == 1 or count % _LOG_EVERY == 0:
+                log.warning("combined model call failed, running the two models separately",
+                            detail=str(err), count=count)
+            return None
+        return p_rug, logits.tolist()
+
     def decide(
         self, view: GameView, account: Account, features: np.ndarray | None = None
     ) -> Decision:
@@ -127,18 +150,23 @@ class OnnxStrategy:
         if not self._balance_checked:
             self._check_balance(account)
         valid = mask_values(view, account, self.table)
-        try:
-            p_rug = self._sidebet.p_rug(row)
-        except Exception as err:  # noqa: BLE001 -- a model failure must never crash the daemon
-            return self._hold(None, True, f"sidebet: {err}")
+        out = self._run_combined(row, valid) if self._decide is not None else None
+        if out is not None:  # one call: the policy saw the venue mask (see module doc)
+            p_rug, logits = out
+        else:
+            try:
+                p_rug = self._sidebet.p_rug(row)
+            except Exception as err:  # noqa: BLE001 -- a model failure must never crash the daemon
+                return self._hold(None, True, f"sidebet: {err}")
         if not 0.0 <= p_rug <= 1.0:  # also false for NaN
             return self._hold(p_rug, False, f"p_rug={p_rug!r}")
         if valid[SIDEBET_INDEX] and (not self.sidebet_usable or p_rug < self.threshold):
             valid[SIDEBET_INDEX] = False
-        try:
-            logits = self._policy.logits(row, valid).tolist()
-        except Exception as err:  # noqa: BLE001 -- as above
-            return self._hold(p_rug, True, f"policy: {err}")
+        if out is None:
+            try:
+                logits = self._policy.logits(row, valid).tolist()
+            except Exception as err:  # noqa: BLE001 -- as above
+                return self._hold(p_rug, True, f"policy: {err}")
         best = 0
         top = -math.inf
         for i, (ok, v) in enumerate(zip(valid, logits, strict=True)):

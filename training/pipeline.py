@@ -189,6 +189,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
             now: Callable[[], datetime] = lambda: datetime.now(UTC)) -> RetrainOutcome:
     """Run the whole pipeline; raises on failure (the CLI turns that into exit 1)."""
     # torch & co. are imported here: ``rugsd`` must start without the train extra
+    from rugsd.training.decide_graph import combine_graphs
     from rugsd.training.env import RugsEnv
     from rugsd.training.export import export_policy, parity
     from rugsd.training.heldout import judge
@@ -332,7 +333,8 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     cands = {}
     for name, data in (("ppo", ppo_onnx), ("start", start_onnx)):
         man = make_manifest(f"{version}-{name}", sidebet_usable=side.usable, **common)
-        cands[name] = save_bundle(cand_dir / f"{version}-{name}", data, side.onnx, man)
+        cands[name] = save_bundle(cand_dir / f"{version}-{name}", data, side.onnx, man,
+                                  combine_graphs(data, side.onnx))
     bundles = {n: load_bundle(p) for n, p in cands.items()}
     cur_dir = current_bundle(cfg.models_dir)  # what the daemon trades now
     current_note = None
@@ -392,8 +394,9 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     man = make_manifest(version, sidebet_usable=side.usable, metrics=metrics,
                         data_range=ds.data_range(), git_commit=git_commit(), promotion=promotion,
                         **common)
-    folder = save_bundle(cfg.models_dir / version, ppo_onnx if chosen == "ppo" else start_onnx,
-                         side.onnx, man)
+    chosen_onnx = ppo_onnx if chosen == "ppo" else start_onnx
+    folder = save_bundle(cfg.models_dir / version, chosen_onnx, side.onnx, man,
+                         combine_graphs(chosen_onnx, side.onnx))
     load_bundle(folder)  # the bundle we ship must load in the daemon
     report = write_report(folder, version=version, verdict=verdict, sidebet=side.metrics,
                           promotion=promotion, leakage=leak, training=training,

@@ -32,6 +32,7 @@ from onnx import TensorProto, helper, numpy_helper
 from rugsd.strategy.actions import N_ACTIONS
 from rugsd.strategy.bundle import Manifest, make_manifest, save_bundle
 from rugsd.strategy.features import N_FEATURES
+from rugsd.training.decide_graph import combine_graphs
 
 OPSET = 17
 IR_VERSION = 8  # old enough for every onnxruntime >= 1.14
@@ -177,6 +178,27 @@ def biased_policy_model(
     return policy_model(n_features, n_actions, layers=[(w, b)], fold_mask=fold_mask)
 
 
+def mask_mixing_policy_model(
+    n_features: int = N_FEATURES, n_actions: int = N_ACTIONS, seed: int = 0
+) -> onnx.ModelProto:
+    """logits = obs·W + mask·M: every logit depends on every mask bit (the mask is NOT
+    folded in entry by entry, as trained policies do; the combined graph cannot serve it)."""
+    rng = np.random.default_rng(seed)
+    w = rng.standard_normal((n_features, n_actions)).astype(np.float32)
+    m = rng.standard_normal((n_actions, n_actions)).astype(np.float32)
+    graph = helper.make_graph(
+        [helper.make_node("MatMul", ["obs", "W"], ["a"]),
+         helper.make_node("MatMul", ["mask", "M"], ["b"]),
+         helper.make_node("Add", ["a", "b"], ["logits"])],
+        "mask_mixing_policy",
+        [helper.make_tensor_value_info("obs", TensorProto.FLOAT, ["N", n_features]),
+         helper.make_tensor_value_info("mask", TensorProto.FLOAT, ["N", n_actions])],
+        [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["N", n_actions])],
+        initializer=[numpy_helper.from_array(w, "W"), numpy_helper.from_array(m, "M")],
+    )
+    return _model(graph)
+
+
 def write_bundle(
     path: str | Path,
     *,
@@ -186,9 +208,14 @@ def write_bundle(
     seed: int = 0,
     version: str = "test-0",
     manifest: Manifest | None = None,
+    decide: bool | None = None,
     **manifest_fields: Any,
 ) -> Path:
-    """Write a complete bundle folder (random tiny graphs unless given) and return it."""
+    """Write a complete bundle folder (random tiny graphs unless given) and return it.
+
+    ``decide``: True also writes the combined graph (``decide.onnx``), as training does;
+    False writes a bundle of the older format (two graphs only); None (default) writes
+    it when the two graphs can be combined (a test's deliberately broken graphs cannot)."""
     pol = policy if policy is not None else policy_model(seed=seed)
     side = sidebet if sidebet is not None else sidebet_model(seed=seed + 1)
     man = manifest or make_manifest(
@@ -198,7 +225,16 @@ def write_bundle(
         data_range={"source": "tests/kits/onnx_graphs.py"},
         **manifest_fields,
     )
-    return save_bundle(path, _bytes(pol), _bytes(side), man)
+    pol_bytes, side_bytes = _bytes(pol), _bytes(side)
+    combined = None
+    if decide is not False:
+        try:
+            combined = combine_graphs(pol_bytes, side_bytes, obs=man.obs_input,
+                                      logits=man.logits_output, p_rug=man.p_rug_output)
+        except Exception:
+            if decide:
+                raise
+    return save_bundle(path, pol_bytes, side_bytes, man, combined)
 
 
 def _bytes(model: onnx.ModelProto | bytes) -> bytes:

@@ -40,6 +40,9 @@ def test_retrain_writes_a_valid_bundle_and_report(retrained):
     assert len(folders) == 1
     bundle = load_bundle(folders[0])
     man = bundle.manifest
+    # the combined graph (one onnxruntime call per decision), verified by the loader
+    assert man.decide_file == "decide.onnx" and (folders[0] / "decide.onnx").is_file()
+    assert bundle.decide is not None
     m = man.metrics
     assert m["leakage"]["ok"]
     assert m["training"]["export_parity"]["argmax_equal"]
