@@ -4,7 +4,7 @@ replay path, a small retrain.
 Single env (``RugsEnv``) and vectorised env (``RugsVecEnv``, ``N_ENVS`` one-path games
 stepped together; proven equal slot for slot by ``tests/training/test_training_vecenv.py``)
 are measured in the same run, in alternating rounds (the machine is shared: medians of
-``ROUNDS``), with the same network and hyperparameters (``make_model``: the same 1024-step
+``ROUNDS``), with the same network and hyperparameters (``make_model``: the retrain's 2048-step
 rollout per update, split across the slots):
 
 - ``env_steps_per_s`` / ``vec_env_steps_per_s`` — env steps with random valid actions
@@ -90,10 +90,11 @@ def _ppo_rates() -> dict:
     games = simulated_games(200, seed=2)
     demos = rule_demos(RugsEnv(games, shuffle=False), 20)
     mean, std = obs_stats(demos.obs)
-    models = {"single": make_model(make_train_env(games, 1), mean, std, n_steps=1024),
-              "vec": make_model(make_train_env(games, N_ENVS), mean, std, n_steps=1024)}
+    # the retrain's own rollout (ROLLOUT_STEPS per update, split across the slots)
+    models = {"single": make_model(make_train_env(games, 1), mean, std),
+              "vec": make_model(make_train_env(games, N_ENVS), mean, std)}
     for model in models.values():
-        train_ppo(model, 1024, budget_s=60)  # warm-up
+        train_ppo(model, 2048, budget_s=60)  # warm-up
     rates: dict[str, list[float]] = {k: [] for k in [*models, *(f"{m}_cpu" for m in models)]}
     for _ in range(ROUNDS):
         for name, model in models.items():

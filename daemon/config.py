@@ -307,10 +307,10 @@ class TrainingConfig(_Section):
     # the working directory. Empty: only the data dir's own dataset and recordings.
     recordings: list[Path] = []
     max_minutes: float = Field(30.0, gt=0, le=24 * 60)
-    # games PPO steps at once (``rugsd.training.vecenv``); 1: the single env. 64: each
-    # slot plays 16 decisions of the 1024-step rollout, and SB3's per-step work (one
-    # policy pass, one buffer write) is shared by 64 decisions
-    n_envs: int = Field(64, ge=1, le=256)
+    # games PPO steps at once (``rugsd.training.vecenv``); 1: the single env. 128: each
+    # slot plays 16 decisions of the 2048-step rollout, and SB3's per-step work (one
+    # policy pass, one buffer write) is shared by 128 decisions
+    n_envs: int = Field(128, ge=1, le=256)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
 
 

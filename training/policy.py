@@ -175,8 +175,14 @@ PPO_HYPERPARAMETERS = {"learning_rate": 1e-4, "gamma": 0.995, "gae_lambda": 0.95
 """MaskablePPO's defaults here (``[training.sweep]`` draws trials around them)."""
 
 
+# environment steps per PPO update (all of a vec env's slots together): SB3's PPO default;
+# with ``[training] n_envs`` 128 each slot plays 16 decisions of it, and the value
+# function bootstraps where a slot's segment ends mid-game
+ROLLOUT_STEPS = 2048
+
+
 def make_model(env: gym.Env | VecEnv, mean: Sequence[float], std: Sequence[float],
-               seed: int = 0, n_steps: int = 1024, **hyper: float) -> MaskablePPO:
+               seed: int = 0, n_steps: int = ROLLOUT_STEPS, **hyper: float) -> MaskablePPO:
     """A fresh MaskablePPO with the normalising extractor and a small MLP.
 
     ``n_steps`` is the rollout size per update across all of a ``VecEnv``'s slots (each
