@@ -78,6 +78,7 @@ def example_snapshot() -> dict[str, Any]:
             "action_probs": [0.61, 0.04, 0.02, 0.005, 0.09, 0.015, 0.15, 0.07],
             "p_rug": 0.183,
             "non_finite": 0,
+            "fallbacks": 0,
             "action_index": 0,
             "decision": _decision(120, "wait", "onnx:wait", "none", ts=1_767_225_600_000),
         },

@@ -162,6 +162,8 @@ class ModelInfo(_Part):
     action_probs: list[float | None] | None = None
     p_rug: float | None = None
     non_finite: int = 0
+    # calls of the combined decide.onnx that raised, decided on the two graphs instead
+    fallbacks: int = 0
     action_index: int | None = None  # the action the policy chose
     decision: DecisionInfo | None = None
 

@@ -182,6 +182,7 @@ def model_block(core: DecisionCore) -> dict[str, Any]:
         "p_rug": outputs.p_rug if outputs is not None else None,
         "action_index": outputs.action_index if outputs is not None else None,
         "non_finite": core.stats["held_non_finite"],
+        "fallbacks": getattr(core.strategy, "decide_fallback_count", 0),
         "decision": decision_row(last) if last is not None else None,
     }
 

@@ -142,6 +142,9 @@ def test_tui_model_says_why_a_decision_has_no_model_outputs():
     assert all(len(line) <= 34 for line in text.split("\n"))
     assert "decided by the risk layer (risk:flatten), not the model" in text.replace("\n", " ")
     assert "non-finite outputs held: 2" in text
+    fell_back = model.model_copy(update={"fallbacks": 3})
+    assert "combined model failed 3×: decided on the two graphs" in render_model(
+        fell_back, 80).plain
     rule = model.model_copy(update={"decision": DecisionInfo(
         tick=3, intent="wait", source="presale_target:wait")})
     assert "rule strategy (presale_target): no model" in render_model(rule, 60).plain

@@ -68,7 +68,7 @@ def render_model(model: ModelInfo | None, width: int, height: int = 99,
         return Text("no data yet", style="dim")
     names = model.action_names
     probs = list(model.action_probs or [])
-    room = height - 1 - (1 if model.non_finite else 0)
+    room = height - 1 - (1 if model.non_finite else 0) - (1 if model.fallbacks else 0)
     one_per_row = room >= len(names) + 1
     text = decision_line(model.decision, None if probs and one_per_row else model.p_rug)
     if not probs:
@@ -102,6 +102,10 @@ def render_model(model: ModelInfo | None, width: int, height: int = 99,
     if model.non_finite:
         text.append("\n")
         text.append(f"⚠ non-finite outputs held: {model.non_finite}", style="bold yellow")
+    if model.fallbacks:
+        text.append("\n")
+        text.append(f"⚠ combined model failed {model.fallbacks}×: decided on the two graphs",
+                    style="bold yellow")
     return text
 
 

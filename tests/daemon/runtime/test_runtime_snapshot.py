@@ -145,3 +145,27 @@ def test_decision_window_merges_repeated_refusals_and_keeps_two_games() -> None:
     window.append(_d("g2", 0, "order"))
     window.append(_d("g3", 0, "order"))
     assert {row.first.game_id for row in window.log} == {"g2", "g3"}, "two games kept"
+
+
+def test_snapshot_counts_combined_model_calls_that_fell_back(tmp_path: Path, monkeypatch) -> None:
+    core = _buying_onnx_core(tmp_path)
+    decide = core.strategy.bundle.decide
+    assert decide is not None  # the kit bundle carries decide.onnx
+    window = DecisionWindow()
+    events = events_of(sim_games(1, 6, max_ticks=30))
+    _step_all(core, window, events[:60])
+    assert _snapshot(core, window)["model"]["fallbacks"] == 0
+
+    def boom(*args):
+        raise RuntimeError("onnxruntime exploded")
+
+    monkeypatch.setattr(decide, "run", boom)
+    decisions = core.stats["decisions"]
+    _step_all(core, window, events[60:120])
+    snap = _snapshot(core, window)
+    made = core.stats["decisions"] - decisions
+    # every model decision since fell back to the two graphs, and still decided
+    assert made > 0 and snap["model"]["fallbacks"] == made
+    assert snap["model"]["action_probs"] is not None and snap["model"]["non_finite"] == 0
+    parsed, problems = parse_snapshot(snap)
+    assert problems == [] and parsed.model.fallbacks == made
