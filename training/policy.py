@@ -304,11 +304,21 @@ def save_checkpoint(model: MaskablePPO, ckpt: Path, run: PPORun) -> None:
     os.replace(side_tmp, side)
 
 
-def load_checkpoint(ckpt: Path, env: gym.Env) -> tuple[MaskablePPO, PPORun] | None:
-    """Resume from ``ckpt`` if it exists."""
+def load_checkpoint(ckpt: Path, env: gym.Env | VecEnv,
+                    n_steps: int = ROLLOUT_STEPS) -> tuple[MaskablePPO, PPORun] | None:
+    """Resume from ``ckpt`` if it exists, with a rollout of ``n_steps`` across ``env``'s
+    slots (as ``make_model``): SB3 keeps the checkpoint's per-slot rollout, which with
+    another number of slots would be another rollout size."""
     if not ckpt.is_file():
         return None
     model = MaskablePPO.load(ckpt, env=env, device="cpu")
+    per_env = max(2, n_steps // model.n_envs)
+    if model.n_steps != per_env:
+        model.n_steps = per_env
+        model.rollout_buffer = model.rollout_buffer_class(
+            per_env, model.observation_space, model.action_space, model.device,
+            gamma=model.gamma, gae_lambda=model.gae_lambda, n_envs=model.n_envs,
+            **model.rollout_buffer_kwargs)
     run = PPORun(resumed=True)
     side = ckpt.with_suffix(".json")
     if side.is_file():

@@ -12,7 +12,7 @@ import pytest
 from rugsd.daemon.events import Phase
 from rugsd.training.dataset import games_from_recordings
 from rugsd.training.env import RugsEnv
-from rugsd.training.policy import make_model, train_ppo
+from rugsd.training.policy import load_checkpoint, make_model, train_ppo
 from rugsd.training.vecenv import RugsVecEnv, make_train_env
 
 N = 4
@@ -102,3 +102,20 @@ def test_one_env_is_the_plain_single_env(sim_train):
 def test_zero_envs_is_refused(sim_train):
     with pytest.raises(ValueError, match="n_envs"):
         RugsVecEnv(sim_train[:5], 0)
+
+
+def test_a_checkpoint_resumed_on_another_number_of_slots_keeps_the_rollout(sim_train,
+                                                                           tmp_path):
+    n_features = RugsEnv(sim_train[:2]).observation_space.shape[0]
+    model = make_model(make_train_env(sim_train[:20], 2, seed=0), [0.0] * n_features,
+                       [1.0] * n_features, n_steps=256)
+    ckpt = tmp_path / "ppo.zip"
+    train_ppo(model, 256, budget_s=60, ckpt=ckpt)
+
+    resumed, _ = load_checkpoint(ckpt, make_train_env(sim_train[:20], 4, seed=1), n_steps=256)
+
+    # SB3 alone would keep 128 steps per slot: a 512-step rollout on 4 slots
+    assert resumed.n_envs == 4 and resumed.n_steps == 64
+    assert resumed.rollout_buffer.buffer_size == 64 and resumed.rollout_buffer.n_envs == 4
+    run = train_ppo(resumed, 256, budget_s=60)
+    assert run.timesteps >= model.num_timesteps + 256
