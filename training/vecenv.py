@@ -30,8 +30,8 @@ from rugsd.training.episodes import GameSpec
 
 class RugsVecEnv(DummyVecEnv):
     """``n_envs`` ``RugsEnv`` slots (episode figures in ``info["episode"]``, as SB3's
-    ``Monitor`` gives them), stepped together; auto-reset on termination as every SB3 ``VecEnv`` does (the final
-    observation is in ``infos[i]["terminal_observation"]``)."""
+    ``Monitor`` gives them), stepped together; auto-reset on termination as every SB3
+    ``VecEnv`` does (the final observation is in ``infos[i]["terminal_observation"]``)."""
 
     def __init__(self, games: Sequence[GameSpec], n_envs: int, *, seed: int = 0,
                  **env_kw) -> None:
