@@ -444,9 +444,7 @@ class DecisionCore:
 
     def game_counters(self, game_id: str | None) -> GameCounters:
         """This game's counters (fresh ones, kept, once another game runs)."""
-        counters = self.counters
-        if counters.game_id != game_id:
-            counters = self.counters = GameCounters(game_id)
+        counters = self.counters = self.counters.for_game(game_id)
         return counters
 
     def commitments(self, view: GameView, ts_ms: int) -> Commitments:

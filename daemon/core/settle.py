@@ -32,9 +32,9 @@ def settle(
     if not rugged:
         # most ticks: no sidebet expires and no paper order waits, so ``apply_rule``
         # would change nothing (tests/daemon/core prove both give one record stream)
-        bet = core.account.sidebet
         paper = core.paper
-        if (bet is None or tick < bet.end_tick) and (paper is None or not paper.pending):
+        idle = paper is None or not paper.pending
+        if idle and not accounting.sidebet_expired(core.account, tick):
             return
     apply_rule(core, view, tick, price, rugged, ts_ms, out)
 

@@ -228,14 +228,17 @@ def place_sidebet(
     return new, Fill(FillKind.SIDEBET_PLACE, tick, 0.0, 0, amount, -amount, new.balance)
 
 
-def settle_tick(acct: Account, tick: int) -> tuple[Account, Fill | None]:
-    """A non-rug tick arrived: a sidebet whose window has passed without a rug is lost.
-
-    Seeing tick ``t`` (not rugged) proves the rug tick is > ``t``, so a sidebet with
-    ``end_tick <= t`` can no longer win.
-    """
+def sidebet_expired(acct: Account, tick: int) -> bool:
+    """At non-rug tick ``tick`` the open sidebet can no longer win: seeing tick ``t``
+    proves the rug tick is > ``t``, so a sidebet with ``end_tick <= t`` is lost."""
     bet = acct.sidebet
-    if bet is None or tick < bet.end_tick:
+    return bet is not None and tick >= bet.end_tick
+
+
+def settle_tick(acct: Account, tick: int) -> tuple[Account, Fill | None]:
+    """A non-rug tick arrived: a sidebet whose window has passed without a rug is lost
+    (``sidebet_expired``)."""
+    if not sidebet_expired(acct, tick):
         return acct, None
     new = replace(acct, sidebet=None)
     return new, Fill(FillKind.SIDEBET_LOSS, tick, 0.0, 0, 0, 0, new.balance)

@@ -93,7 +93,7 @@ def fast_game_update(p: dict[str, Any], ts_ms: int) -> GameUpdate | None:
             return None
         key = (avg, c2, c10, c50, c100)
         last_key, stats = _last_stats[0]
-        if key != last_key or type(avg) is not type(last_key[0]):
+        if key != last_key:  # avg is a float (or None) and the counts ints by now
             stats = SessionStats(avg, c2, c10, c50, c100)
             _last_stats[0] = (key, stats)
 
