@@ -113,6 +113,10 @@ class _Loop:
         return samples
 
 
+def _flat(games: list[list[int]]) -> list[int]:
+    return [ns for game in games for ns in game]
+
+
 def _pct(ns: list[int], q: float) -> float:
     return round(float(np.percentile(np.array(ns) / 1000.0, q)), 1)
 
@@ -143,11 +147,11 @@ def run() -> dict:
                 ref_ns.append(ref_loop.measure(game))
                 onnx_ns.append(onnx_loop.measure(game))
         gc.unfreeze()
-    flat, ref_flat = sum(onnx_ns, []), sum(ref_ns, [])
+    flat, ref_flat = _flat(onnx_ns), _flat(ref_ns)
     p50, ref50 = _pct(flat, 50), _pct(ref_flat, 50)
     third = len(onnx_ns) // 3
     thirds = [
-        round(_pct(sum(ref_ns[k:k + third], []), 50) / _pct(sum(onnx_ns[k:k + third], []), 50), 2)
+        round(_pct(_flat(ref_ns[k:k + third]), 50) / _pct(_flat(onnx_ns[k:k + third]), 50), 2)
         for k in range(0, 3 * third, third)
     ]
     return {
