@@ -27,6 +27,17 @@ def available() -> list[str]:
     )
 
 
+def _cpu_model() -> str:
+    """The CPU's model name (Linux), so figures from different hosts are not compared blind."""
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    except OSError:
+        pass
+    return platform.processor() or "unknown"
+
+
 def run_one(name: str) -> dict:
     """Run ``bench/<name>.py``'s ``run()`` and write its JSON result file."""
     module = importlib.import_module(f"bench.{name}")
@@ -37,6 +48,7 @@ def run_one(name: str) -> dict:
         "measured_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(started)),
         "wall_s": round(time.time() - started, 2),
         "cpus": os.cpu_count(),
+        "cpu_model": _cpu_model(),
         "python": platform.python_version(),
         "machine": platform.machine(),
     }

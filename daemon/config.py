@@ -311,6 +311,9 @@ class TrainingConfig(_Section):
     # slot plays 16 decisions of the 2048-step rollout, and SB3's per-step work (one
     # policy pass, one buffer write) is shared by 128 decisions
     n_envs: int = Field(128, ge=1, le=256)
+    # processes stepping those games (``rugsd.training.vecprocs``): 0 = one per CPU this
+    # process may use, at most one per 32 games; 1 = all in the trainer's own process
+    env_processes: int = Field(0, ge=0, le=64)
     sweep: SweepConfig = Field(default_factory=SweepConfig)
 
 

@@ -76,6 +76,8 @@ class RetrainConfig:
     allow_sim_only: bool = False
     settings: Settings | None = None  # the daemon's configuration (default: load it)
     n_envs: int | None = None  # games PPO steps at once (default [training] n_envs)
+    # processes stepping them (default [training] env_processes; a sweep trial: its CPUs)
+    env_processes: int | None = None
     hyper: dict[str, float] = field(default_factory=dict)  # PPO hyperparameter overrides
     # a sweep trial (``rugsd.training.sweep``): the bundle is ``<version>-<trial>``, its
     # checkpoint and candidates stay in the trial's own folder, and nothing is promoted
@@ -207,7 +209,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         without_sidebet,
     )
     from rugsd.training.sidebet import recent_for, train_sidebet
-    from rugsd.training.vecenv import make_train_env
+    from rugsd.training.vecenv import env_processes, make_train_env
 
     ph = phases or Phases()
     t0 = time.monotonic()
@@ -254,57 +256,62 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
     env = RugsEnv(ds.train, **env_kw)
     env.reset(seed=cfg.seed)
     n_envs = cfg.n_envs or settings.training.n_envs
-    train_env = make_train_env(ds.train, n_envs, seed=cfg.seed, **env_kw)
-    ckpt = work / "ppo.zip"
-    training: dict = {"budget_minutes": cfg.max_minutes, "sidebet_allowed": side.usable,
-                      "account_sizes": "log-uniform 0.03-300 SOL",
-                      "limits": "the daemon's [risk] half of the episodes, randomised "
-                                "around it (size limits x0.1-10) the other half",
-                      "n_envs": n_envs, "seed": cfg.seed,
-                      "ppo_hyperparameters": PPO_HYPERPARAMETERS | cfg.hyper}
-    resumed = load_checkpoint(ckpt, train_env) if cfg.resume else None
-    ph.start("behaviour cloning", 100)
-    if resumed is not None:
-        model, run = resumed
-        training["start"] = f"resumed from {ckpt} at {model.num_timesteps} steps"
-    else:
-        demo_env = RugsEnv(ds.train, shuffle=False, **env_kw)
-        demo_env.reset(seed=cfg.seed)
-        demos = rule_demos(demo_env, min(demo_games, len(ds.train)), scfg)
-        demo_dir = cfg.human_demos
-        if demo_dir is None and (cfg.data_dir / "dataset" / "button_events").is_dir():
-            demo_dir = cfg.data_dir / "dataset"
-        human, human_info = human_demos(demo_dir, data_dir=cfg.data_dir,
-                                        recordings=cfg.recordings, cfg=scfg)
-        if human is not None and not side.usable:
-            human, dropped = without_sidebet(human)
-            human_info["dropped_sidebet_pairs"] = dropped
-        demos, human_weight = mix_demos(demos, human)
-        human_info["used_pairs"] = 0 if human is None else len(human)
-        human_info["pair_weight"] = round(human_weight, 3)
-        training["human_demos"] = human_info
-        mean, std = obs_stats(demos.obs)
-        model = make_model(train_env, mean, std, seed=cfg.seed, **cfg.hyper)
-        bc = behaviour_clone(model, demos, budget_s=left(0.18), seed=cfg.seed,
-                             progress=lambda d, t: ph.update("behaviour cloning", d, t))
-        training["behaviour_cloning"] = bc
-        training["start"] = "behaviour cloning of presale_target" + (
-            f" + {len(human)} human demonstration pairs" if human is not None else "")
-        run = None
-    ph.done("behaviour cloning")
-    start_onnx = export_policy(model.policy)
+    processes = env_processes(n_envs, cfg.env_processes if cfg.env_processes is not None
+                              else settings.training.env_processes)
+    train_env = make_train_env(ds.train, n_envs, seed=cfg.seed, processes=processes, **env_kw)
+    try:  # a multi-process env has worker processes to stop, whatever happens
+        ckpt = work / "ppo.zip"
+        training: dict = {"budget_minutes": cfg.max_minutes, "sidebet_allowed": side.usable,
+                          "account_sizes": "log-uniform 0.03-300 SOL",
+                          "limits": "the daemon's [risk] half of the episodes, randomised "
+                                    "around it (size limits x0.1-10) the other half",
+                          "n_envs": n_envs, "env_processes": processes, "seed": cfg.seed,
+                          "ppo_hyperparameters": PPO_HYPERPARAMETERS | cfg.hyper}
+        resumed = load_checkpoint(ckpt, train_env) if cfg.resume else None
+        ph.start("behaviour cloning", 100)
+        if resumed is not None:
+            model, run = resumed
+            training["start"] = f"resumed from {ckpt} at {model.num_timesteps} steps"
+        else:
+            demo_env = RugsEnv(ds.train, shuffle=False, **env_kw)
+            demo_env.reset(seed=cfg.seed)
+            demos = rule_demos(demo_env, min(demo_games, len(ds.train)), scfg)
+            demo_dir = cfg.human_demos
+            if demo_dir is None and (cfg.data_dir / "dataset" / "button_events").is_dir():
+                demo_dir = cfg.data_dir / "dataset"
+            human, human_info = human_demos(demo_dir, data_dir=cfg.data_dir,
+                                            recordings=cfg.recordings, cfg=scfg)
+            if human is not None and not side.usable:
+                human, dropped = without_sidebet(human)
+                human_info["dropped_sidebet_pairs"] = dropped
+            demos, human_weight = mix_demos(demos, human)
+            human_info["used_pairs"] = 0 if human is None else len(human)
+            human_info["pair_weight"] = round(human_weight, 3)
+            training["human_demos"] = human_info
+            mean, std = obs_stats(demos.obs)
+            model = make_model(train_env, mean, std, seed=cfg.seed, **cfg.hyper)
+            bc = behaviour_clone(model, demos, budget_s=left(0.18), seed=cfg.seed,
+                                 progress=lambda d, t: ph.update("behaviour cloning", d, t))
+            training["behaviour_cloning"] = bc
+            training["start"] = "behaviour cloning of presale_target" + (
+                f" + {len(human)} human demonstration pairs" if human is not None else "")
+            run = None
+        ph.done("behaviour cloning")
+        start_onnx = export_policy(model.policy)
 
-    # -- PPO ------------------------------------------------------------------------------
-    ppo_budget = left(0.65)
-    ph.start("ppo", 1)
-    # a bound for the progress bar (the deadline stops PPO): one env never does more than
-    # ~3k steps/s on 2 cores, the vectorised env ~20k
-    steps_cap = int(ppo_budget * (3000 if n_envs == 1 else 20_000))
-    ppo_run = train_ppo(model, steps_cap, budget_s=ppo_budget, ckpt=ckpt, run=run,
-                        progress=lambda d, t: ph.update("ppo", d, t))
-    # the bar ends at the steps done (the deadline stops PPO long before the bound)
-    ph.update("ppo", ppo_run.timesteps, ppo_run.timesteps)
-    ph.done("ppo")
+        # -- PPO ------------------------------------------------------------------------------
+        ppo_budget = left(0.65)
+        ph.start("ppo", 1)
+        # a bound for the progress bar (the deadline stops PPO): one env never does more than
+        # ~3k steps/s on 2 cores, the vectorised env ~20k
+        steps_cap = int(ppo_budget * (3000 if n_envs == 1 else 20_000))
+        ppo_run = train_ppo(model, steps_cap, budget_s=ppo_budget, ckpt=ckpt, run=run,
+                            progress=lambda d, t: ph.update("ppo", d, t))
+        # the bar ends at the steps done (the deadline stops PPO long before the bound)
+        ph.update("ppo", ppo_run.timesteps, ppo_run.timesteps)
+        ph.done("ppo")
+    finally:
+        train_env.close()
     trend = reward_trend(ppo_run.episode_rewards)
     training["ppo"] = {"timesteps": ppo_run.timesteps, "seconds": round(ppo_run.seconds, 1),
                        "steps_per_s": round((ppo_run.timesteps - (run.timesteps if run else 0))
@@ -439,5 +446,6 @@ def trial_figures(verdict, promotion: dict, training: dict,
             "heldout_games": held.get("games"), "refused_share": held.get("refused_share"),
             "ppo_timesteps": ppo.get("timesteps"), "ppo_steps_per_s": ppo.get("steps_per_s"),
             "seed": training.get("seed"), "n_envs": training.get("n_envs"),
+            "env_processes": training.get("env_processes"),
             "hyperparameters": training.get("ppo_hyperparameters"),
             "last_real_ts_ms": last_real_ts_ms}

@@ -28,7 +28,7 @@ from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
 
-from rugsd.daemon.config import SweepConfig, load_settings
+from rugsd.daemon.config import Settings, SweepConfig, load_settings
 from rugsd.training import registry
 from rugsd.training.pipeline import (
     RetrainConfig,
@@ -84,6 +84,15 @@ def _run_trial(config: dict, base: RetrainConfig) -> dict:
                                "seconds": round(time.monotonic() - t0, 1)})
 
 
+def trial_env_processes(given: int | None, settings: Settings, space: SweepConfig) -> int:
+    """Processes a trial steps its games on: ``given`` (the command's), else
+    ``[training] env_processes`` when set, else the CPUs Ray reserves for the trial
+    (every CPU, the plain retrain's default, would oversubscribe concurrent trials)."""
+    if given is not None:
+        return given
+    return settings.training.env_processes or max(1, int(space.cpus_per_trial))
+
+
 def rank_key(fig: dict) -> tuple:
     """Best first: qualified on validation, then validation P&L per game (never the
     held-out figures: those are the gate's)."""
@@ -110,8 +119,9 @@ def sweep(base: RetrainConfig, n_trials: int, space: SweepConfig, *,
     version = registry.version_name(now())
     # trials run in Ray's workers (another working directory, maybe another node):
     # absolute paths, and the configuration of this command rather than the worker's
-    base = replace(base, version=version,
-                   settings=base.settings if base.settings is not None else load_settings(),
+    settings = base.settings if base.settings is not None else load_settings()
+    base = replace(base, version=version, settings=settings,
+                   env_processes=trial_env_processes(base.env_processes, settings, space),
                    data_dir=base.data_dir.resolve(), models_dir=base.models_dir.resolve(),
                    recordings=[Path(p).resolve() for p in base.recordings],
                    human_demos=base.human_demos.resolve() if base.human_demos else None)
@@ -164,7 +174,7 @@ def sweep(base: RetrainConfig, n_trials: int, space: SweepConfig, *,
 _KEEP = {"trial", "error", "version", "folder", "report", "seconds", "chosen",
          "qualified_on_validation", "validation_pnl_per_game", "validation_roi",
          "gate_passed", "gate_reason", "heldout_pnl_per_game", "heldout_roi", "heldout_games",
-         "refused_share", "ppo_timesteps", "ppo_steps_per_s", "seed", "n_envs",
+         "refused_share", "ppo_timesteps", "ppo_steps_per_s", "seed", "n_envs", "env_processes",
          "hyperparameters", "last_real_ts_ms"}
 
 

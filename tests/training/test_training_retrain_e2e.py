@@ -13,6 +13,7 @@ import pytest
 
 from rugsd.daemon.config import TrainingConfig
 from rugsd.strategy.bundle import load_bundle, resolve_current
+from rugsd.training.vecenv import env_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.train]
 
@@ -48,6 +49,8 @@ def test_retrain_writes_a_valid_bundle_and_report(retrained):
     assert m["training"]["export_parity"]["argmax_equal"]
     # PPO trained on the vectorised env ([training] n_envs of the default config)
     assert m["training"]["n_envs"] == TrainingConfig().n_envs
+    # ... stepped by one process per CPU ([training] env_processes 0), at most one per 32
+    assert m["training"]["env_processes"] == env_processes(TrainingConfig().n_envs, 0)
     assert m["training"]["ppo"]["timesteps"] > 0
     assert man.data_range["heldout"]["by_source"]["recording"] > 0
     assert man.sidebet_usable == m["sidebet"]["usable"]

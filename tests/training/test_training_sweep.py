@@ -17,7 +17,7 @@ from rugsd.daemon.config import Settings, SweepConfig
 from rugsd.strategy.bundle import load_bundle, resolve_current
 from rugsd.training import registry
 from rugsd.training.pipeline import NoRealGames, RetrainConfig
-from rugsd.training.sweep import SweepError, rank_key, sweep
+from rugsd.training.sweep import SweepError, rank_key, sweep, trial_env_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.train]
 
@@ -58,6 +58,7 @@ def test_a_two_trial_sweep_promotes_at_most_its_best_trial(tmp_path, sample_reco
     for t in out.trials:
         assert t["hyperparameters"]["learning_rate"] in (1e-4, 3e-4)
         assert t["seed"] in (1, 2, 3) and t["n_envs"] == 4 and t["ppo_timesteps"] > 0
+        assert t["env_processes"] == 1  # the trial's one CPU
         load_bundle(t["folder"])  # every trial's bundle is a loadable bundle
     # the best is the best on validation; only it may be promoted, and only by the gate
     assert out.best == max(out.trials, key=rank_key)
@@ -129,3 +130,12 @@ def test_sweep_without_a_real_game_refuses_in_one_line(tmp_path, repo_root):
     assert proc.returncode == 2
     assert proc.stderr.count("\n") == 1 and "no real game" in proc.stderr
     assert not (tmp_path / "models").exists()
+
+
+def test_a_trial_steps_its_games_on_its_own_cpus():
+    space = SweepConfig(cpus_per_trial=2)
+    assert trial_env_processes(None, Settings(), space) == 2  # not every CPU of the node
+    assert trial_env_processes(None, Settings(), SweepConfig(cpus_per_trial=0.5)) == 1
+    configured = Settings(training={"env_processes": 3})
+    assert trial_env_processes(None, configured, space) == 3
+    assert trial_env_processes(4, configured, space) == 4  # the command's own value
