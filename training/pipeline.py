@@ -299,7 +299,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         ph.done("behaviour cloning")
         start_onnx = export_policy(model.policy)
 
-        # -- PPO ------------------------------------------------------------------------------
+        # -- PPO --------------------------------------------------------------------------
         ppo_budget = left(0.65)
         ph.start("ppo", 1)
         # a bound for the progress bar (the deadline stops PPO): one env never does more than

@@ -20,6 +20,7 @@ and they are daemonic, so they never outlive the trainer.
 
 from __future__ import annotations
 
+import contextlib
 import multiprocessing as mp
 from collections.abc import Sequence
 from typing import Any
@@ -122,6 +123,20 @@ class _Worker:
         return self.recv()
 
 
+def _gather(workers: list[_Worker]) -> list[Any]:
+    """Every worker's answer to the command just sent; the first error is raised only
+    once all have answered, so no stale answer is left to be read as the next one."""
+    answers, error = [], None
+    for w in workers:
+        try:
+            answers.append(w.recv())
+        except WorkerError as err:
+            error = error or err
+    if error is not None:
+        raise error
+    return answers
+
+
 def split(n_envs: int, processes: int) -> list[tuple[int, int]]:
     """Contiguous parts ``[(lo, hi), ...]`` of ``n_envs`` slots, as even as they go."""
     processes = max(1, min(processes, n_envs))
@@ -169,8 +184,7 @@ class ProcVecEnv(VecEnv):
         obs = [self.local.reset()]
         infos = list(self.local.reset_infos)
         masks = [self.local._masks]
-        for w in self.workers:
-            o, i, m = w.recv()
+        for o, i, m in _gather(self.workers):
             obs.append(o)
             infos.extend(i)
             masks.append(m)
@@ -186,12 +200,16 @@ class ProcVecEnv(VecEnv):
         for w in self.workers:
             w.send("step", actions[w.lo:w.hi])
         lo, hi = self.parts[0]
-        self.local.step_async(actions[lo:hi])
-        obs, rewards, dones, infos = self.local.step_wait()
+        try:
+            self.local.step_async(actions[lo:hi])
+            obs, rewards, dones, infos = self.local.step_wait()
+        except BaseException:
+            with contextlib.suppress(WorkerError):
+                _gather(self.workers)  # their answers must not be read as the next step's
+            raise
         obs, rewards, dones, masks = [obs], [rewards], [dones], [self.local._masks]
         infos = list(infos)
-        for w in self.workers:
-            o, r, d, i, m = w.recv()
+        for o, r, d, i, m in _gather(self.workers):
             obs.append(o)
             rewards.append(r)
             dones.append(d)
