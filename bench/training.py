@@ -46,7 +46,7 @@ from pathlib import Path
 import numpy as np
 
 from rugsd.daemon.config import TrainingConfig
-from rugsd.training.vecenv import env_processes
+from rugsd.training.train_env import env_processes
 
 ROUNDS = 3
 PPO_ROUNDS = 7
@@ -102,7 +102,7 @@ def _ppo_rates() -> dict:
     from rugsd.training.dataset import simulated_games
     from rugsd.training.env import RugsEnv
     from rugsd.training.policy import make_model, obs_stats, rule_demos, train_ppo
-    from rugsd.training.vecenv import make_train_env
+    from rugsd.training.train_env import make_train_env
 
     games = simulated_games(200, seed=2)
     demos = rule_demos(RugsEnv(games, shuffle=False), 20)

@@ -12,7 +12,8 @@ held-out ones from a seed drawn anew for every retrain).
 
 Training runs through ``rugsd.training.env`` (the daemon's core, the real event cadence,
 account size and limits randomised around the daemon's ``[risk]``), ``[training] n_envs``
-games stepped at once (``rugsd.training.vecenv``). A sweep trial (``RetrainConfig.trial``,
+games stepped at once (``rugsd.training.vecenv``) by ``[training] env_processes``
+processes (``rugsd.training.train_env``). A sweep trial (``RetrainConfig.trial``,
 ``rugsd.training.sweep``) is the same run with its own hyperparameters, seed and folders
 that promotes nothing. Candidates:
 ``start`` (behaviour cloning of the rule strategy, mixed with human demonstrations when
@@ -209,7 +210,7 @@ def retrain(cfg: RetrainConfig, phases: Phases | None = None,
         without_sidebet,
     )
     from rugsd.training.sidebet import recent_for, train_sidebet
-    from rugsd.training.vecenv import env_processes, make_train_env
+    from rugsd.training.train_env import env_processes, make_train_env
 
     ph = phases or Phases()
     t0 = time.monotonic()

@@ -12,20 +12,18 @@ instead of per decision, which is where MaskablePPO spent most of its time with 
 (``r`` return, ``l`` length, ``t`` seconds since the env was built), as ``Monitor``
 would, without a wrapper call per step.
 
-``make_train_env(games, n_envs, seed, processes, **env_kw)`` is what ``rugsd retrain``
-uses (``[training] n_envs``; 1 gives the plain single env). With ``processes`` > 1
-(``[training] env_processes``, one per CPU by default) the same slots are stepped by
-that many processes at once (``rugsd.training.vecprocs.ProcVecEnv``).
+``rugsd.training.train_env.make_train_env`` picks the env ``rugsd retrain`` trains on:
+this one, the single env, or the same slots on several processes
+(``rugsd.training.vecprocs.ProcVecEnv``).
 """
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Sequence
 
 import numpy as np
-from stable_baselines3.common.vec_env import DummyVecEnv, VecEnv
+from stable_baselines3.common.vec_env import DummyVecEnv
 
 from rugsd.training.env import EventCache, RugsEnv
 from rugsd.training.episodes import GameSpec
@@ -100,32 +98,3 @@ class RugsVecEnv(DummyVecEnv):
             return list(self._masks[self._get_indices(indices)])
         return super().env_method(method_name, *method_args, indices=indices,
                                   **method_kwargs)
-
-
-def env_processes(n_envs: int, configured: int) -> int:
-    """How many processes step ``n_envs`` games: ``configured`` (``[training]
-    env_processes``), or for 0 one per CPU this process may use, at most one per 32
-    games (a smaller part does not repay its worker's messages)."""
-    if configured > 0:
-        return min(configured, n_envs)
-    try:
-        cpus = len(os.sched_getaffinity(0))
-    except AttributeError:  # not Linux
-        cpus = os.cpu_count() or 1
-    return max(1, min(cpus, n_envs // 32))
-
-
-def make_train_env(games: Sequence[GameSpec], n_envs: int, *, seed: int = 0,
-                   processes: int = 1, **env_kw) -> VecEnv | RugsEnv:
-    """The env PPO trains on: ``RugsEnv`` (reset with ``seed``) for ``n_envs == 1``,
-    ``RugsVecEnv`` for one process, else ``ProcVecEnv`` (the same slots on ``processes``
-    processes; close it when done)."""
-    if n_envs == 1:
-        env = RugsEnv(games, **env_kw)
-        env.reset(seed=seed)
-        return env
-    if processes > 1:
-        from rugsd.training.vecprocs import ProcVecEnv
-
-        return ProcVecEnv(games, n_envs, processes, seed=seed, **env_kw)
-    return RugsVecEnv(games, n_envs, seed=seed, **env_kw)

@@ -13,7 +13,7 @@ import pytest
 
 from rugsd.daemon.config import TrainingConfig
 from rugsd.strategy.bundle import load_bundle, resolve_current
-from rugsd.training.vecenv import env_processes
+from rugsd.training.train_env import env_processes
 
 pytestmark = [pytest.mark.slow, pytest.mark.train]
 

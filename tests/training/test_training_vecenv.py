@@ -13,7 +13,8 @@ from rugsd.daemon.events import Phase
 from rugsd.training.dataset import games_from_recordings
 from rugsd.training.env import RugsEnv
 from rugsd.training.policy import load_checkpoint, make_model, train_ppo
-from rugsd.training.vecenv import RugsVecEnv, make_train_env
+from rugsd.training.train_env import make_train_env
+from rugsd.training.vecenv import RugsVecEnv
 
 N = 4
 

@@ -12,7 +12,8 @@ import pytest
 
 from rugsd.training.dataset import simulated_games
 from rugsd.training.policy import make_model, train_ppo
-from rugsd.training.vecenv import RugsVecEnv, env_processes, make_train_env
+from rugsd.training.train_env import env_processes, make_train_env
+from rugsd.training.vecenv import RugsVecEnv
 from rugsd.training.vecprocs import ProcVecEnv, WorkerError, split
 
 N = 6
