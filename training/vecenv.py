@@ -29,7 +29,26 @@ from rugsd.training.env import EventCache, RugsEnv
 from rugsd.training.episodes import GameSpec
 
 
-class RugsVecEnv(DummyVecEnv):
+class SlotMasks:
+    """A vec env's masks as its slots reported them at their last step or reset
+    (``_masks``, a row per slot): ``action_masks()`` answers from them, and so does the
+    ``env_method("action_masks")`` MaskablePPO makes once per step, instead of asking
+    every slot again."""
+
+    _masks: np.ndarray
+
+    def action_masks(self) -> np.ndarray:
+        """``(n_envs, N_ACTIONS)`` valid actions at each slot's pending decision."""
+        return self._masks.copy()
+
+    def masks_asked(self, method_name: str, args: tuple, kwargs: dict, indices) -> list | None:
+        """The answer to ``env_method(method_name, ...)`` if it asks for the masks, else None."""
+        if method_name == "action_masks" and not args and not kwargs:
+            return list(self._masks[self._get_indices(indices)])  # type: ignore[attr-defined]
+        return None
+
+
+class RugsVecEnv(SlotMasks, DummyVecEnv):
     """``n_envs`` ``RugsEnv`` slots (episode figures in ``info["episode"]``, as SB3's
     ``Monitor`` gives them), stepped together; auto-reset on termination as every SB3
     ``VecEnv`` does (the final observation is in ``infos[i]["terminal_observation"]``)."""
@@ -87,14 +106,9 @@ class RugsVecEnv(DummyVecEnv):
         return (buf.copy(), np.array(rewards, dtype=np.float32), np.array(dones, dtype=bool),
                 list(infos))
 
-    def action_masks(self) -> np.ndarray:
-        """``(n_envs, N_ACTIONS)`` valid actions at each slot's pending decision."""
-        return self._masks.copy()
-
     def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs):
-        # MaskablePPO asks every slot for its mask through ``env_method("action_masks")``
-        # once per step: answered from the masks the slots reported
-        if method_name == "action_masks" and not method_args and not method_kwargs:
-            return list(self._masks[self._get_indices(indices)])
+        asked = self.masks_asked(method_name, method_args, method_kwargs, indices)
+        if asked is not None:
+            return asked
         return super().env_method(method_name, *method_args, indices=indices,
                                   **method_kwargs)

@@ -29,13 +29,34 @@ import numpy as np
 from stable_baselines3.common.vec_env import VecEnv
 
 from rugsd.training.episodes import GameSpec
-from rugsd.training.vecenv import RugsVecEnv
+from rugsd.training.vecenv import RugsVecEnv, SlotMasks
 
 _START_TIMEOUT_S = 120.0
 
 
 class WorkerError(RuntimeError):
     """A worker process failed (its error's text) or stopped."""
+
+
+def _answer(env: RugsVecEnv, cmd: str, arg: Any) -> Any:
+    """What the part ``env`` answers to ``cmd``: one dispatch for a worker's part and for
+    the part stepped in the trainer's own process."""
+    if cmd == "step":
+        env.step_async(arg)
+        obs, rewards, dones, infos = env.step_wait()
+        return obs, rewards, dones, infos, env._masks
+    if cmd == "reset":
+        return env.reset(), env.reset_infos, env._masks
+    if cmd == "seed":
+        return env.seed(arg)
+    if cmd == "get_attr":
+        return env.get_attr(*arg)
+    if cmd == "set_attr":
+        return env.set_attr(*arg)
+    if cmd == "env_method":
+        name, args, kwargs, idx = arg
+        return env.env_method(name, *args, indices=idx, **kwargs)
+    raise ValueError(f"unknown command {cmd!r}")
 
 
 def _serve(conn, games: Sequence[GameSpec], n_envs: int, seed: int, env_kw: dict) -> None:
@@ -51,30 +72,14 @@ def _serve(conn, games: Sequence[GameSpec], n_envs: int, seed: int, env_kw: dict
             cmd, arg = conn.recv()
         except EOFError:  # the trainer went away
             return
+        if cmd == "close":
+            env.close()
+            conn.send(("ok", None))
+            return
         try:
-            if cmd == "step":
-                env.step_async(arg)
-                obs, rewards, dones, infos = env.step_wait()
-                out: Any = (obs, rewards, dones, infos, env._masks)
-            elif cmd == "reset":
-                obs = env.reset()
-                out = (obs, env.reset_infos, env._masks)
-            elif cmd == "seed":
-                out = env.seed(arg)
-            elif cmd == "get_attr":
-                name, idx = arg
-                out = [v if not callable(v) else _Callable(name) for v in env.get_attr(name, idx)]
-            elif cmd == "set_attr":
-                out = env.set_attr(*arg)
-            elif cmd == "env_method":
-                name, args, kwargs, idx = arg
-                out = env.env_method(name, *args, indices=idx, **kwargs)
-            elif cmd == "close":
-                env.close()
-                conn.send(("ok", None))
-                return
-            else:
-                raise ValueError(f"unknown command {cmd!r}")
+            out = _answer(env, cmd, arg)
+            if cmd == "get_attr":  # a bound method cannot travel
+                out = [_Callable(arg[0]) if callable(v) else v for v in out]
         except Exception as err:  # noqa: BLE001 -- as above
             conn.send(("error", f"{type(err).__name__}: {err}"))
             continue
@@ -93,7 +98,7 @@ class _Callable:
 
 class _Worker:
     def __init__(self, ctx, index: int, games, lo: int, hi: int, seed: int, env_kw) -> None:
-        self.index, self.lo, self.hi = index, lo, hi
+        self.index = index
         self.conn, child = ctx.Pipe()
         self.proc = ctx.Process(target=_serve, args=(child, games, hi - lo, seed + lo, env_kw),
                                 name=f"rugsd-env-{index}", daemon=True)
@@ -149,7 +154,7 @@ def split(n_envs: int, processes: int) -> list[tuple[int, int]]:
     return parts
 
 
-class ProcVecEnv(VecEnv):
+class ProcVecEnv(SlotMasks, VecEnv):
     """``RugsVecEnv``'s N slots, split across ``processes`` processes (this one included)."""
 
     def __init__(self, games: Sequence[GameSpec], n_envs: int, processes: int, *,
@@ -178,56 +183,40 @@ class ProcVecEnv(VecEnv):
 
     # -- stepping -------------------------------------------------------------------------
 
+    def _all(self, cmd: str, args: list[Any]) -> list[Any]:
+        """Every part's answer to ``cmd`` (``args[k]`` for part k), in slot order: the
+        workers are sent theirs first, so they work while this process does its own."""
+        for w, arg in zip(self.workers, args[1:], strict=True):
+            w.send(cmd, arg)
+        try:
+            local = _answer(self.local, cmd, args[0])
+        except BaseException:
+            with contextlib.suppress(WorkerError):
+                _gather(self.workers)  # their answers must not be read as the next ones
+            raise
+        return [local, *_gather(self.workers)]
+
     def reset(self) -> np.ndarray:
-        for w in self.workers:
-            w.send("reset")
-        obs = [self.local.reset()]
-        infos = list(self.local.reset_infos)
-        masks = [self.local._masks]
-        for o, i, m in _gather(self.workers):
-            obs.append(o)
-            infos.extend(i)
-            masks.append(m)
-        self.reset_infos = infos
-        self._masks = np.concatenate(masks)
-        return np.concatenate(obs)
+        answers = self._all("reset", [None] * len(self.parts))
+        self.reset_infos = [info for _, infos, _ in answers for info in infos]
+        self._masks = np.concatenate([masks for _, _, masks in answers])
+        return np.concatenate([obs for obs, _, _ in answers])
 
     def step_async(self, actions: np.ndarray) -> None:
         self._actions = np.asarray(actions)
 
     def step_wait(self):
         actions = self._actions
-        for w in self.workers:
-            w.send("step", actions[w.lo:w.hi])
-        lo, hi = self.parts[0]
-        try:
-            self.local.step_async(actions[lo:hi])
-            obs, rewards, dones, infos = self.local.step_wait()
-        except BaseException:
-            with contextlib.suppress(WorkerError):
-                _gather(self.workers)  # their answers must not be read as the next step's
-            raise
-        obs, rewards, dones, masks = [obs], [rewards], [dones], [self.local._masks]
-        infos = list(infos)
-        for o, r, d, i, m in _gather(self.workers):
-            obs.append(o)
-            rewards.append(r)
-            dones.append(d)
-            infos.extend(i)
-            masks.append(m)
+        answers = self._all("step", [actions[lo:hi] for lo, hi in self.parts])
+        obs, rewards, dones, infos, masks = zip(*answers, strict=True)
         self._masks = np.concatenate(masks)
-        return np.concatenate(obs), np.concatenate(rewards), np.concatenate(dones), infos
-
-    def action_masks(self) -> np.ndarray:
-        """``(n_envs, N_ACTIONS)`` valid actions at each slot's pending decision."""
-        return self._masks.copy()
+        return (np.concatenate(obs), np.concatenate(rewards), np.concatenate(dones),
+                [info for part in infos for info in part])
 
     def seed(self, seed: int | None = None) -> list[int | None]:
         """Slot ``i`` is reset with ``seed + i`` at the next reset (as ``RugsVecEnv``)."""
-        seeds = list(self.local.seed(seed))
-        for w in self.workers:
-            seeds.extend(w.call("seed", None if seed is None else seed + w.lo))
-        return seeds
+        args = [None if seed is None else seed + lo for lo, _ in self.parts]
+        return [s for part in self._all("seed", args) for s in part]
 
     # -- per-slot access (SB3's VecEnv interface) -----------------------------------------
 
@@ -245,35 +234,24 @@ class ProcVecEnv(VecEnv):
                     break
         return owners
 
+    def _ask(self, owner: RugsVecEnv | _Worker, cmd: str, arg: Any) -> Any:
+        return _answer(owner, cmd, arg) if owner is self.local else owner.call(cmd, arg)
+
     def get_attr(self, attr_name: str, indices=None) -> list[Any]:
-        out: list[Any] = []
-        for owner, idx in self._route(indices):
-            if owner is self.local:
-                out.extend(self.local.get_attr(attr_name, idx))
-            else:
-                out.extend(owner.call("get_attr", (attr_name, idx)))
-        return out
+        return [v for owner, idx in self._route(indices)
+                for v in self._ask(owner, "get_attr", (attr_name, idx))]
 
     def set_attr(self, attr_name: str, value: Any, indices=None) -> None:
         for owner, idx in self._route(indices):
-            if owner is self.local:
-                self.local.set_attr(attr_name, value, idx)
-            else:
-                owner.call("set_attr", (attr_name, value, idx))
+            self._ask(owner, "set_attr", (attr_name, value, idx))
 
     def env_method(self, method_name: str, *method_args, indices=None, **method_kwargs):
-        # MaskablePPO asks for every slot's mask once per step: answered from the masks
-        if method_name == "action_masks" and not method_args and not method_kwargs:
-            return list(self._masks[self._get_indices(indices)])
-        out: list[Any] = []
-        for owner, idx in self._route(indices):
-            if owner is self.local:
-                out.extend(self.local.env_method(method_name, *method_args, indices=idx,
-                                                 **method_kwargs))
-            else:
-                out.extend(owner.call("env_method", (method_name, method_args, method_kwargs,
-                                                     idx)))
-        return out
+        asked = self.masks_asked(method_name, method_args, method_kwargs, indices)
+        if asked is not None:
+            return asked
+        return [v for owner, idx in self._route(indices)
+                for v in self._ask(owner, "env_method",
+                                   (method_name, method_args, method_kwargs, idx))]
 
     def env_is_wrapped(self, wrapper_class, indices=None) -> list[bool]:
         return [False] * len(list(self._get_indices(indices)))  # slots are bare RugsEnv
